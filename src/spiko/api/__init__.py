@@ -1,0 +1,1 @@
+"""The HTTP APIs: /v1 (investor API) and /v0 (public API)."""

@@ -1,0 +1,55 @@
+"""Dependencies every route reuses: the context, a database session, and the authenticated investor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from spiko.auth.principal import AuthFailure, Principal, authenticate
+from spiko.context import AppContext
+from spiko.errors import ForbiddenError
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+def _read_session(request: Request) -> Iterator[Session]:
+    """A read-only session for GET routes; write routes open their own transaction."""
+    with get_context(request).transaction(write=False) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(_read_session)]
+
+
+async def _current_principal(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
+    ctx = get_context(request)
+    try:
+        principal = await authenticate(ctx, authorization)
+    except AuthFailure as failure:
+        scheme = (authorization or "").partition(" ")[0].lower() or "none"
+        if scheme not in ("basic", "bearer", "none"):
+            scheme = "other"
+        request.app.state.metrics.auth_failures.labels(scheme, failure.reason_code).inc()
+        raise
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+
+
+def check_investor_param(principal: Principal, investor_id: str | None) -> str:
+    """An ``investorId`` parameter may only name the caller's own investor (else 403)."""
+    if investor_id is not None and investor_id != principal.investor_id:
+        raise ForbiddenError("investorId does not match the authenticated investor")
+    return principal.investor_id

@@ -1,0 +1,71 @@
+"""Operations: liveness, readiness, Prometheus metrics, and each API's own specification."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache(maxsize=2)
+def load_spec(name: str) -> dict[str, Any]:
+    """The reference specification kept in the project (structure only; never changes at run time)."""
+    with open(SPECS_DIR / f"{name}-openapi.json", encoding="utf-8") as handle:
+        return json.load(handle)  # type: ignore[no-any-return]
+
+
+def published_spec(name: str, issuer: str, prefix: str) -> dict[str, Any]:
+    spec = copy.deepcopy(load_spec(name))
+    spec["servers"] = [{"url": issuer + prefix}]
+    if name == "investor":
+        flows = spec["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"]
+        flows["authorizationUrl"] = issuer + "/oauth2/auth"
+        flows["tokenUrl"] = issuer + "/oauth2/token"
+    return spec
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    ctx = request.app.state.ctx
+
+    def ping() -> None:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "reachable"})
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/docs/openapi.json")
+def investor_spec(request: Request) -> JSONResponse:
+    return JSONResponse(published_spec("investor", request.app.state.ctx.settings.issuer, "/v1"))
+
+
+@router.get("/v0/docs/openapi.json")
+def public_spec(request: Request) -> JSONResponse:
+    return JSONResponse(published_spec("public", request.app.state.ctx.settings.issuer, "/v0"))

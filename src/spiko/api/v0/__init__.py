@@ -1,0 +1,1 @@
+"""Public API v0: funds, share classes, NAVs, yields and exchange rates."""

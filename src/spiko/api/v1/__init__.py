@@ -1,0 +1,1 @@
+"""Investor API v1: one module per tag of the reference specification."""

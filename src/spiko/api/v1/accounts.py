@@ -1,0 +1,7 @@
+"""Accounts (reference tag "Accounts")."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Accounts"])

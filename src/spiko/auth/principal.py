@@ -1,0 +1,74 @@
+"""Authentication of /v1 requests: who the caller is, from a Basic API key or a Bearer token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from starlette.concurrency import run_in_threadpool
+
+from spiko.errors import InvestorAuthenticationError
+
+if TYPE_CHECKING:
+    from spiko.context import AppContext
+
+MAX_AUTHORIZATION_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class Principal:
+    investor_id: str
+    credential: Literal["api_key", "oauth"]
+    credential_id: str  # the API key's id, or the OAuth grant's id
+    client_id: str
+
+
+class AuthFailure(InvestorAuthenticationError):
+    """A refused credential; ``reason_code`` is the low-cardinality label counted in metrics."""
+
+    def __init__(self, reason: str, reason_code: str, *, scheme: str = "Basic", error: str | None = None):
+        super().__init__(reason, scheme=scheme, error=error)
+        self.reason_code = reason_code
+
+
+async def authenticate(ctx: AppContext, authorization: str | None) -> Principal:
+    if not authorization:
+        raise AuthFailure("Missing Authorization header: use Basic (API key) or Bearer", "missing")
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise AuthFailure("Authorization header is too long", "malformed")
+    scheme, _, credentials = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    credentials = credentials.strip()
+    if scheme == "basic":
+        return await _authenticate_api_key(ctx, credentials)
+    if scheme == "bearer":
+        from spiko.auth.bearer import authenticate_bearer
+
+        return await authenticate_bearer(ctx, credentials)
+    raise AuthFailure("Unsupported authorization scheme: use Basic or Bearer", "malformed")
+
+
+def _decode_basic(credentials: str) -> tuple[str, str]:
+    try:
+        raw = base64.b64decode(credentials.encode("ascii"), validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeError):
+        raise AuthFailure("Malformed Basic credentials", "malformed") from None
+    client_id, colon, secret = text.partition(":")
+    if not colon or not client_id or not secret:
+        raise AuthFailure("Malformed Basic credentials: expected client_id:client_secret", "malformed")
+    return client_id, secret
+
+
+async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
+    client_id, secret = _decode_basic(credentials)
+    verifier = ctx.api_keys
+    entry = verifier.cached(client_id)
+    if entry is None:
+        entry = await run_in_threadpool(verifier.load, client_id)
+    if entry is None or not verifier.check(entry, secret):
+        raise AuthFailure("Invalid API key credentials", "invalid_credentials")
+    verifier.record_use(entry.key_id)
+    return Principal(entry.investor_id, "api_key", entry.key_id, client_id)

@@ -1,0 +1,5 @@
+import sys
+
+from spiko.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""``spiko investors`` and ``spiko api-keys``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from spiko.cli.common import command, context, group
+
+
+def register(commands: Any) -> None:
+    investors = group(commands, "investors", "investors and their sign-in")
+    create = command(investors, "create", "create an investor with a user who signs in", create_investor)
+    create.add_argument("--name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--type", choices=["organization", "individual"], default="organization")
+    create.add_argument("--country", default="FR")
+
+    keys = group(commands, "api-keys", "API keys (Basic authentication on /v1)")
+    key_create = command(keys, "create", "create an API key; prints its secret once", create_api_key)
+    key_create.add_argument("--email", required=True)
+    key_create.add_argument("--name", default="CLI key")
+    key_list = command(keys, "list", "list an investor's active API keys (never a secret)", list_api_keys)
+    key_list.add_argument("--email", required=True)
+    key_list.add_argument("--all", action="store_true", help="include revoked keys")
+    key_revoke = command(keys, "revoke", "revoke an API key", revoke_api_key)
+    key_revoke.add_argument("client_id")
+
+
+def create_investor(args: argparse.Namespace) -> dict[str, str]:
+    from spiko.services import identity
+
+    with context() as ctx, ctx.transaction() as session:
+        investor, user = identity.create_investor(
+            session,
+            name=args.name,
+            email=args.email,
+            password=args.password,
+            investor_type=args.type,
+            country=args.country,
+        )
+        return {"investorId": investor.id, "email": user.email}
+
+
+def _user(session: Any, email: str) -> Any:
+    from spiko.services import identity
+
+    user = identity.find_user_by_email(session, email)
+    if user is None:
+        raise LookupError(f"no user with email {email}")
+    return user
+
+
+def create_api_key(args: argparse.Namespace) -> dict[str, str]:
+    from spiko.services import identity
+
+    with context() as ctx, ctx.transaction() as session:
+        user = _user(session, args.email)
+        created = identity.create_api_key(
+            session,
+            ctx.api_keys,
+            investor_id=user.investor_id,
+            name=args.name,
+            max_live_keys=ctx.settings.max_api_keys_per_investor,
+        )
+        return {"client_id": created.client_id, "client_secret": created.client_secret}
+
+
+def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import identity
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        user = _user(session, args.email)
+        return [
+            {
+                "client_id": key.client_id,
+                "name": key.name,
+                "createdAt": key.created_at,
+                "lastUsedAt": key.last_used_at,
+                "revokedAt": key.revoked_at,
+            }
+            for key in identity.list_api_keys(session, user.investor_id, include_revoked=args.all)
+        ]
+
+
+def revoke_api_key(args: argparse.Namespace) -> None:
+    import sys
+
+    from spiko.services import identity
+
+    with context() as ctx:
+        with ctx.transaction() as session:
+            identity.revoke_api_key(session, client_id=args.client_id)
+        ctx.api_keys.invalidate(args.client_id)
+    print(f"revoked {args.client_id}", file=sys.stderr)

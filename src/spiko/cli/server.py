@@ -1,0 +1,63 @@
+"""``spiko serve`` and ``spiko db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from spiko.cli.common import command, group
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="run the whole system (APIs, OAuth server, investor app)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    serve.set_defaults(handler=run_serve)
+
+    db = group(commands, "db", "database schema")
+    command(db, "upgrade", "apply every pending migration", run_db_upgrade)
+
+
+def run_db_upgrade(args: argparse.Namespace) -> None:
+    from spiko.config import Settings
+    from spiko.db.migrate import upgrade
+
+    upgrade(Settings.from_env().database_url)
+    print("database is up to date", file=sys.stderr)
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from spiko.config import Settings
+    from spiko.db.migrate import upgrade
+
+    os.environ.setdefault("SPIKO_ISSUER", f"http://{args.host}:{args.port}")
+    settings = Settings.from_env(port=args.port)
+    # Workers must share one secret key: fix it in the environment they inherit.
+    os.environ.setdefault("SPIKO_SECRET_KEY", settings.secret_key)
+    upgrade(settings.database_url)
+    if args.demo:
+        from spiko.context import AppContext
+        from spiko.demo import print_demo, seed_demo
+
+        ctx = AppContext(settings)
+        try:
+            print_demo(seed_demo(ctx), settings)
+        finally:
+            ctx.close()
+    print(f"Spiko listening on {settings.issuer} (workers: {args.workers})", file=sys.stderr)
+    uvicorn.run(
+        "spiko.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers if args.workers > 1 else None,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )

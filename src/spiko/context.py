@@ -1,0 +1,46 @@
+"""The runtime context shared by the HTTP app and the CLI: settings, database and shared helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from spiko.config import Settings
+from spiko.core.ratelimit import RateLimiter, make_rate_limiter
+from spiko.db.engine import make_engine, make_session_factory, transaction
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine = field(init=False)
+    session_factory: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.settings.database_url)
+        self.session_factory = make_session_factory(self.engine)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return make_rate_limiter(self.settings.redis_url)
+
+    @cached_property
+    def api_keys(self):  # type: ignore[no-untyped-def]
+        from spiko.auth.api_keys import ApiKeyVerifier
+
+        return ApiKeyVerifier(self)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        with transaction(self.session_factory, write=write) as session:
+            yield session
+
+    def close(self) -> None:
+        if "api_keys" in self.__dict__:
+            self.api_keys.flush_last_used()
+        self.engine.dispose()

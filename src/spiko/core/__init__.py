@@ -1,0 +1,1 @@
+"""Cross-cutting parts: the runtime context, rate limiting, caches, metrics and logging."""

@@ -1,0 +1,1 @@
+"""Persistence: the engine, sessions, ORM tables and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Use cases: each function works inside the one transaction (``Session``) its caller opened."""

@@ -1,0 +1,158 @@
+"""Investors, users and their API keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
+from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from spiko.db.models.identity import ApiKey, Investor, User
+from spiko.db.types import utcnow
+from spiko.errors import ApplicationError, ConflictError, NotFoundError
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+MAX_API_KEY_NAME = 100
+
+
+class ValidationFailed(ApplicationError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_investor(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    investor_type: str = "organization",
+    country: str = "FR",
+    address: str = "",
+    zip_code: str = "",
+    city: str = "",
+    registration_number: str | None = None,
+    legal_entity_type: str | None = None,
+    tax_identification_number: str | None = None,
+) -> tuple[Investor, User]:
+    email = normalize_email(email)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("name must not be empty")
+    if not EMAIL_RE.match(email):
+        raise ValidationFailed("email is not a valid address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if investor_type not in ("organization", "individual"):
+        raise ValidationFailed("type must be organization or individual")
+    country = country.upper()
+    if not COUNTRY_RE.match(country):
+        raise ValidationFailed("country must be an ISO 3166-1 alpha-2 code")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise ConflictError("a user with this email already exists")
+    investor = Investor(
+        type=investor_type,
+        name=name,
+        country=country,
+        address=address,
+        zip_code=zip_code,
+        city=city,
+        registration_number=(registration_number or "") if investor_type == "organization" else None,
+        legal_entity_type=(legal_entity_type or "SAS") if investor_type == "organization" else None,
+        tax_identification_number=tax_identification_number if investor_type == "individual" else None,
+        tax_information_updated_at=utcnow() if tax_identification_number else None,
+    )
+    session.add(investor)
+    session.flush()
+    user = User(investor_id=investor.id, email=email, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return investor, user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def authenticate_user(session: Session, email: str, password: str) -> User | None:
+    """The user whose password matches, or None; costs one argon2 verification either way."""
+    user = find_user_by_email(session, email)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    return user
+
+
+def get_investor(session: Session, investor_id: str) -> Investor:
+    investor = session.get(Investor, investor_id)
+    if investor is None:
+        raise NotFoundError("Investor not found")
+    return investor
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    id: str
+    name: str
+    client_id: str
+    client_secret: str  # returned once, never stored
+    created_at: datetime
+
+
+def create_api_key(
+    session: Session, verifier: ApiKeyVerifier, *, investor_id: str, name: str, max_live_keys: int
+) -> CreatedApiKey:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("An API key needs a name")
+    if len(name) > MAX_API_KEY_NAME:
+        raise ValidationFailed(f"An API key name has at most {MAX_API_KEY_NAME} characters")
+    # Lock the investor row so two concurrent creations cannot both pass the limit check.
+    session.execute(select(Investor.id).where(Investor.id == investor_id).with_for_update())
+    live = session.scalar(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(ApiKey.investor_id == investor_id, ApiKey.revoked_at.is_(None))
+    )
+    if (live or 0) >= max_live_keys:
+        raise ValidationFailed(
+            f"You already have {max_live_keys} active API keys, the maximum; revoke one to create another"
+        )
+    client_id, secret = new_client_id(), new_client_secret()
+    key = ApiKey(
+        investor_id=investor_id, name=name, client_id=client_id, secret_hash=verifier.hash_secret(secret)
+    )
+    session.add(key)
+    session.flush()
+    return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at)
+
+
+def list_api_keys(session: Session, investor_id: str, *, include_revoked: bool = False) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.investor_id == investor_id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query.order_by(ApiKey.created_at.desc(), ApiKey.id)))
+
+
+def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None = None) -> ApiKey:
+    """Revoke a key; with ``investor_id`` only that investor's key (anything else is not found).
+
+    The caller drops the key from the verification cache once the transaction has committed.
+    """
+    query = select(ApiKey).where(ApiKey.client_id == client_id)
+    if investor_id is not None:
+        query = query.where(ApiKey.investor_id == investor_id)
+    key = session.scalar(query)
+    if key is None:
+        raise NotFoundError("API key not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key

@@ -1,0 +1,205 @@
+"""Investor app pages: sign-in, sign-out and the integrations page (API keys)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
+from spiko.context import AppContext
+from spiko.errors import ApiError
+from spiko.services import identity
+from spiko.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+logger = logging.getLogger("spiko.web")
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/integrations"
+
+
+def signed_in(request: Request) -> SignedInUser | None:
+    with _ctx(request).transaction(write=False) as session:
+        return current_user(session, request)
+
+
+def to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def csrf_refused(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=403,
+        title="Form expired",
+        message="This form has expired or did not come from this site. "
+        "Go back, reload the page and try again.",
+    )
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return RedirectResponse("/integrations", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", next=safe_next(next), email="", error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    ctx = _ctx(request)
+    settings = ctx.settings
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    target = safe_next(next)
+    address = request.client.host if request.client else "unknown"
+    account_key = "login:account:" + identity.normalize_email(email)
+    address_key = "login:address:" + address
+    limiter = ctx.rate_limiter
+    window = settings.login_window_seconds
+    for key, limit in (
+        (account_key, settings.login_attempts_per_account),
+        (address_key, settings.login_attempts_per_address),
+    ):
+        verdict = limiter.peek(key, limit, window)
+        if not verdict.allowed:
+            request.app.state.metrics.login_failures.labels("rate_limited").inc()
+            minutes = max(1, (verdict.retry_after + 59) // 60)
+            plural = "s" if minutes > 1 else ""
+            return render(
+                request,
+                "login.html",
+                status_code=429,
+                next=target,
+                email=email,
+                error=f"Too many sign-in attempts. Try again in {minutes} minute{plural}.",
+            )
+    with ctx.transaction() as session:
+        user = identity.authenticate_user(session, email, password)
+        if user is None:
+            limiter.hit(account_key, settings.login_attempts_per_account, window)
+            limiter.hit(address_key, settings.login_attempts_per_address, window)
+            request.app.state.metrics.login_failures.labels("invalid_credentials").inc()
+            return render(
+                request,
+                "login.html",
+                status_code=400,
+                next=target,
+                email=email,
+                error="Invalid email or password.",
+            )
+        limiter.reset(account_key)
+        response = RedirectResponse(target, status_code=303)
+        start_session(session, request, response, user)
+    logger.info("sign-in", extra={"fields": {"user_id": user.id}})
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    response = RedirectResponse("/login", status_code=303)
+    with _ctx(request).transaction() as session:
+        end_session(session, request, response)
+    return response
+
+
+def _integrations_page(
+    request: Request,
+    user: SignedInUser,
+    *,
+    status_code: int = 200,
+    created: identity.CreatedApiKey | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    with _ctx(request).transaction(write=False) as session:
+        keys = identity.list_api_keys(session, user.investor_id)
+    return render(
+        request,
+        "integrations.html",
+        status_code=status_code,
+        user=user,
+        keys=keys,
+        created=created,
+        error=error,
+        notice=notice,
+        max_keys=_ctx(request).settings.max_api_keys_per_investor,
+    )
+
+
+@router.get("/integrations")
+def integrations(request: Request) -> Response:
+    user = signed_in(request)
+    if user is None:
+        return to_login(request)
+    return _integrations_page(request, user)
+
+
+@router.post("/integrations")
+def create_key(
+    request: Request,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    user = signed_in(request)
+    if user is None:
+        return to_login(request)
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    ctx = _ctx(request)
+    try:
+        with ctx.transaction() as session:
+            created = identity.create_api_key(
+                session,
+                ctx.api_keys,
+                investor_id=user.investor_id,
+                name=name,
+                max_live_keys=ctx.settings.max_api_keys_per_investor,
+            )
+    except ApiError as refused:
+        return _integrations_page(request, user, status_code=400, error=str(refused))
+    return _integrations_page(request, user, created=created)
+
+
+@router.post("/integrations/{client_id}/revoke")
+def revoke_key(
+    request: Request, client_id: str, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    user = signed_in(request)
+    if user is None:
+        return to_login(request)
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    ctx = _ctx(request)
+    try:
+        with ctx.transaction() as session:
+            key = identity.revoke_api_key(session, client_id=client_id, investor_id=user.investor_id)
+            name = key.name
+    except ApiError:
+        return _integrations_page(request, user, status_code=404, error="No such API key.")
+    ctx.api_keys.invalidate(client_id)
+    return _integrations_page(request, user, notice=f"API key “{name}” was revoked.")

@@ -1,0 +1,184 @@
+"""Shared fixtures: a fresh database per test, the app, a client, investors and API keys."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from spiko.app import create_app  # noqa: E402
+from spiko.config import Settings  # noqa: E402
+from spiko.context import AppContext  # noqa: E402
+from tests.databases import DatabaseFactory  # noqa: E402
+
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def database_url(databases: DatabaseFactory) -> Iterator[str]:
+    url = databases.fresh()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, issuer="http://testserver", secret_key=TEST_SECRET_KEY)
+
+
+@pytest.fixture
+def ctx(settings: Settings) -> Iterator[AppContext]:
+    context = AppContext(settings)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def app(ctx: AppContext):  # type: ignore[no-untyped-def]
+    return create_app(ctx=ctx)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@dataclass
+class InvestorFixture:
+    investor_id: str
+    email: str
+    password: str
+    client_id: str
+    client_secret: str
+
+    @property
+    def basic(self) -> dict[str, str]:
+        return basic_auth(self.client_id, self.client_secret)
+
+
+def basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
+    raw = f"{client_id}:{client_secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def create_investor(
+    ctx: AppContext, *, name: str | None = None, investor_type: str = "organization"
+) -> InvestorFixture:
+    from spiko.services import identity
+
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    password = "correct horse battery"
+    with ctx.transaction() as session:
+        investor, _ = identity.create_investor(
+            session,
+            name=name or f"Investor {email[:15]}",
+            email=email,
+            password=password,
+            investor_type=investor_type,
+            tax_identification_number="FR123" if investor_type == "individual" else None,
+        )
+        key = identity.create_api_key(
+            session, ctx.api_keys, investor_id=investor.id, name="test key", max_live_keys=20
+        )
+    return InvestorFixture(investor.id, email, password, key.client_id, key.client_secret)
+
+
+@pytest.fixture
+def investor(ctx: AppContext) -> InvestorFixture:
+    return create_investor(ctx, name="Alice Treasury SAS")
+
+
+@pytest.fixture
+def other_investor(ctx: AppContext) -> InvestorFixture:
+    return create_investor(ctx, name="Mallory Holdings")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(
+    database_url: str, tmp_path: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPIKO_DATABASE_URL": database_url,
+        "SPIKO_SECRET_KEY": TEST_SECRET_KEY,
+        "SPIKO_ISSUER": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
+    log_path = tmp_path / f"server-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spiko.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, process, log_path, env)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(database_url, tmp_path)
+    yield server
+    stop_server(server)
