@@ -1,4 +1,4 @@
-"""reporting tables and indexes
+"""accounts, bank accounts, orders, share ledger, idempotency keys
 
 Revision ID: 0004
 Revises: 0003

@@ -1,7 +1,7 @@
-"""fund engine tables (reference data, accounts, orders, ledger, idempotency)
+"""reporting tables and indexes
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op  # noqa: F401
 
 import spiko.db.types  # noqa: F401
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Tables of the reporting area: materialized daily positions and their indexes."""
