@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from spiko.cli import funds, identity, oauth, sdk, server
+from spiko.cli import funds, identity, oauth, orders, sdk, server
 
 REGISTRARS: list[Callable[[Any], None]] = [
     server.register,
     identity.register,
     oauth.register,
     funds.register,
+    orders.register,
     sdk.register,
 ]
 
