@@ -1,9 +1,283 @@
-"""Commands of the funds area (registered by the issue that builds it)."""
+"""Operator commands for reference data: ``spiko funds``, ``share-classes``, ``nav``, ``fx``, ``calendar``,
+``clock`` and ``reference seed``."""
 
 from __future__ import annotations
 
+import argparse
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from spiko.cli.common import command, context, group
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day formatted as YYYY-MM-DD: {value!r}") from None
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {value!r}") from None
+    if not number.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite decimal number: {value!r}")
+    return number
 
 
 def register(commands: Any) -> None:
-    return None
+    funds = group(commands, "funds", "funds")
+    command(funds, "list", "list the funds", list_funds)
+
+    share_classes = group(commands, "share-classes", "share classes of the funds")
+    command(share_classes, "list", "list the share classes", list_share_classes)
+
+    nav = group(commands, "nav", "net asset values")
+    publish = command(nav, "publish", "publish a share class's NAV for a business day", publish_nav)
+    publish.add_argument("--share-class", required=True, metavar="SYMBOL")
+    publish.add_argument("--day", required=True, type=_day, metavar="YYYY-MM-DD")
+    publish.add_argument("--value", required=True, type=_decimal, metavar="DECIMAL")
+    show = command(nav, "list", "list a share class's NAVs from a day", list_navs)
+    show.add_argument("--share-class", required=True, metavar="SYMBOL")
+    show.add_argument("--start-day", type=_day, metavar="YYYY-MM-DD", help="default: 30 days ago")
+    growth = command(
+        nav,
+        "grow",
+        "publish every missing NAV of a day, grown from the previous one at an annual rate",
+        grow_navs,
+    )
+    growth.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
+    growth.add_argument(
+        "--annual-rate", required=True, type=_decimal, metavar="DECIMAL", help="0.035 = 3.5 %%"
+    )
+
+    fx = group(commands, "fx", "exchange rates")
+    fx_publish = command(fx, "publish", "publish an exchange rate: 1 BASE = RATE QUOTE", publish_fx)
+    fx_publish.add_argument("--base", required=True, metavar="CURRENCY")
+    fx_publish.add_argument("--quote", required=True, metavar="CURRENCY")
+    fx_publish.add_argument("--day", required=True, type=_day, metavar="YYYY-MM-DD")
+    fx_publish.add_argument("--rate", required=True, type=_decimal, metavar="DECIMAL")
+    fx_publish.add_argument("--fund", metavar="SLUG", help="one fund (default: every fund)")
+    fx_publish.add_argument("--kind", choices=["indicative", "execution"], default="indicative")
+    fx_show = command(fx, "show", "the latest rate on or before a day", show_fx)
+    fx_show.add_argument("--base", required=True, metavar="CURRENCY")
+    fx_show.add_argument("--quote", required=True, metavar="CURRENCY")
+    fx_show.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: any day")
+    fx_show.add_argument("--fund", metavar="SLUG")
+
+    cal = group(commands, "calendar", "business-day calendars of the funds")
+    add = command(cal, "add-holiday", "list a non-operating weekday of a fund", add_holiday)
+    add.add_argument("--fund", required=True, metavar="SLUG")
+    add.add_argument("--day", required=True, type=_day, metavar="YYYY-MM-DD")
+    add.add_argument("--label", default="")
+    remove = command(cal, "remove-holiday", "make a listed holiday a business day again", remove_holiday)
+    remove.add_argument("--fund", required=True, metavar="SLUG")
+    remove.add_argument("--day", required=True, type=_day, metavar="YYYY-MM-DD")
+    listing = command(cal, "list", "list a fund's holidays", list_holidays)
+    listing.add_argument("--fund", required=True, metavar="SLUG")
+    check = command(cal, "check", "whether a day is a business day, and its neighbours", check_day)
+    check.add_argument("--fund", required=True, metavar="SLUG")
+    check.add_argument("--day", required=True, type=_day, metavar="YYYY-MM-DD")
+
+    clock = group(commands, "clock", "the sandbox clock")
+    command(clock, "show", "the day the system believes it is", show_clock)
+    set_clock = command(clock, "set", "set the sandbox day, or follow the real date again", set_clock_day)
+    target = set_clock.add_mutually_exclusive_group(required=True)
+    target.add_argument("--day", type=_day, metavar="YYYY-MM-DD")
+    target.add_argument("--real", action="store_true", help="follow the real UTC date")
+
+    ref = group(commands, "reference", "reference data")
+    seed = command(ref, "seed", "create the funds, share classes and calendars (idempotent)", seed_reference)
+    seed.add_argument("--history", action="store_true", help="also NAV and FX history up to today")
+
+
+# --- bodies --------------------------------------------------------------------------------------
+
+
+def _nav(share_class: Any, nav: Any) -> dict[str, Any]:
+    from spiko.api.v0.public import nav_body
+
+    return {**nav_body(share_class, nav), "shareClassSymbol": share_class.symbol}
+
+
+def _rate(session: Any, rate: Any) -> dict[str, Any]:
+    from spiko.db.models.funds import Fund
+    from spiko.services import reference
+
+    fund = session.get(Fund, rate.fund_id) if rate.fund_id else None
+    return {
+        "id": rate.id,
+        "fundId": rate.fund_id,
+        "fund": fund.slug if fund else None,
+        "day": rate.day.isoformat(),
+        "baseCurrency": rate.base_currency,
+        "quoteCurrency": rate.quote_currency,
+        "fxRate": reference.rate_display(rate.rate),
+        "kind": rate.kind,
+    }
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def list_funds(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.api.v0.public import fund_body
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return [{**fund_body(session, f), "name": f.name} for f in reference.list_funds(session)]
+
+
+def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.api.v0.public import share_class_body
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return [share_class_body(share_class) for share_class in reference.list_share_classes(session)]
+
+
+def publish_nav(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction() as session:
+        share_class = reference.get_share_class_by_symbol(session, args.share_class)
+        nav = reference.publish_nav(session, share_class.id, args.day, args.value)
+        return _nav(share_class, nav)
+
+
+def list_navs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from datetime import timedelta
+
+    from spiko.services import clock, reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        share_class = reference.get_share_class_by_symbol(session, args.share_class)
+        start = args.start_day or clock.today(session) - timedelta(days=30)
+        return [_nav(share_class, nav) for nav in reference.navs_between(session, share_class.id, start)]
+
+
+def grow_navs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import clock, reference
+
+    with context() as ctx, ctx.transaction() as session:
+        day = args.day or clock.today(session)
+        navs = reference.publish_growth_navs(session, day, args.annual_rate)
+        return [_nav(reference.get_share_class(session, nav.share_class_id), nav) for nav in navs]
+
+
+def publish_fx(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction() as session:
+        funds = (
+            [reference.get_fund_by_slug(session, args.fund)] if args.fund else reference.list_funds(session)
+        )
+        if not funds:
+            raise LookupError("no fund exists yet; run `spiko reference seed` first")
+        rates = [
+            reference.publish_fx_rate(
+                session,
+                base=args.base.upper(),
+                quote=args.quote.upper(),
+                day=args.day,
+                rate=args.rate,
+                fund_id=fund.id,
+                kind=args.kind,
+            )
+            for fund in funds
+        ]
+        return [_rate(session, rate) for rate in rates]
+
+
+def show_fx(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        fund_id = reference.get_fund_by_slug(session, args.fund).id if args.fund else None
+        rate = reference.fx_rate(session, args.base.upper(), args.quote.upper(), args.day, fund_id=fund_id)
+        if rate is None:
+            raise LookupError(f"no {args.base}/{args.quote} rate published")
+        return _rate(session, rate)
+
+
+def add_holiday(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction() as session:
+        fund = reference.get_fund_by_slug(session, args.fund)
+        row = reference.add_non_operating_day(session, fund.id, args.day, args.label)
+        return {"fund": fund.slug, "day": row.day.isoformat(), "label": row.label}
+
+
+def remove_holiday(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction() as session:
+        fund = reference.get_fund_by_slug(session, args.fund)
+        removed = reference.remove_non_operating_day(session, fund.id, args.day)
+        return {"fund": fund.slug, "day": args.day.isoformat(), "removed": removed}
+
+
+def list_holidays(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        fund = reference.get_fund_by_slug(session, args.fund)
+        return [
+            {"day": row.day.isoformat(), "label": row.label}
+            for row in reference.list_non_operating_days(session, fund.id)
+        ]
+
+
+def check_day(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        fund = reference.get_fund_by_slug(session, args.fund)
+        return {
+            "fund": fund.slug,
+            "day": args.day.isoformat(),
+            "businessDay": reference.is_business_day(session, fund.id, args.day),
+            "previousBusinessDay": reference.previous_business_day(session, fund.id, args.day).isoformat(),
+            "nextBusinessDay": reference.next_business_day(session, fund.id, args.day).isoformat(),
+        }
+
+
+def _clock_body(session: Any) -> dict[str, Any]:
+    from spiko.services import clock
+
+    sandbox = clock.sandbox_day(session)
+    return {"today": clock.today(session).isoformat(), "sandbox": sandbox is not None}
+
+
+def show_clock(args: argparse.Namespace) -> dict[str, Any]:
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return _clock_body(session)
+
+
+def set_clock_day(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import clock
+
+    with context() as ctx, ctx.transaction() as session:
+        clock.set_today(session, None if args.real else args.day)
+        return _clock_body(session)
+
+
+def seed_reference(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from spiko.db.models.funds import ExchangeRate, NetAssetValue
+    from spiko.services import clock, seed
+
+    with context() as ctx, ctx.transaction() as session:
+        share_classes = seed.seed_reference_data(session)
+        if args.history:
+            seed.seed_history(session, clock.today(session))
+        return {
+            "shareClasses": sorted(share_classes),
+            "netAssetValues": session.scalar(select(func.count()).select_from(NetAssetValue)),
+            "exchangeRates": session.scalar(select(func.count()).select_from(ExchangeRate)),
+        }

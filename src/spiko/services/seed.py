@@ -417,16 +417,23 @@ def demo_fx_rate(base: str, quote: str, level: Decimal, decimals: int, day: date
     return moved.quantize(nav_rules.quantum(decimals), rounding=ROUND_HALF_EVEN)
 
 
+def seed_history(session: Session, until: date) -> tuple[int, int]:
+    """Reference data, then NAV and FX history up to ``until``; returns (NAVs added, rates added)."""
+    share_classes = seed_reference_data(session)
+    schedules = {seed.symbol: seed.rate_schedule for seed in SHARE_CLASSES}
+    navs = sum(
+        seed_nav_history(session, share_class, until, schedules.get(symbol, ()))
+        for symbol, share_class in sorted(share_classes.items())
+    )
+    rates = seed_fx_history(session, until)
+    session.flush()
+    return navs, rates
+
+
 def seed_demo_funds(session: Session, *, investor_id: str) -> None:
     """Reference data, NAV and FX history up to today, then the demo investor's activity when the
     orders area provides it (``spiko.services.demo_activity.seed_demo_activity``)."""
-    today = clock.today(session)
-    share_classes = seed_reference_data(session)
-    schedules = {seed.symbol: seed.rate_schedule for seed in SHARE_CLASSES}
-    for symbol, share_class in sorted(share_classes.items()):
-        seed_nav_history(session, share_class, today, schedules.get(symbol, ()))
-    seed_fx_history(session, today)
-    session.flush()
+    seed_history(session, clock.today(session))
     if importlib.util.find_spec(DEMO_ACTIVITY_MODULE) is not None:
         module = importlib.import_module(DEMO_ACTIVITY_MODULE)
         module.seed_demo_activity(session, investor_id=investor_id)
