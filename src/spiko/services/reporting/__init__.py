@@ -1,0 +1,1 @@
+"""Investor reporting: account transactions, portfolio, accounting positions, yields and statements."""

@@ -1,0 +1,275 @@
+"""Words, numbers and dates of the account statement in English, French, Spanish, Italian and German."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+LOCALES = ("en", "fr", "es", "it", "de")
+
+# (thousands separator, decimal separator). French groups with a no-break space.
+_SEPARATORS = {"en": (",", "."), "fr": ("\u00a0", ","), "es": (".", ","), "it": (".", ","), "de": (".", ",")}
+
+_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Account statement",
+        "investor": "Investor",
+        "account": "Account",
+        "all_accounts": "All accounts",
+        "share_class": "Share class",
+        "isin": "ISIN",
+        "currency": "Currency",
+        "period": "Period",
+        "period_range": "from {start} to {end}",
+        "generated": "Issued on",
+        "summary": "Summary",
+        "opening": "Opening position on {day}",
+        "closing": "Closing position on {day}",
+        "subscriptions": "Subscriptions",
+        "redemptions": "Redemptions",
+        "transfers": "Transfers",
+        "yield": "Yield",
+        "realized_gain": "Realized gain (average cost)",
+        "unrealized_gain": "Unrealized gain",
+        "movements": "Movements",
+        "no_movements": "No movement during the period.",
+        "date": "Date",
+        "type": "Type",
+        "shares": "Shares",
+        "nav": "NAV per share",
+        "amount": "Amount",
+        "value": "Value",
+        "reference": "Reference",
+        "monthly_yield": "Yield by month",
+        "month": "Month",
+        "subscription": "Subscription",
+        "redemption": "Redemption",
+        "transfer_in": "Transfer in",
+        "transfer_out": "Transfer out",
+        "page": "Page {page}",
+        "note": (
+            "Positions are valued at the net asset value (NAV) per share of each day, rounded to the cent. "
+            "The yield is the change in value not explained by subscriptions, redemptions and transfers. "
+            "Gains use the average cost method."
+        ),
+    },
+    "fr": {
+        "title": "Relevé de compte",
+        "investor": "Investisseur",
+        "account": "Compte",
+        "all_accounts": "Tous les comptes",
+        "share_class": "Classe de parts",
+        "isin": "ISIN",
+        "currency": "Devise",
+        "period": "Période",
+        "period_range": "du {start} au {end}",
+        "generated": "Émis le",
+        "summary": "Synthèse",
+        "opening": "Position d'ouverture au {day}",
+        "closing": "Position de clôture au {day}",
+        "subscriptions": "Souscriptions",
+        "redemptions": "Rachats",
+        "transfers": "Transferts",
+        "yield": "Rendement",
+        "realized_gain": "Plus-value réalisée (coût moyen)",
+        "unrealized_gain": "Plus-value latente",
+        "movements": "Mouvements",
+        "no_movements": "Aucun mouvement sur la période.",
+        "date": "Date",
+        "type": "Type",
+        "shares": "Parts",
+        "nav": "VL par part",
+        "amount": "Montant",
+        "value": "Valeur",
+        "reference": "Référence",
+        "monthly_yield": "Rendement par mois",
+        "month": "Mois",
+        "subscription": "Souscription",
+        "redemption": "Rachat",
+        "transfer_in": "Transfert reçu",
+        "transfer_out": "Transfert émis",
+        "page": "Page {page}",
+        "note": (
+            "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, arrondie au "
+            "centime. Le rendement est la variation de valeur non expliquée par les souscriptions, rachats "
+            "et transferts. Les plus-values suivent la méthode du coût moyen pondéré."
+        ),
+    },
+    "es": {
+        "title": "Extracto de cuenta",
+        "investor": "Inversor",
+        "account": "Cuenta",
+        "all_accounts": "Todas las cuentas",
+        "share_class": "Clase de participaciones",
+        "isin": "ISIN",
+        "currency": "Divisa",
+        "period": "Periodo",
+        "period_range": "del {start} al {end}",
+        "generated": "Emitido el",
+        "summary": "Resumen",
+        "opening": "Posición inicial al {day}",
+        "closing": "Posición final al {day}",
+        "subscriptions": "Suscripciones",
+        "redemptions": "Reembolsos",
+        "transfers": "Traspasos",
+        "yield": "Rendimiento",
+        "realized_gain": "Ganancia realizada (coste medio)",
+        "unrealized_gain": "Ganancia no realizada",
+        "movements": "Movimientos",
+        "no_movements": "Ningún movimiento durante el periodo.",
+        "date": "Fecha",
+        "type": "Tipo",
+        "shares": "Participaciones",
+        "nav": "VL por participación",
+        "amount": "Importe",
+        "value": "Valor",
+        "reference": "Referencia",
+        "monthly_yield": "Rendimiento por mes",
+        "month": "Mes",
+        "subscription": "Suscripción",
+        "redemption": "Reembolso",
+        "transfer_in": "Traspaso recibido",
+        "transfer_out": "Traspaso emitido",
+        "page": "Página {page}",
+        "note": (
+            "Las posiciones se valoran al valor liquidativo (VL) por participación de cada día, "
+            "redondeado al céntimo. El rendimiento es la variación de valor no explicada por "
+            "suscripciones, reembolsos y traspasos. Las ganancias siguen el método del coste medio."
+        ),
+    },
+    "it": {
+        "title": "Estratto conto",
+        "investor": "Investitore",
+        "account": "Conto",
+        "all_accounts": "Tutti i conti",
+        "share_class": "Classe di quote",
+        "isin": "ISIN",
+        "currency": "Valuta",
+        "period": "Periodo",
+        "period_range": "dal {start} al {end}",
+        "generated": "Emesso il",
+        "summary": "Riepilogo",
+        "opening": "Posizione iniziale al {day}",
+        "closing": "Posizione finale al {day}",
+        "subscriptions": "Sottoscrizioni",
+        "redemptions": "Rimborsi",
+        "transfers": "Trasferimenti",
+        "yield": "Rendimento",
+        "realized_gain": "Plusvalenza realizzata (costo medio)",
+        "unrealized_gain": "Plusvalenza latente",
+        "movements": "Movimenti",
+        "no_movements": "Nessun movimento nel periodo.",
+        "date": "Data",
+        "type": "Tipo",
+        "shares": "Quote",
+        "nav": "NAV per quota",
+        "amount": "Importo",
+        "value": "Valore",
+        "reference": "Riferimento",
+        "monthly_yield": "Rendimento per mese",
+        "month": "Mese",
+        "subscription": "Sottoscrizione",
+        "redemption": "Rimborso",
+        "transfer_in": "Trasferimento ricevuto",
+        "transfer_out": "Trasferimento inviato",
+        "page": "Pagina {page}",
+        "note": (
+            "Le posizioni sono valutate al valore netto d'inventario (NAV) per quota di ogni giorno, "
+            "arrotondato al centesimo. Il rendimento è la variazione di valore non spiegata da "
+            "sottoscrizioni, rimborsi e trasferimenti. Le plusvalenze seguono il metodo del costo medio."
+        ),
+    },
+    "de": {
+        "title": "Kontoauszug",
+        "investor": "Anleger",
+        "account": "Konto",
+        "all_accounts": "Alle Konten",
+        "share_class": "Anteilsklasse",
+        "isin": "ISIN",
+        "currency": "Währung",
+        "period": "Zeitraum",
+        "period_range": "vom {start} bis {end}",
+        "generated": "Erstellt am",
+        "summary": "Übersicht",
+        "opening": "Anfangsbestand am {day}",
+        "closing": "Endbestand am {day}",
+        "subscriptions": "Zeichnungen",
+        "redemptions": "Rücknahmen",
+        "transfers": "Übertragungen",
+        "yield": "Ertrag",
+        "realized_gain": "Realisierter Gewinn (Durchschnittskosten)",
+        "unrealized_gain": "Nicht realisierter Gewinn",
+        "movements": "Bewegungen",
+        "no_movements": "Keine Bewegung im Zeitraum.",
+        "date": "Datum",
+        "type": "Art",
+        "shares": "Anteile",
+        "nav": "NAV je Anteil",
+        "amount": "Betrag",
+        "value": "Wert",
+        "reference": "Referenz",
+        "monthly_yield": "Ertrag je Monat",
+        "month": "Monat",
+        "subscription": "Zeichnung",
+        "redemption": "Rücknahme",
+        "transfer_in": "Übertragung erhalten",
+        "transfer_out": "Übertragung gesendet",
+        "page": "Seite {page}",
+        "note": (
+            "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und auf den "
+            "Cent gerundet. Der Ertrag ist die Wertänderung, die nicht durch Zeichnungen, Rücknahmen und "
+            "Übertragungen erklärt ist. Gewinne folgen der Durchschnittskostenmethode."
+        ),
+    },
+}
+
+
+def format_number(value: Decimal, decimals: int, locale: str) -> str:
+    """``value`` with exactly ``decimals`` decimals (half up) and the locale's separators."""
+    thousands, point = _SEPARATORS[locale]
+    quantized = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if quantized < 0 else ""
+    whole, _, fraction = format(abs(quantized), "f").partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    text = thousands.join(groups)
+    return sign + text + (point + fraction if fraction else "")
+
+
+def format_money(value: Decimal, currency: str, locale: str, decimals: int = 2) -> str:
+    return f"{format_number(value, decimals, locale)} {currency}"
+
+
+def format_date(day: date, locale: str) -> str:
+    """A short date: 28/11/2026 (fr, es, it), 28.11.2026 (de), 28 Nov 2026 (en)."""
+    if locale == "en":
+        return f"{day.day} {_MONTHS['en'].split()[day.month - 1][:3]} {day.year}"
+    separator = "." if locale == "de" else "/"
+    return f"{day.day:02d}{separator}{day.month:02d}{separator}{day.year}"
+
+
+def format_long_date(day: date, locale: str) -> str:
+    month = _MONTHS[locale].split()[day.month - 1]
+    if locale == "es":
+        return f"{day.day} de {month} de {day.year}"
+    if locale == "de":
+        return f"{day.day}. {month} {day.year}"
+    return f"{day.day} {month} {day.year}"
+
+
+def format_month(day: date, locale: str) -> str:
+    month = _MONTHS[locale].split()[day.month - 1]
+    if locale == "es":
+        return f"{month} de {day.year}"
+    return f"{month} {day.year}"
