@@ -1,9 +1,136 @@
-"""Commands of the orders area (registered by the issue that builds it)."""
+"""Operator commands of the orders area: ``spiko bank-accounts``, ``deposits``, ``orders`` and ``sandbox``."""
 
 from __future__ import annotations
 
+import argparse
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from spiko.cli.common import command, context, group
+
+MAX_SANDBOX_DAYS = 3660
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day formatted as YYYY-MM-DD: {value!r}") from None
+
+
+def _amount(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive decimal number: {value!r}")
+    return number
+
+
+def _days(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= MAX_SANDBOX_DAYS:
+        raise argparse.ArgumentTypeError(f"--days must be between 1 and {MAX_SANDBOX_DAYS}")
+    return number
 
 
 def register(commands: Any) -> None:
-    return None
+    bank_accounts = group(commands, "bank-accounts", "investors' bank accounts (where withdrawals are paid)")
+    add = command(bank_accounts, "add", "add a bank account to the investor of a user", add_bank_account)
+    add.add_argument("--email", required=True, help="the email of one of the investor's users")
+    add.add_argument("--iban", required=True)
+    add.add_argument("--bic", required=True)
+    add.add_argument("--name", default=None)
+    add.add_argument("--currency", default="EUR", help="the account's currency (default EUR)")
+    listing = command(
+        bank_accounts, "list", "list the bank accounts of the investor of a user", list_bank_accounts
+    )
+    listing.add_argument("--email", required=True)
+
+    deposits = group(commands, "deposits", "deposit orders")
+    fund = command(deposits, "fund", "record the incoming payment of a deposit order", fund_deposit)
+    fund.add_argument("--reference", required=True, metavar="WIRE_REFERENCE")
+    fund.add_argument("--amount", type=_amount, metavar="DECIMAL", help="checked against the order's amount")
+    fund.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="the day it arrived (default: today)")
+
+    orders = group(commands, "orders", "order execution")
+    execute = command(orders, "execute", "execute every executable order at a day's NAVs", execute_orders)
+    execute.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
+
+    sandbox = group(commands, "sandbox", "the sandbox clock")
+    advance = command(
+        sandbox,
+        "advance",
+        "walk business days: publish grown NAVs, fund pending deposits, execute orders",
+        advance_sandbox,
+    )
+    advance.add_argument("--days", type=_days, default=1, metavar="N")
+
+
+def _investor_id(session: Any, email: str) -> str:
+    from spiko.services import identity
+
+    user = identity.find_user_by_email(session, email)
+    if user is None:
+        raise LookupError(f"no user with email {email}")
+    return str(user.investor_id)
+
+
+def add_bank_account(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.api.v1.order_shapes import bank_account_body
+    from spiko.services import bank_accounts
+
+    with context() as ctx, ctx.transaction() as session:
+        row = bank_accounts.add_bank_account(
+            session,
+            investor_id=_investor_id(session, args.email),
+            iban=args.iban,
+            bic=args.bic,
+            name=args.name,
+            currency=args.currency.upper(),
+        )
+        return bank_account_body(row)
+
+
+def list_bank_accounts(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.api.v1.order_shapes import bank_account_body
+    from spiko.services import bank_accounts
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        investor_id = _investor_id(session, args.email)
+        return [bank_account_body(row) for row in bank_accounts.list_bank_accounts(session, investor_id)]
+
+
+def fund_deposit(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.api.v1.order_shapes import deposit_body
+    from spiko.services import deposits
+
+    with context() as ctx, ctx.transaction() as session:
+        order = deposits.fund_deposit(
+            session, reference_text=args.reference, amount=args.amount, day=args.day
+        )
+        return deposit_body(order)
+
+
+def execute_orders(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import execution
+
+    with context() as ctx, ctx.transaction() as session:
+        return execution.execute_orders(session, args.day).as_json()
+
+
+def advance_sandbox(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import sandbox
+
+    steps = []
+    with context() as ctx:
+        # One transaction per day: a long walk commits as it goes and can be resumed.
+        for _ in range(args.days):
+            with ctx.transaction() as session:
+                steps.append(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
+    return sandbox.summarize(steps)

@@ -1,7 +1,179 @@
-"""Deposit Orders (reference tag "Deposit Orders")."""
+"""Deposit Orders (reference tag "Deposit Orders"): cash in, by wire or SEPA direct debit."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
+from spiko.api.v1.order_shapes import (
+    AmountIn,
+    IdempotencyKeyHeader,
+    StrictModel,
+    deposit_body,
+    deposit_created_body,
+    direct_debit_body,
+    idempotent_response,
+    parse_amount,
+)
+from spiko.errors import ApplicationError, HttpApiDecodeError
+from spiko.services import deposits as service
+from spiko.services import orders
 
 router = APIRouter(tags=["Deposit Orders"])
+
+DepositStatus = Literal["pending", "executed", "canceled"]
+
+
+class CreateDeposit(StrictModel):
+    accountId: uuid.UUID
+    shareClassId: uuid.UUID
+    amount: AmountIn
+
+
+class CreateDirectDebit(StrictModel):
+    amount: AmountIn
+    shareClassId: uuid.UUID
+    accountId: uuid.UUID
+    bankAccountId: uuid.UUID
+
+
+def create_direct_debit_order(
+    session: Session, investor_id: str, body: CreateDirectDebit, *, wording: str
+) -> dict[str, Any]:
+    """Direct debits answer rule violations as decode errors: the reference documents no other 400."""
+    amount = parse_amount(body.amount, ["amount"])
+    share_class_id = str(body.shareClassId)
+    try:
+        if orders.share_class(session, share_class_id).currency != "EUR":
+            raise ApplicationError("SEPA direct debits collect EUR only", "CurrencyNotSupported")
+        order = service.create_deposit(
+            session,
+            investor_id=investor_id,
+            account_id=str(body.accountId),
+            share_class_id=share_class_id,
+            amount=amount,
+            currency=body.amount.currency,
+            method="direct-debit",
+            bank_account_id=str(body.bankAccountId),
+            wording=wording,
+        )
+    except ApplicationError as error:
+        code = error.fields.get("customErrorCode")
+        path: list[str | int] = ["shareClassId"] if code == "CurrencyNotSupported" else ["amount", "value"]
+        raise HttpApiDecodeError.single(path, str(error.fields["reason"]), "Refinement") from None
+    return direct_debit_body(order)
+
+
+@router.post(
+    "/deposit-orders",
+    operation_id="depositOrders.createDepositOrder",
+    summary="Create a new deposit order",
+    description="Create a deposit order and return wire instructions; the wire must carry "
+    "`wireInstructions.reference` so the incoming funds can be matched.",
+)
+def create_deposit_order(
+    body: CreateDeposit,
+    request: Request,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    amount = parse_amount(body.amount, ["amount"])
+
+    def action(session: Session) -> dict[str, Any]:
+        order = service.create_deposit(
+            session,
+            investor_id=principal.investor_id,
+            account_id=str(body.accountId),
+            share_class_id=str(body.shareClassId),
+            amount=amount,
+            currency=body.amount.currency,
+        )
+        return deposit_created_body(session, order)
+
+    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+
+
+@router.get(
+    "/deposit-orders",
+    operation_id="depositOrders.getDepositOrders",
+    summary="Get list of an investor's deposit orders",
+    description="All deposit orders of the investor, newest first, with an optional status filter.",
+)
+def list_deposit_orders(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
+    status: DepositStatus | None = None,
+) -> list[dict[str, Any]]:
+    owner = check_investor_param(principal, str(investor_id))
+    return [deposit_body(order) for order in service.list_deposits(session, owner, status)]
+
+
+@router.post(
+    "/deposit-orders/direct-debit",
+    operation_id="depositOrders.createDepositOrderByDirectDebit",
+    summary="Create a new deposit order via SEPA Direct Debit",
+    description="Create a SEPA Direct Debit collection (EUR share classes) from one of the investor's "
+    "bank accounts, scheduled for the next business day.",
+)
+def create_direct_debit(
+    body: CreateDirectDebit,
+    request: Request,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    return idempotent_response(
+        ctx,
+        request,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda session: create_direct_debit_order(session, principal.investor_id, body, wording="Deposit"),
+    )
+
+
+@router.post(
+    "/deposit-orders/{depositOrderId}/cancel",
+    operation_id="depositOrders.cancelDepositOrder",
+    summary="Cancel a deposit order",
+    description="Cancel a pending deposit order. Only orders in pending status can be canceled. "
+    "If funds have already been received, cancelling the deposit order will fail.",
+)
+def cancel_deposit_order(
+    request: Request,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    deposit_order_id: Annotated[str, Path(alias="depositOrderId")],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    return idempotent_response(
+        ctx,
+        request,
+        principal,
+        idempotency_key,
+        None,
+        lambda session: deposit_body(
+            service.cancel_deposit(session, deposit_order_id, principal.investor_id)
+        ),
+    )
+
+
+@router.get(
+    "/deposit-orders/{depositOrderId}",
+    operation_id="depositOrders.getDepositOrder",
+    summary="Get deposit order",
+    description="Get info of a specific deposit order by its ID",
+)
+def get_deposit_order(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    deposit_order_id: Annotated[str, Path(alias="depositOrderId")],
+) -> dict[str, Any]:
+    return deposit_body(service.get_deposit(session, deposit_order_id, principal.investor_id))

@@ -1,0 +1,168 @@
+"""Money rules of orders: currency minor units and the roundings between cash and shares.
+
+Every rounding favours the fund, that is the investors who stay in it, never the one whose
+order is being executed, so that no order can create value out of rounding:
+
+- a deposit buys ``shares = amount / NAV`` rounded **down** to the share class's
+  ``shareDecimals``; the cash that buys no share (less than one share quantum times the NAV)
+  stays in the fund;
+- a withdrawal of shares pays ``amount = shares x NAV`` rounded **down** to the currency's minor
+  unit;
+- a withdrawal of an amount redeems ``shares = amount / NAV`` rounded **up** to ``shareDecimals``
+  and then pays ``shares x NAV`` rounded down, which is never less than the amount asked for.
+
+Only ``Decimal`` arithmetic is used, in a local context wide enough that the one inexact step
+(a division) is truncated in the direction of the final rounding, so the result is the exact
+floor or ceiling of the true quotient.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
+from typing import Final
+
+# ISO 4217 minor units of the currencies the investor API knows.
+MINOR_UNITS: Final[dict[str, int]] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "SGD": 2}
+CURRENCIES: Final[tuple[str, ...]] = tuple(MINOR_UNITS)
+
+# Far beyond any amount (< 10^18) times any quantum (>= 10^-18): divisions and products of such
+# numbers are exact up to the digit that decides the rounding.
+_PRECISION: Final[int] = 80
+MAX_DECIMALS: Final[int] = 18
+
+
+class MoneyError(ValueError):
+    """A value the money rules refuse (negative, not finite, too precise, unknown currency)."""
+
+
+def minor_units(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise MoneyError(f"unknown currency {currency!r}") from None
+
+
+def quantum(decimals: int) -> Decimal:
+    """``10 ** -decimals`` as an exact Decimal (0.01 for 2)."""
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise MoneyError(f"decimals must be between 0 and {MAX_DECIMALS}")
+    return Decimal(1).scaleb(-decimals)
+
+
+def round_down(value: Decimal, decimals: int) -> Decimal:
+    """The largest multiple of ``10 ** -decimals`` that is <= ``value``."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return value.quantize(quantum(decimals), rounding=ROUND_FLOOR)
+
+
+def round_up(value: Decimal, decimals: int) -> Decimal:
+    """The smallest multiple of ``10 ** -decimals`` that is >= ``value``."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return value.quantize(quantum(decimals), rounding=ROUND_CEILING)
+
+
+def decimals_of(value: Decimal) -> int:
+    """How many decimals ``value`` needs once trailing zeros are dropped (1.2300 needs 2)."""
+    exponent = value.normalize().as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise MoneyError("not a finite number")
+    return max(0, -exponent)
+
+
+def parse_non_negative(text: str, *, max_decimals: int, what: str = "value") -> Decimal:
+    """Parse a decimal string of the wire ("10000", "0.00", "3420.92") strictly.
+
+    Refuses exponents, signs other than a plain number, NaN/Infinity, negative values and more
+    than ``max_decimals`` significant decimals.
+    """
+    stripped = text.strip()
+    if not stripped or any(c not in "0123456789." for c in stripped) or stripped.count(".") > 1:
+        raise MoneyError(f"{what} must be a non-negative decimal number written like 1234.56")
+    if stripped.startswith(".") or stripped.endswith("."):
+        raise MoneyError(f"{what} must be a non-negative decimal number written like 1234.56")
+    try:
+        value = Decimal(stripped)
+    except InvalidOperation:
+        raise MoneyError(f"{what} is not a decimal number") from None
+    if decimals_of(value) > max_decimals:
+        raise MoneyError(f"{what} has more than {max_decimals} decimals")
+    if value.adjusted() >= 18:
+        raise MoneyError(f"{what} is too large")
+    return value
+
+
+def _divide(numerator: Decimal, denominator: Decimal, rounding: str) -> Decimal:
+    if denominator <= 0:
+        raise MoneyError("a NAV must be positive")
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        ctx.rounding = rounding
+        return numerator / denominator
+
+
+def _multiply(left: Decimal, right: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return left * right
+
+
+def shares_for_amount(amount: Decimal, nav: Decimal, share_decimals: int) -> Decimal:
+    """Shares a deposit of ``amount`` buys at ``nav``: ``floor(amount / nav)`` to ``share_decimals``.
+
+    Postcondition: ``shares * nav <= amount < (shares + quantum) * nav``.
+    """
+    if amount < 0:
+        raise MoneyError("an amount must not be negative")
+    return round_down(_divide(amount, nav, ROUND_FLOOR), share_decimals)
+
+
+def shares_to_raise(amount: Decimal, nav: Decimal, share_decimals: int) -> Decimal:
+    """Shares to redeem so that they are worth at least ``amount``: ``ceil(amount / nav)``.
+
+    Postcondition: ``(shares - quantum) * nav < amount <= shares * nav``.
+    """
+    if amount < 0:
+        raise MoneyError("an amount must not be negative")
+    return round_up(_divide(amount, nav, ROUND_CEILING), share_decimals)
+
+
+def amount_for_shares(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
+    """Cash paid for ``shares`` at ``nav``: ``floor(shares * nav)`` to the currency's minor unit.
+
+    Postcondition: ``amount <= shares * nav < amount + minor unit``.
+    """
+    if shares < 0:
+        raise MoneyError("shares must not be negative")
+    if nav <= 0:
+        raise MoneyError("a NAV must be positive")
+    return round_down(_multiply(shares, nav), minor_units(currency))
+
+
+def value_of(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
+    """The value of a holding, as shown to investors: the same floor as :func:`amount_for_shares`."""
+    return amount_for_shares(shares, nav, currency)
+
+
+def deposit_residue(amount: Decimal, shares: Decimal, nav: Decimal) -> Decimal:
+    """Cash of a deposit that bought no share and stays in the fund: ``amount - shares * nav``."""
+    return amount - _multiply(shares, nav)
+
+
+def redemption_residue(shares: Decimal, nav: Decimal, paid: Decimal) -> Decimal:
+    """Value of redeemed shares that was not paid out and stays in the fund: ``shares * nav - paid``."""
+    return _multiply(shares, nav) - paid
+
+
+def format_decimal(value: Decimal, decimals: int) -> str:
+    """The wire form: plain notation with exactly ``decimals`` decimals (the value must fit)."""
+    quantized = value.quantize(quantum(decimals))
+    if quantized != value:
+        raise MoneyError(f"{value} does not fit in {decimals} decimals")
+    return format(quantized, "f")
+
+
+def format_amount(value: Decimal, currency: str) -> str:
+    """An amount with the currency's minor-unit decimals ("1000.00" EUR, "1000" JPY)."""
+    return format_decimal(value, minor_units(currency))

@@ -1,0 +1,110 @@
+"""What every order use case shares: ownership checks, row locks, balances and execution times.
+
+An account's holding of a share class is the sum of its ledger rows; what it may still
+withdraw or transfer (its *available* balance) is that holding minus the shares reserved by
+its pending withdrawal orders.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spiko.db.base import Base
+from spiko.db.models.funds import ShareClass
+from spiko.db.models.ledger import ShareMovement
+from spiko.db.models.orders import Account, WithdrawalOrder
+from spiko.db.types import utcnow
+from spiko.errors import NotFoundError
+from spiko.services import clock, reference
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+# Orders priced on a day other than the real current one are stamped at this time of that day,
+# so that ``executed_at`` always falls on the day whose NAV priced them.
+EXECUTION_TIME = time(17, 0, tzinfo=UTC)
+
+
+def owned(session: Session, model: type[ModelT], object_id: str, investor_id: str, what: str) -> ModelT:
+    """The object when it exists and belongs to the investor; else 404 (never 403: no oracle)."""
+    row = session.get(model, object_id) if _looks_like_id(object_id) else None
+    if row is None or getattr(row, "investor_id", None) != investor_id:
+        raise NotFoundError(f"{what} not found")
+    return row
+
+
+def _looks_like_id(value: str) -> bool:
+    return 0 < len(value) <= 36
+
+
+def lock_accounts(session: Session, *account_ids: str) -> None:
+    """Row-lock accounts (in id order, so two transactions never wait on each other crosswise).
+
+    On PostgreSQL this serializes every change to the accounts' balances; SQLite's write
+    transactions are already serialized (BEGIN IMMEDIATE) and ignore FOR UPDATE.
+    """
+    ids = sorted(set(account_ids))
+    if ids:
+        session.execute(select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update())
+
+
+def exact_sum(session: Session, column: Any, *where: Any) -> Decimal:
+    """SUM of an ExactDecimal column, exactly: NUMERIC on PostgreSQL; on SQLite (where the column
+    is a decimal string that SUM would turn into a float) the rows are added up as Decimals."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sum(session.scalars(select(column).where(*where)), Decimal(0))
+    total = session.scalar(select(func.sum(column)).where(*where))
+    return total if isinstance(total, Decimal) else Decimal(0)
+
+
+def holdings(session: Session, account_id: str, share_class_id: str) -> Decimal:
+    return exact_sum(
+        session,
+        ShareMovement.shares,
+        ShareMovement.account_id == account_id,
+        ShareMovement.share_class_id == share_class_id,
+    )
+
+
+def reserved(
+    session: Session, account_id: str, share_class_id: str, *, excluding: str | None = None
+) -> Decimal:
+    """Shares held back by the account's pending withdrawal orders."""
+    where = [
+        WithdrawalOrder.account_id == account_id,
+        WithdrawalOrder.share_class_id == share_class_id,
+        WithdrawalOrder.status == "pending",
+    ]
+    if excluding is not None:
+        where.append(WithdrawalOrder.id != excluding)
+    return exact_sum(session, WithdrawalOrder.reserved_shares, *where)
+
+
+def available(
+    session: Session, account_id: str, share_class_id: str, *, excluding: str | None = None
+) -> Decimal:
+    return holdings(session, account_id, share_class_id) - reserved(
+        session, account_id, share_class_id, excluding=excluding
+    )
+
+
+def today(session: Session) -> date:
+    return clock.today(session)
+
+
+def executed_at_for(day: date) -> datetime:
+    """The execution timestamp of an order priced on ``day``: now when ``day`` is today (UTC)."""
+    now = utcnow()
+    if now.date() == day:
+        return now
+    return datetime.combine(day, EXECUTION_TIME)
+
+
+def share_class(session: Session, share_class_id: str) -> ShareClass:
+    if not _looks_like_id(share_class_id):
+        raise NotFoundError("Share class not found")
+    return reference.get_share_class(session, share_class_id)

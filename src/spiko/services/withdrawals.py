@@ -1,0 +1,240 @@
+"""Withdrawal orders: shares out, paid to one of the investor's bank accounts.
+
+At creation the request is checked against the account's *available* balance (holding minus
+the shares reserved by its other pending withdrawals) under a row lock on the account, and the
+order reserves what it needs: the shares asked for, every available share (``total``), or the
+shares worth the amount at the latest NAV, rounded up. Execution prices it at the NAV of the
+execution day (``services.execution``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spiko.db.models.funds import ShareClass
+from spiko.db.models.orders import Account, BankAccount, WithdrawalOrder
+from spiko.db.types import utcnow
+from spiko.domain.money import (
+    amount_for_shares,
+    decimals_of,
+    format_amount,
+    format_decimal,
+    minor_units,
+    shares_to_raise,
+)
+from spiko.errors import (
+    ApplicationError,
+    BadRequestError,
+    ForbiddenError,
+    InsufficientBalanceError,
+    ServiceUnavailableError,
+)
+from spiko.services import orders, reference
+
+WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
+QUANTITY_MODES = ("amount", "shares", "total")
+DESTINATION_TYPES = ("bank-transfer", "instant-bank-transfer")
+
+
+def money(value: Decimal, currency: str) -> dict[str, str]:
+    return {"value": format_amount(value, currency), "currency": currency}
+
+
+def create_withdrawal(
+    session: Session,
+    *,
+    investor_id: str,
+    account_id: str,
+    share_class_id: str,
+    bank_account_id: str,
+    mode: str,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    shares: Decimal | None = None,
+    destination_type: str = "bank-transfer",
+    origin: str = "withdrawal",
+    day: date | None = None,
+) -> WithdrawalOrder:
+    account = orders.owned(session, Account, account_id, investor_id, "Account")
+    share_class = orders.share_class(session, share_class_id)
+    orders.owned(session, BankAccount, bank_account_id, investor_id, "Bank account")
+    if mode not in QUANTITY_MODES:
+        raise BadRequestError(f"unknown quantity mode {mode!r}")
+    if destination_type not in DESTINATION_TYPES:
+        raise BadRequestError(f"withdrawals cannot be paid by {destination_type}")
+    today = day or orders.today(session)
+    orders.lock_accounts(session, account.id)
+    available = orders.available(session, account.id, share_class.id)
+    latest = reference.latest_nav(session, share_class.id, on_or_before=today)
+    requested_amount: Decimal | None = None
+    requested_shares: Decimal | None = None
+    if mode == "amount":
+        assert amount is not None and currency is not None
+        requested_amount = amount
+        reserve = _reserve_for_amount(
+            share_class, available, latest.value if latest else None, amount, currency
+        )
+    elif mode == "shares":
+        assert shares is not None
+        requested_shares = shares
+        reserve = _reserve_for_shares(share_class, available, latest.value if latest else None, shares)
+    else:
+        if available <= 0:
+            raise InsufficientBalanceError({"type": "empty-account"})
+        reserve = available
+    order = WithdrawalOrder(
+        investor_id=investor_id,
+        account_id=account.id,
+        share_class_id=share_class.id,
+        bank_account_id=bank_account_id,
+        destination_type=destination_type,
+        origin=origin,
+        quantity_mode=mode,
+        requested_amount=requested_amount,
+        requested_shares=requested_shares,
+        currency=share_class.currency,
+        reserved_shares=reserve,
+        status="pending",
+        created_day=today,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _reserve_for_amount(
+    share_class: ShareClass, available: Decimal, nav: Decimal | None, amount: Decimal, currency: str
+) -> Decimal:
+    if currency != share_class.currency:
+        raise ApplicationError(
+            f"{share_class.symbol} pays withdrawals in {share_class.currency}, not {currency}",
+            "CurrencyNotSupported",
+        )
+    if decimals_of(amount) > minor_units(currency):
+        raise BadRequestError(f"a {currency} amount has at most {minor_units(currency)} decimals")
+    if amount <= 0:
+        raise BadRequestError("the amount to withdraw must be positive")
+    if available <= 0:
+        raise InsufficientBalanceError({"type": "empty-account"})
+    if nav is None:
+        raise ServiceUnavailableError(f"no NAV of {share_class.symbol} is published yet; retry later")
+    worth = amount_for_shares(available, nav, currency)
+    if amount > worth:
+        raise InsufficientBalanceError(
+            {"type": "amount", "requested": money(amount, currency), "available": money(worth, currency)}
+        )
+    if amount < share_class.minimum_withdrawal and amount != worth:
+        raise BadRequestError(
+            f"a withdrawal from {share_class.symbol} is at least "
+            f"{format_amount(share_class.minimum_withdrawal, currency)} {currency} (or everything)"
+        )
+    return min(shares_to_raise(amount, nav, share_class.share_decimals), available)
+
+
+def _reserve_for_shares(
+    share_class: ShareClass, available: Decimal, nav: Decimal | None, shares: Decimal
+) -> Decimal:
+    decimals = share_class.share_decimals
+    if decimals_of(shares) > decimals:
+        raise BadRequestError(f"{share_class.symbol} shares have at most {decimals} decimals")
+    if shares <= 0:
+        raise BadRequestError("the number of shares to withdraw must be positive")
+    if available <= 0:
+        raise InsufficientBalanceError({"type": "empty-account"})
+    if shares > available:
+        raise InsufficientBalanceError(
+            {
+                "type": "shares",
+                "requested": format_decimal(shares, decimals),
+                "available": format_decimal(available, decimals),
+            }
+        )
+    if nav is not None and shares != available:
+        worth = amount_for_shares(shares, nav, share_class.currency)
+        if worth < share_class.minimum_withdrawal:
+            raise BadRequestError(
+                f"a withdrawal from {share_class.symbol} is worth at least "
+                f"{format_amount(share_class.minimum_withdrawal, share_class.currency)} "
+                f"{share_class.currency} (or everything); these shares are worth {worth}"
+            )
+    return shares
+
+
+def create_instant_redemption(
+    session: Session,
+    *,
+    investor_id: str,
+    investor_type: str,
+    account_id: str,
+    share_class_id: str,
+    bank_account_id: str,
+    amount: Decimal,
+    currency: str,
+) -> WithdrawalOrder:
+    """An amount paid at once, priced at the latest published NAV (organizations only)."""
+    from spiko.services import execution
+
+    if investor_type != "organization":
+        raise ForbiddenError("instant redemptions are available to organizations only")
+    order = create_withdrawal(
+        session,
+        investor_id=investor_id,
+        account_id=account_id,
+        share_class_id=share_class_id,
+        bank_account_id=bank_account_id,
+        mode="amount",
+        amount=amount,
+        currency=currency,
+        destination_type="instant-bank-transfer",
+        origin="instant-redemption",
+    )
+    latest = reference.latest_nav(session, order.share_class_id, on_or_before=order.created_day)
+    if latest is None:
+        raise ServiceUnavailableError("no NAV is published yet; retry later")
+    execution.execute_withdrawal(session, order, latest.value, latest.day, executed_at=utcnow())
+    return order
+
+
+def list_withdrawals(
+    session: Session, investor_id: str, status: str | None = None, *, origins: tuple[str, ...] | None = None
+) -> list[WithdrawalOrder]:
+    query = select(WithdrawalOrder).where(WithdrawalOrder.investor_id == investor_id)
+    if status is not None:
+        query = query.where(WithdrawalOrder.status == status)
+    if origins is not None:
+        query = query.where(WithdrawalOrder.origin.in_(origins))
+    return list(session.scalars(query.order_by(WithdrawalOrder.created_at.desc(), WithdrawalOrder.id)))
+
+
+def get_withdrawal(session: Session, withdrawal_id: str, investor_id: str) -> WithdrawalOrder:
+    return orders.owned(session, WithdrawalOrder, withdrawal_id, investor_id, "Withdrawal order")
+
+
+def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) -> WithdrawalOrder:
+    get_withdrawal(session, withdrawal_id, investor_id)
+    order = session.scalar(
+        select(WithdrawalOrder).where(WithdrawalOrder.id == withdrawal_id).with_for_update()
+    )
+    assert order is not None
+    if order.status != "pending":
+        raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
+    order.status = "canceled"
+    order.canceled_at = utcnow()
+    session.flush()
+    return order
+
+
+def describe(order: WithdrawalOrder) -> dict[str, Any]:
+    """The order's quantity as the investor asked for it (the reference's ``quantity``)."""
+    if order.quantity_mode == "amount":
+        assert order.requested_amount is not None
+        return {"mode": "amount", "amount": money(order.requested_amount, order.currency)}
+    if order.quantity_mode == "shares":
+        assert order.requested_shares is not None
+        return {"mode": "shares", "shares": format(order.requested_shares.normalize(), "f")}
+    return {"mode": "total"}
