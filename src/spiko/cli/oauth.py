@@ -1,9 +1,76 @@
-"""Commands of the oauth area (registered by the issue that builds it)."""
+"""``spiko oauth-clients`` (third-party apps) and ``spiko keys`` (ID token signing keys)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import Any
+
+from spiko.cli.common import command, context, group
 
 
 def register(commands: Any) -> None:
-    return None
+    clients = group(commands, "oauth-clients", "third-party apps using OAuth 2.0")
+    create = command(
+        clients, "create", "register an app; prints its secret once (null for --public)", create_client
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--redirect-uri",
+        dest="redirect_uris",
+        action="append",
+        required=True,
+        help="exact redirect URI; repeat for several",
+    )
+    create.add_argument(
+        "--public", action="store_true", help="no secret; PKCE required (native and SPA apps)"
+    )
+    listing = command(clients, "list", "list registered apps (never a secret)", list_clients)
+    listing.add_argument("--all", action="store_true", help="include revoked apps")
+    revoke = command(clients, "revoke", "revoke an app and every token it holds", revoke_client)
+    revoke.add_argument("client_id")
+
+    keys = group(commands, "keys", "ID token signing keys")
+    command(
+        keys, "rotate", "sign with a new key; the old one stays published until its tokens expire", rotate
+    )
+    command(keys, "list", "list signing keys (public part only)", list_keys)
+
+
+def create_client(args: argparse.Namespace) -> dict[str, str | None]:
+    from spiko.auth.oauth.clients import register_client
+
+    with context() as ctx, ctx.transaction() as session:
+        created = register_client(
+            session, name=args.name, redirect_uris=args.redirect_uris, public=args.public
+        )
+        return {"client_id": created.client_id, "client_secret": created.client_secret}
+
+
+def list_clients(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.auth.oauth.clients import list_clients
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return list_clients(session, include_revoked=args.all)
+
+
+def revoke_client(args: argparse.Namespace) -> None:
+    from spiko.auth.oauth.clients import revoke_client
+
+    with context() as ctx, ctx.transaction() as session:
+        revoke_client(session, args.client_id)
+    print(f"revoked {args.client_id}", file=sys.stderr)
+
+
+def rotate(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.auth.oauth.keys import KeyRing
+
+    with context() as ctx, ctx.transaction() as session:
+        return KeyRing(ctx.settings).rotate(session)
+
+
+def list_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.auth.oauth.keys import KeyRing
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return KeyRing(ctx.settings).list_keys(session)

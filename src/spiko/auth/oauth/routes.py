@@ -1,7 +1,356 @@
-"""HTTP endpoints of the OAuth 2.0 authorization server."""
+"""HTTP endpoints of the OAuth 2.0 authorization server.
+
+Each handler reads the request on the event loop, then runs Authlib's synchronous API in the
+thread pool inside one database transaction (``AuthorizationServer.run``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from spiko.auth.oauth import consent, scopes
+from spiko.auth.oauth.authorized_apps import router as authorized_apps_router
+from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
+from spiko.auth.oauth.requests import (
+    HttpRequest,
+    basic_credentials_are_readable,
+    first_values,
+    read_request,
+)
+from spiko.auth.oauth.runtime import oauth_server
+from spiko.auth.oauth.server import AuthorizationServer
+from spiko.auth.oauth.tokens import GrantUser
+from spiko.auth.oauth.unit import UnitOfWork
+from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session
+from spiko.context import AppContext
+from spiko.db.models.identity import WebSession
+from spiko.web.rendering import render
+from spiko.web.routes import csrf_refused, to_login
 
 router = APIRouter(include_in_schema=False)
+router.include_router(authorized_apps_router)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def _server(request: Request) -> AuthorizationServer:
+    return oauth_server(_ctx(request))
+
+
+# -- discovery -------------------------------------------------------------------------------------
+
+
+@router.get("/.well-known/openid-configuration")
+async def openid_configuration_document(request: Request) -> Response:
+    return JSONResponse(openid_configuration(_ctx(request).settings.issuer))
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def authorization_server_document(request: Request) -> Response:
+    return JSONResponse(authorization_server_metadata(_ctx(request).settings.issuer))
+
+
+def _jwks(server: AuthorizationServer) -> dict[str, Any]:
+    ctx = server.ctx
+    with ctx.transaction(write=False) as session:
+        loaded = server.keys.load(session)
+    if loaded.signing is None:
+        with ctx.transaction() as session:
+            server.keys.signing_key(session)
+            return server.keys.jwks(session)
+    return {"keys": loaded.published}
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> Response:
+    keys = await run_in_threadpool(_jwks, _server(request))
+    # Short-lived in caches, so a rotated-in key is picked up quickly by verifiers.
+    return JSONResponse(keys, headers={"Cache-Control": "public, max-age=60"})
+
+
+# -- authorization endpoint (RFC 6749 section 3.1) -------------------------------------------------
+
+
+def _consenting_user(session: Session, request: Request) -> tuple[SignedInUser | None, GrantUser | None]:
+    """The signed-in user, and the same as a grant's user with when they signed in (OIDC auth_time)."""
+    user = current_user(session, request)
+    if user is None:
+        return None, None
+    web_session = session.get(WebSession, user.session_id)
+    auth_time = web_session.created_at if web_session else None
+    return user, GrantUser(user.user_id, user.investor_id, auth_time)
+
+
+def _error_page(request: Request, error: OAuth2Error, status_code: int = 400) -> Response:
+    return render(
+        request,
+        "oauth_error.html",
+        status_code=status_code,
+        title="This authorization request cannot be processed",
+        error=error.error,
+        description=error.get_error_description() if hasattr(error, "get_error_description") else "",
+    )
+
+
+def _refuse(
+    server: AuthorizationServer, request: Request, oauth_request: Any, error: OAuth2Error
+) -> Response:
+    """Errors go back to the client only once its redirect URI is known to be its own (RFC 6749 4.1.2.1)."""
+    if error.redirect_uri:
+        response: Response = server.handle_error_response(oauth_request, error)
+        return response
+    return _error_page(request, error)
+
+
+def _authorize(
+    server: AuthorizationServer, request: Request, http: HttpRequest, decision_form: dict[str, str] | None
+) -> Response:
+    def action(unit: UnitOfWork) -> Response:
+        user, grant_user = _consenting_user(unit.session, request)
+        oauth_request = None
+        try:
+            oauth_request = server.create_oauth2_request(http)
+            grant = server.get_consent_grant(oauth_request, end_user=grant_user)
+        except OAuth2Error as error:
+            return _refuse(server, request, oauth_request, error)
+        prompts = (oauth_request.payload.data.get("prompt") or "").split()
+        if user is None or grant_user is None:
+            if "none" in prompts:
+                error = LoginRequiredError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state)
+                return _refuse(server, request, oauth_request, error)
+            return to_login(request)
+        client = oauth_request.client
+        scope = oauth_request.scope or ""
+        if decision_form is None:
+            remembered = consent.has_consent(
+                unit.session, investor_id=user.investor_id, client=client, scope=scope
+            )
+            if remembered and "consent" not in prompts:
+                response: Response = server.create_authorization_response(
+                    oauth_request, grant_user=grant_user, grant=grant
+                )
+                return response
+            if "none" in prompts:
+                state = oauth_request.payload.state
+                error = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
+                return _refuse(server, request, oauth_request, error)
+            return _consent_page(request, user, client, scope, grant.redirect_uri)
+        if not csrf_valid(request, decision_form.get("csrf_token")):
+            return csrf_refused(request)
+        decision = decision_form.get("decision")
+        if decision == "allow":
+            consent.remember_consent(
+                unit.session, investor_id=user.investor_id, user_id=user.user_id, client=client, scope=scope
+            )
+            response = server.create_authorization_response(oauth_request, grant_user=grant_user, grant=grant)
+            return response
+        if decision == "deny":
+            response = server.create_authorization_response(oauth_request, grant_user=None, grant=grant)
+            return response
+        return _consent_page(
+            request, user, client, scope, grant.redirect_uri, status_code=400, error="Choose Allow or Deny."
+        )
+
+    return server.run(http, action)
+
+
+def _consent_page(
+    request: Request,
+    user: SignedInUser,
+    client: Any,
+    scope: str,
+    redirect_uri: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    from urllib.parse import urlsplit
+
+    return render(
+        request,
+        "consent.html",
+        status_code=status_code,
+        user=user,
+        client_name=client.name,
+        client_id=client.client_id,
+        scopes=sorted(scopes.scope_set(scope)),
+        descriptions=scopes.describe(scope),
+        redirect_host=urlsplit(redirect_uri).netloc or redirect_uri,
+        action="/oauth2/auth" + (f"?{request.url.query}" if request.url.query else ""),
+        error=error,
+    )
+
+
+@router.get("/oauth2/auth")
+async def authorize(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_authorize, server, request, http, None)
+
+
+@router.post("/oauth2/auth")
+async def authorize_decision(request: Request) -> Response:
+    """The consent form posts back here, to the same URL, with ``decision`` and ``csrf_token``."""
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer, params_from="query")
+    return await run_in_threadpool(_authorize, server, request, http, first_values(http.form))
+
+
+# -- token, revocation, introspection -------------------------------------------------------------
+
+
+def _oauth_error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"error": error, "error_description": description}
+    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def _unreadable_credentials() -> Response:
+    return _oauth_error(
+        401,
+        "invalid_client",
+        "Malformed Basic credentials.",
+        {"WWW-Authenticate": 'Basic error="invalid_client"'},
+    )
+
+
+def _rate_limited(server: AuthorizationServer, http: HttpRequest) -> Response | None:
+    """Token requests are limited per client and per address, across workers when Redis is set."""
+    settings = server.settings
+    claimed_client, _ = extract_basic_authorization(http.headers)
+    claimed_client = claimed_client or first_values(http.form).get("client_id") or "-"
+    limiter = server.ctx.rate_limiter
+    window = settings.token_window_seconds
+    checks = [
+        (f"oauth:token:address:{http.client_host}", settings.token_requests_per_address),
+        (f"oauth:token:client:{claimed_client[:64]}", settings.token_requests_per_client),
+    ]
+    for key, limit in checks:
+        verdict = limiter.hit(key, limit, window)
+        if not verdict.allowed:
+            return _oauth_error(
+                429,
+                "temporarily_unavailable",
+                f"Too many token requests; retry in {verdict.retry_after} seconds.",
+                {"Retry-After": str(verdict.retry_after)},
+            )
+    return None
+
+
+def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
+    if not basic_credentials_are_readable(http.headers):
+        return _unreadable_credentials()
+    refused = _rate_limited(server, http)
+    if refused is not None:
+        return refused
+
+    def action(unit: UnitOfWork) -> Response:
+        try:
+            response: Response = server.create_token_response(http)
+        except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
+            return _oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        return response
+
+    return server.run(http, action)
+
+
+@router.post("/oauth2/token")
+async def token(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_token, server, http)
+
+
+def _endpoint(server: AuthorizationServer, name: str, http: HttpRequest, *, write: bool = True) -> Response:
+    if not basic_credentials_are_readable(http.headers):
+        return _unreadable_credentials()
+
+    def action(unit: UnitOfWork) -> Response:
+        try:
+            response: Response = server.create_endpoint_response(name, http)
+        except OAuth2Error as error:
+            return _oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        return response
+
+    return server.run(http, action, write=write)
+
+
+@router.post("/oauth2/revoke")
+async def revoke(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_endpoint, server, "revocation", http)
+
+
+@router.post("/oauth2/introspect")
+async def introspect(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_endpoint, server, "introspection", http, write=False)
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_endpoint, server, "userinfo", http, write=False)
+
+
+# -- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ----------------------------------
+
+
+def _logout(server: AuthorizationServer, request: Request, http: HttpRequest) -> Response:
+    def action(unit: UnitOfWork) -> Response:
+        user = current_user(unit.session, request)
+        try:
+            validated = server.validate_endpoint_request("end_session", http)
+        except OAuth2Error as error:
+            return _error_page(request, error)
+        if validated.needs_confirmation:
+            # Without a valid id_token_hint the request may come from anyone: ask the user.
+            return render(request, "oauth_logout.html", user=user, signed_out=user is None)
+        response: Response | None = server.create_endpoint_response("end_session", validated)
+        if response is None:
+            response = render(request, "oauth_logout.html", user=None, signed_out=True)
+        if unit.ended_session:
+            end_session(unit.session, request, response)
+        return response
+
+    return server.run(http, action)
+
+
+@router.get("/oauth2/sessions/logout")
+async def logout(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    return await run_in_threadpool(_logout, server, request, http)
+
+
+def _confirm_logout(server: AuthorizationServer, request: Request, csrf_token: str | None) -> Response:
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    response = render(request, "oauth_logout.html", user=None, signed_out=True)
+    with server.ctx.transaction() as session:
+        end_session(session, request, response)
+    return response
+
+
+@router.post("/oauth2/sessions/logout")
+async def confirm_logout(request: Request) -> Response:
+    server = _server(request)
+    http = await read_request(request, server.settings.issuer)
+    csrf_token = first_values(http.form).get("csrf_token")
+    return await run_in_threadpool(_confirm_logout, server, request, csrf_token)

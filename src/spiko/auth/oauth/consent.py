@@ -1,0 +1,111 @@
+"""Consents: what an investor allowed an app, remembered until revoked, and the apps holding access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spiko.auth.oauth import scopes
+from spiko.auth.oauth.clients import Client
+from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant
+from spiko.db.types import utcnow
+
+
+def has_consent(session: Session, *, investor_id: str, client: Client, scope: str) -> bool:
+    """Whether a live consent of this investor to this client covers every requested scope."""
+    wanted = scopes.scope_set(scope)
+    rows = session.scalars(
+        select(OAuthConsent.scope).where(
+            OAuthConsent.investor_id == investor_id,
+            OAuthConsent.client_pk == client.pk,
+            OAuthConsent.revoked_at.is_(None),
+        )
+    ).all()
+    return any(wanted <= scopes.scope_set(granted) for granted in rows)
+
+
+def remember_consent(session: Session, *, investor_id: str, user_id: str, client: Client, scope: str) -> None:
+    live = session.scalars(
+        select(OAuthConsent).where(
+            OAuthConsent.investor_id == investor_id,
+            OAuthConsent.client_pk == client.pk,
+            OAuthConsent.revoked_at.is_(None),
+        )
+    ).all()
+    merged = scopes.scope_set(scope)
+    for row in live:
+        merged |= scopes.scope_set(row.scope)
+        row.revoked_at = utcnow()  # superseded by the merged consent below
+    session.add(
+        OAuthConsent(
+            investor_id=investor_id, user_id=user_id, client_pk=client.pk, scope=" ".join(sorted(merged))
+        )
+    )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class AuthorizedApp:
+    client_pk: str
+    client_id: str
+    name: str
+    scope: str
+    authorized_at: datetime
+    live_grants: int
+
+    @property
+    def descriptions(self) -> list[str]:
+        return scopes.describe(self.scope)
+
+
+def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
+    """Apps that hold a live consent or a live grant for this investor."""
+    consents = session.execute(
+        select(OAuthConsent.client_pk, OAuthConsent.scope, OAuthConsent.created_at).where(
+            OAuthConsent.investor_id == investor_id, OAuthConsent.revoked_at.is_(None)
+        )
+    ).all()
+    grants = session.execute(
+        select(
+            OAuthGrant.client_pk,
+            func.count(OAuthGrant.id),
+            func.min(OAuthGrant.created_at),
+            func.max(OAuthGrant.scope),
+        )
+        .where(OAuthGrant.investor_id == investor_id, OAuthGrant.revoked_at.is_(None))
+        .group_by(OAuthGrant.client_pk)
+    ).all()
+    by_client: dict[str, dict[str, object]] = {}
+    for client_pk, scope, created_at in consents:
+        by_client[client_pk] = {"scope": scope, "at": created_at, "grants": 0}
+    for client_pk, count, first_at, scope in grants:
+        entry = by_client.setdefault(client_pk, {"scope": scope, "at": first_at, "grants": 0})
+        entry["grants"] = count
+    if not by_client:
+        return []
+    clients = {
+        row.id: row
+        for row in session.scalars(
+            select(OAuthClient).where(OAuthClient.id.in_(list(by_client)), OAuthClient.revoked_at.is_(None))
+        )
+    }
+    apps = [
+        AuthorizedApp(
+            client_pk=pk,
+            client_id=clients[pk].client_id,
+            name=clients[pk].name,
+            scope=str(entry["scope"] or ""),
+            authorized_at=entry["at"],  # type: ignore[arg-type]
+            live_grants=int(entry["grants"]),  # type: ignore[call-overload]
+        )
+        for pk, entry in by_client.items()
+        if pk in clients
+    ]
+    return sorted(apps, key=lambda app: app.authorized_at, reverse=True)
+
+
+def find_client_pk(session: Session, client_id: str) -> str | None:
+    return session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))

@@ -1,0 +1,206 @@
+"""The grants this server supports, as extensions of Authlib's: authorization code (RFC 6749
+section 4.1) with PKCE (RFC 7636) and OpenID Connect ID tokens, and refresh tokens (section 6)
+that rotate, with reuse detection."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core import grants as oidc_grants
+from authlib.oidc.core.models import AuthorizationCodeMixin
+from sqlalchemy import select
+
+from spiko.auth.oauth import tokens
+from spiko.auth.oauth.keys import ALGORITHM, id_token_lifetime
+from spiko.auth.oauth.unit import db, note_revocation
+from spiko.db.models.oauth import OAuthAuthorizationCode
+from spiko.db.types import utcnow
+
+if TYPE_CHECKING:
+    from spiko.auth.oauth.server import AuthorizationServer
+
+MIN_STATE_LENGTH = 8
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+class InvalidStateError(OAuth2Error):  # type: ignore[misc]
+    """``state`` is required and must carry enough randomness to protect the client against CSRF."""
+
+    error = "invalid_state"
+
+
+@dataclass
+class StoredCode(AuthorizationCodeMixin):  # type: ignore[misc]
+    row: OAuthAuthorizationCode
+
+    @property
+    def code_challenge(self) -> str | None:
+        return self.row.code_challenge
+
+    @property
+    def code_challenge_method(self) -> str | None:
+        return self.row.code_challenge_method
+
+    def get_redirect_uri(self) -> str | None:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.row.auth_time.timestamp())
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    server: AuthorizationServer
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        state = self.request.payload.state
+        if not state or len(state) < MIN_STATE_LENGTH:
+            raise InvalidStateError(
+                f"'state' is required and must be at least {MIN_STATE_LENGTH} characters long.",
+                redirect_uri=redirect_uri,
+                state=state,
+            )
+        return redirect_uri
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        user = request.user
+        data = request.payload.data
+        now = utcnow()
+        db().add(
+            OAuthAuthorizationCode(
+                code_hash=tokens.hash_token(code),
+                client_pk=request.client.pk,
+                investor_id=user.investor_id,
+                user_id=user.user_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope or "",
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                auth_time=getattr(user, "auth_time", None) or now,
+                expires_at=now + timedelta(seconds=self.server.settings.authorization_code_ttl_seconds),
+            )
+        )
+        db().flush()
+
+    def query_authorization_code(self, code: str, client: Any) -> StoredCode | None:
+        if not code or len(code) > tokens.MAX_TOKEN_LENGTH:
+            return None
+        session = db()
+        row = session.scalars(
+            select(OAuthAuthorizationCode)
+            .where(OAuthAuthorizationCode.code_hash == tokens.hash_token(code))
+            .with_for_update()
+        ).first()
+        if row is None or row.client_pk != client.pk:
+            return None
+        if row.used_at is not None:
+            # RFC 6749 section 4.1.2: a replayed code may be in an attacker's hands; so may its tokens.
+            if row.grant_id:
+                tokens.revoke_grant(session, row.grant_id, "code_replayed")
+                note_revocation()
+            raise InvalidGrantError(
+                "The authorization code was already used; the tokens issued from it are revoked."
+            )
+        if row.expires_at <= utcnow():
+            raise InvalidGrantError("The authorization code has expired.")
+        return StoredCode(row)
+
+    def delete_authorization_code(self, authorization_code: StoredCode) -> None:
+        # Kept, marked used, so that a replay is recognized and can revoke what the code gave.
+        authorization_code.row.used_at = utcnow()
+        authorization_code.row.grant_id = getattr(self.request, "grant_id", None)
+        db().flush()
+
+    def authenticate_user(self, authorization_code: StoredCode) -> tokens.GrantUser | None:
+        user = tokens.load_user(db(), authorization_code.row.user_id)
+        if user is None or user.investor_id != authorization_code.row.investor_id:
+            return None
+        return user
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh returns a new refresh token
+
+    def authenticate_refresh_token(self, refresh_token: str) -> tokens.StoredToken | None:
+        session = db()
+        token = tokens.find_token(session, refresh_token, "refresh_token", lock=True)
+        if token is None or token.grant_revoked or token.client_revoked:
+            return None
+        if token.refresh_rotated:
+            # A rotated-out refresh token came back: one of its two holders is not the client.
+            tokens.revoke_grant(session, token.grant_id, "refresh_token_reused")
+            note_revocation()
+            raise InvalidGrantError("The refresh token was already used; the whole grant is revoked.")
+        if token.is_expired():
+            raise InvalidGrantError("The refresh token has expired.")
+        return token
+
+    def authenticate_user(self, refresh_token: tokens.StoredToken) -> tokens.GrantUser | None:
+        user = tokens.load_user(db(), refresh_token.user.user_id)
+        if user is None or user.investor_id != refresh_token.user.investor_id:
+            return None
+        return user
+
+    def revoke_old_credential(self, refresh_token: tokens.StoredToken) -> None:
+        tokens.mark_refresh_rotated(db(), refresh_token.id)
+
+
+class ProofKeyForCodeExchange(CodeChallenge):  # type: ignore[misc]
+    """RFC 7636, ``plain`` and ``S256``; a public client may not go without it."""
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        super().validate_code_challenge(grant, redirect_uri)
+        client = grant.request.client
+        if client is not None and client.is_public and not grant.request.payload.data.get("code_challenge"):
+            raise InvalidRequestError("Public clients must send a 'code_challenge' (PKCE, S256 recommended).")
+
+
+class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
+    """OpenID Connect Core 1.0 section 3.1: an RS256 ID token when ``openid`` was granted."""
+
+    def __init__(self, server: AuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        client = request.client
+        query = select(OAuthAuthorizationCode.id).where(OAuthAuthorizationCode.nonce == nonce)
+        if client is not None:
+            query = query.where(OAuthAuthorizationCode.client_pk == client.pk)
+        return db().scalar(query.limit(1)) is not None
+
+    def resolve_client_private_key(self, client: Any) -> Any:
+        return self.server.keys.signing_key(db())
+
+    def get_client_algorithm(self, client: Any) -> str:
+        return ALGORITHM
+
+    def get_encode_header(self, client: Any) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": self.server.keys.signing_key(db()).kid or "", "typ": "JWT"}
+
+    def get_client_claims(self, client: Any) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "iss": self.server.settings.issuer,
+            "aud": client.get_client_id(),
+            "iat": now,
+            "exp": now + id_token_lifetime(self.server.settings),
+        }
+
+    def generate_user_info(self, user: tokens.GrantUser, scope: str) -> UserInfo:
+        return UserInfo(sub=user.user_id)

@@ -1,0 +1,156 @@
+"""ID token signing keys (RFC 7517 JWKs, RS256): kept in the database, rotatable.
+
+The private JWK is stored as a JWE (``dir`` + A256GCM, via joserfc) under a key derived from
+``SPIKO_SECRET_KEY``. After ``spiko keys rotate`` the new key signs, and the retired one stays in the
+JWKS until every ID token it signed has expired.
+
+Cache: each process keeps the loaded keys for ``KEY_CACHE_SECONDS``; a rotation made by the CLI
+reaches a running worker within that time, and until then it signs with a key that is still
+published, so no token it issues fails to verify.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, OctKey, RSAKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spiko.auth.secrets import derive_key
+from spiko.db.models.oauth import OAuthSigningKey
+from spiko.db.types import utcnow
+
+if TYPE_CHECKING:
+    from spiko.config import Settings
+
+logger = logging.getLogger("spiko.oauth.keys")
+
+ALGORITHM = "RS256"
+RSA_KEY_BITS = 2048
+KEY_CACHE_SECONDS = 5.0
+ENCRYPTION = {"alg": "dir", "enc": "A256GCM"}
+
+
+@dataclass(frozen=True)
+class LoadedKeys:
+    signing: RSAKey | None
+    published: list[dict[str, Any]]
+
+
+def id_token_lifetime(settings: Settings) -> int:
+    return settings.access_token_ttl_seconds
+
+
+class KeyRing:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._wrapping_key = OctKey.import_key(derive_key(settings.secret_key, "oauth-signing-key"))
+        self._lock = threading.Lock()
+        self._cached: tuple[float, LoadedKeys] | None = None
+
+    def _encrypt(self, key: RSAKey) -> str:
+        return jwe.encrypt_compact(ENCRYPTION, json.dumps(key.as_dict(private=True)), self._wrapping_key)
+
+    def _decrypt(self, row: OAuthSigningKey) -> RSAKey | None:
+        try:
+            plaintext = jwe.decrypt_compact(row.private_jwk_encrypted, self._wrapping_key).plaintext
+        except (JoseError, ValueError):
+            logger.warning("signing key unreadable with this secret key", extra={"fields": {"kid": row.kid}})
+            return None
+        assert plaintext is not None
+        return RSAKey.import_key(json.loads(plaintext))
+
+    def create_key(self, session: Session) -> OAuthSigningKey:
+        generated = RSAKey.generate_key(RSA_KEY_BITS, private=True)
+        kid = generated.thumbprint()
+        parameters = {"kid": kid, "use": "sig", "alg": ALGORITHM}
+        key = RSAKey.import_key(generated.as_dict(private=True), parameters=parameters)
+        row = OAuthSigningKey(
+            kid=kid,
+            algorithm=ALGORITHM,
+            public_jwk=json.dumps(key.as_dict(private=False)),
+            private_jwk_encrypted=self._encrypt(key),
+        )
+        session.add(row)
+        session.flush()
+        self.invalidate()
+        return row
+
+    def rotate(self, session: Session) -> dict[str, Any]:
+        """Sign with a new key from now on; the old ones are published until their tokens expire."""
+        now = utcnow()
+        current = session.scalars(select(OAuthSigningKey).where(OAuthSigningKey.retired_at.is_(None))).all()
+        for row in current:
+            row.retired_at = now
+        session.flush()
+        created = self.create_key(session)
+        return {"kid": created.kid, "retired": [row.kid for row in current]}
+
+    def list_keys(self, session: Session) -> list[dict[str, Any]]:
+        rows = session.scalars(select(OAuthSigningKey).order_by(OAuthSigningKey.created_at)).all()
+        cutoff = utcnow() - self._retention()
+        return [
+            {
+                "kid": row.kid,
+                "algorithm": row.algorithm,
+                "createdAt": row.created_at,
+                "retiredAt": row.retired_at,
+                "published": row.retired_at is None or row.retired_at > cutoff,
+                "signing": row.retired_at is None,
+            }
+            for row in rows
+        ]
+
+    def _retention(self) -> timedelta:
+        # A little margin for clock skew between the signer and whoever verifies.
+        return timedelta(seconds=id_token_lifetime(self._settings) + 300)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def load(self, session: Session) -> LoadedKeys:
+        now = time.monotonic()
+        with self._lock:
+            if self._cached and self._cached[0] > now:
+                return self._cached[1]
+        cutoff = utcnow() - self._retention()
+        rows = session.scalars(
+            select(OAuthSigningKey)
+            .where((OAuthSigningKey.retired_at.is_(None)) | (OAuthSigningKey.retired_at > cutoff))
+            .order_by(OAuthSigningKey.created_at.desc())
+        ).all()
+        signing = None
+        for row in rows:
+            if row.retired_at is None:
+                signing = self._decrypt(row)
+                if signing is not None:
+                    break
+        loaded = LoadedKeys(signing, [json.loads(row.public_jwk) for row in rows])
+        with self._lock:
+            self._cached = (now + KEY_CACHE_SECONDS, loaded)
+        return loaded
+
+    def signing_key(self, session: Session) -> RSAKey:
+        """The newest usable key; created on first use, in the caller's (write) transaction."""
+        loaded = self.load(session)
+        if loaded.signing is None:
+            self.create_key(session)
+            loaded = self.load(session)
+        assert loaded.signing is not None
+        return loaded.signing
+
+    def jwks(self, session: Session) -> dict[str, Any]:
+        return {"keys": self.load(session).published}
+
+    def public_key_set(self, session: Session) -> KeySet:
+        return KeySet.import_key_set(self.jwks(session))

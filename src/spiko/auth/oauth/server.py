@@ -1,0 +1,142 @@
+"""The OAuth 2.0 authorization server: Authlib's, assembled from the grants and endpoints this
+server supports, with the glue to Starlette and to the database that Authlib leaves to frameworks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from starlette.responses import Response
+
+from spiko.auth.oauth import grants, tokens
+from spiko.auth.oauth.clients import Client, find_live_client
+from spiko.auth.oauth.endpoints import (
+    AccessTokenValidator,
+    EndSessionEndpoint,
+    IntrospectionEndpoint,
+    RevocationEndpoint,
+    SpikoResourceProtector,
+    UserInfoEndpoint,
+)
+from spiko.auth.oauth.keys import KeyRing
+from spiko.auth.oauth.requests import HttpRequest, StarletteJsonRequest, StarletteOAuth2Request
+from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
+from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
+from spiko.auth.secrets import random_token
+
+if TYPE_CHECKING:
+    from spiko.context import AppContext
+
+T = TypeVar("T")
+
+# Authlib logs issued tokens at DEBUG level; no configuration of ours may ever let them through.
+logging.getLogger("authlib").setLevel(logging.INFO)
+
+
+class TokenGenerator(BearerTokenGenerator):  # type: ignore[misc]
+    """Opaque random tokens; a refresh token only when ``offline`` or ``offline_access`` was granted."""
+
+    def __init__(self, access_token_ttl_seconds: int) -> None:
+        super().__init__(
+            access_token_generator=lambda **_: tokens.ACCESS_TOKEN_PREFIX + random_token(32),
+            refresh_token_generator=lambda **_: tokens.REFRESH_TOKEN_PREFIX + random_token(32),
+            expires_generator=lambda client, grant_type: access_token_ttl_seconds,
+        )
+
+    def generate(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        include = include_refresh_token and grants_offline_access(scope)
+        token: dict[str, Any] = super().generate(grant_type, client, user, scope, expires_in, include)
+        return token
+
+
+class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(scopes_supported=SUPPORTED_SCOPES)
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.keys = KeyRing(ctx.settings)
+        self.access_tokens = tokens.AccessTokenVerifier(ctx)
+        self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
+        self.register_grant(
+            grants.AuthorizationCodeGrant,
+            [grants.ProofKeyForCodeExchange(required=True), grants.OpenIDCode(self)],
+        )
+        self.register_grant(grants.RefreshTokenGrant)
+        self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
+        protector = SpikoResourceProtector()
+        protector.register_token_validator(AccessTokenValidator())
+        self.register_endpoint(UserInfoEndpoint(resource_protector=protector))
+        self.register_endpoint(EndSessionEndpoint)
+
+    # -- the unit of work every endpoint call runs in --------------------------------------------
+
+    def run(self, http: HttpRequest | None, action: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+        """Run ``action`` in one transaction; forget cached tokens once a revocation is committed."""
+        with self.ctx.transaction(write=write) as session:
+            unit = UnitOfWork(session, http)
+            binding = bind(unit)
+            try:
+                result = action(unit)
+            finally:
+                unbind(binding)
+        if unit.revoked:
+            self.access_tokens.clear()
+        return result
+
+    # -- storage hooks -------------------------------------------------------------------------
+
+    def query_client(self, client_id: str) -> Client | None:
+        clients = current().clients
+        if client_id not in clients:
+            clients[client_id] = find_live_client(db(), client_id)
+        client: Client | None = clients[client_id]
+        return client
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        session = db()
+        if request.authorization_code is not None:
+            grant_id = tokens.create_grant(
+                session, client=request.client, user=request.user, scope=token.get("scope") or ""
+            )
+            request.grant_id = grant_id  # type: ignore[attr-defined]
+        else:
+            grant_id = request.refresh_token.grant_id
+        tokens.store_token(session, self.settings, grant_id=grant_id, token=token)
+
+    # -- framework glue ------------------------------------------------------------------------
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return StarletteOAuth2Request(request)
+
+    def create_json_request(self, request: Any) -> StarletteJsonRequest:
+        return StarletteJsonRequest(request)
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+        header_map = dict(headers)
+        media_type = header_map.pop("Content-Type", None)
+        if isinstance(body, dict):
+            content = json.dumps(body).encode()
+            media_type = media_type or "application/json"
+        else:
+            content = (body or "").encode() if isinstance(body, str) else body
+        return Response(content, status_code=status, headers=header_map, media_type=media_type)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        # Revocations are recorded by the endpoints themselves; nothing else listens.
+        return None

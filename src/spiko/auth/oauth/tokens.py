@@ -1,0 +1,273 @@
+"""Grants, access and refresh tokens: storage under SHA-256, revocation, and per-request verification.
+
+Verification cache: an access token's state (investor, grant, expiry, revocation) is cached in
+this process under the SHA-256 of the token for at most one second. Any revocation made by this
+process clears the cache after its transaction commits, so the revoking process refuses the token
+at once; other workers stop accepting it when their entry expires, within that second. Nothing
+is written to the database when a token is used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from authlib.oauth2.rfc6749 import TokenMixin
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from spiko.auth.oauth.clients import Client
+from spiko.auth.secrets import sha256_hex
+from spiko.core.cache import TTLCache
+from spiko.db.models.identity import User
+from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant, OAuthToken
+from spiko.db.types import utcnow
+
+if TYPE_CHECKING:
+    from spiko.config import Settings
+
+ACCESS_TOKEN_PREFIX = "spa_"  # noqa: S105 - public prefixes, not secrets
+REFRESH_TOKEN_PREFIX = "spr_"  # noqa: S105
+MAX_TOKEN_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class GrantUser:
+    """The signed-in user an app acts for, and the investor they act for."""
+
+    user_id: str
+    investor_id: str
+    auth_time: datetime | None = field(default=None, compare=False)  # when they signed in
+
+
+def hash_token(value: str) -> str:
+    return sha256_hex(value)
+
+
+@dataclass
+class StoredToken(TokenMixin):  # type: ignore[misc]
+    """One row of ``oauth_tokens`` with its grant and client, as Authlib's endpoints see it."""
+
+    id: str
+    grant_id: str
+    client_pk: str
+    client_id: str
+    user: GrantUser
+    scope: str
+    issued_at: datetime
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+    access_revoked: bool
+    refresh_rotated: bool
+    grant_revoked: bool
+    client_revoked: bool
+    matched: str  # "access_token" or "refresh_token": which of the two was presented
+    client: Client | None = None
+
+    def check_client(self, client: Client) -> bool:
+        return bool(client.pk == self.client_pk)
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int((self.access_expires_at - self.issued_at).total_seconds())
+
+    def is_expired(self) -> bool:
+        now = utcnow()
+        if self.matched == "refresh_token":
+            return self.refresh_expires_at is None or self.refresh_expires_at <= now
+        return self.access_expires_at <= now
+
+    def is_revoked(self) -> bool:
+        if self.grant_revoked or self.client_revoked:
+            return True
+        return self.refresh_rotated if self.matched == "refresh_token" else self.access_revoked
+
+    def get_user(self) -> GrantUser:
+        return self.user
+
+    def get_client(self) -> Client | None:
+        return self.client
+
+
+def _token_query() -> Any:
+    return (
+        select(
+            OAuthToken,
+            OAuthGrant.client_pk,
+            OAuthGrant.user_id,
+            OAuthGrant.investor_id,
+            OAuthGrant.revoked_at,
+            OAuthClient.client_id,
+            OAuthClient.revoked_at,
+        )
+        .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
+        .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
+    )
+
+
+def find_token(session: Session, value: str, kind: str, *, lock: bool = False) -> StoredToken | None:
+    """The token whose ``kind`` ("access_token" or "refresh_token") is ``value``, or None."""
+    if not value or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    column = OAuthToken.access_token_hash if kind == "access_token" else OAuthToken.refresh_token_hash
+    query = _token_query().where(column == hash_token(value))
+    if lock:
+        query = query.with_for_update(of=OAuthToken)
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    token, client_pk, user_id, investor_id, grant_revoked_at, client_id, client_revoked_at = row
+    return StoredToken(
+        id=token.id,
+        grant_id=token.grant_id,
+        client_pk=client_pk,
+        client_id=client_id,
+        user=GrantUser(user_id, investor_id),
+        scope=token.scope,
+        issued_at=token.issued_at,
+        access_expires_at=token.access_expires_at,
+        refresh_expires_at=token.refresh_expires_at,
+        access_revoked=token.access_revoked_at is not None,
+        refresh_rotated=token.refresh_rotated_at is not None,
+        grant_revoked=grant_revoked_at is not None,
+        client_revoked=client_revoked_at is not None,
+        matched=kind,
+    )
+
+
+def create_grant(session: Session, *, client: Client, user: GrantUser, scope: str) -> str:
+    grant = OAuthGrant(client_pk=client.pk, investor_id=user.investor_id, user_id=user.user_id, scope=scope)
+    session.add(grant)
+    session.flush()
+    return grant.id
+
+
+def store_token(session: Session, settings: Settings, *, grant_id: str, token: dict[str, Any]) -> None:
+    now = utcnow()
+    refresh = token.get("refresh_token")
+    refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+    session.add(
+        OAuthToken(
+            grant_id=grant_id,
+            access_token_hash=hash_token(token["access_token"]),
+            refresh_token_hash=hash_token(refresh) if refresh else None,
+            scope=token.get("scope") or "",
+            issued_at=now,
+            access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
+            refresh_expires_at=now + refresh_ttl if refresh else None,
+        )
+    )
+    session.flush()
+
+
+def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
+    session.execute(
+        update(OAuthGrant)
+        .where(OAuthGrant.id == grant_id, OAuthGrant.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_access_token(session: Session, token_id: str) -> None:
+    session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.id == token_id, OAuthToken.access_revoked_at.is_(None))
+        .values(access_revoked_at=utcnow())
+    )
+
+
+def mark_refresh_rotated(session: Session, token_id: str) -> None:
+    session.execute(update(OAuthToken).where(OAuthToken.id == token_id).values(refresh_rotated_at=utcnow()))
+
+
+def load_user(session: Session, user_id: str) -> GrantUser | None:
+    row = session.execute(select(User.id, User.investor_id).where(User.id == user_id)).first()
+    return GrantUser(row[0], row[1]) if row else None
+
+
+def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> int:
+    """Withdraw an investor's consent to an app and revoke every grant it holds for that investor."""
+    now = utcnow()
+    session.execute(
+        update(OAuthConsent)
+        .where(
+            OAuthConsent.investor_id == investor_id,
+            OAuthConsent.client_pk == client_pk,
+            OAuthConsent.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    result = session.execute(
+        update(OAuthGrant)
+        .where(
+            OAuthGrant.investor_id == investor_id,
+            OAuthGrant.client_pk == client_pk,
+            OAuthGrant.revoked_at.is_(None),
+        )
+        .values(revoked_at=now, revoked_reason="revoked_by_investor")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """What a Bearer request needs to know about its token, cached for at most a second."""
+
+    investor_id: str
+    grant_id: str
+    client_id: str
+    scope: str
+    expires_at: float  # epoch seconds
+    live: bool  # not revoked, grant and client not revoked
+    known: bool
+
+
+UNKNOWN = AccessEntry("", "", "", "", 0.0, False, False)
+
+
+class AccessTokenVerifier:
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self._cache: TTLCache[AccessEntry] = TTLCache(min(1.0, ctx.settings.api_key_cache_ttl_seconds))
+
+    def cached(self, token_hash: str) -> AccessEntry | None:
+        return self._cache.get(token_hash)
+
+    def load(self, token_hash: str) -> AccessEntry:
+        """Read the token's state from the database (and cache it, found or not)."""
+        with self._ctx.transaction(write=False) as session:
+            row = session.execute(
+                select(
+                    OAuthToken.access_expires_at,
+                    OAuthToken.access_revoked_at,
+                    OAuthToken.scope,
+                    OAuthGrant.id,
+                    OAuthGrant.investor_id,
+                    OAuthGrant.revoked_at,
+                    OAuthClient.client_id,
+                    OAuthClient.revoked_at,
+                )
+                .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
+                .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
+                .where(OAuthToken.access_token_hash == token_hash)
+            ).first()
+        if row is None:
+            entry = UNKNOWN
+        else:
+            expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row
+            live = revoked is None and grant_revoked is None and client_revoked is None
+            entry = AccessEntry(investor_id, grant_id, client_id, scope, expires.timestamp(), live, True)
+        self._cache.set(token_hash, entry)
+        return entry
+
+    def clear(self) -> None:
+        """Forget every cached token: called after this process revokes anything."""
+        self._cache.clear()
+
+
+def now_epoch() -> float:
+    return time.time()
