@@ -149,3 +149,18 @@ def world(ctx: AppContext, client: TestClient) -> World:
 
 def random_id() -> str:
     return str(uuid.uuid4())
+
+
+def assert_component(response: Any, component: str) -> Any:
+    """Validate a body against one of the reference's component schemas (for errors the reference
+    documents under another status than the one this service answers with)."""
+    from jsonschema import Draft202012Validator
+
+    from spiko.api.ops import load_spec
+
+    document = load_spec("investor")
+    schema = {"$ref": f"#/components/schemas/{component}", "components": document["components"]}
+    body = response.json()
+    errors = list(Draft202012Validator(schema).iter_errors(body))
+    assert not errors, [e.message for e in errors]
+    return body
