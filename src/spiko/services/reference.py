@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Context, Decimal
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatingDay, ShareClass
@@ -182,18 +183,36 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         quantized = nav_rules.check_nav_value(value, share_class.nav_decimals)
     except nav_rules.InvalidValueError as error:
         raise ApplicationError(str(error), "InvalidNetAssetValue") from error
-    existing = nav_on(session, share_class_id, day)
-    if existing is not None:
+
+    def same_or_conflict(existing: NetAssetValue) -> NetAssetValue:
         if existing.value == quantized:
             return existing
         raise ConflictError(
             f"the NAV of {share_class.symbol} for {day.isoformat()} is already published as "
             f"{nav_display(share_class, existing.value)}"
         )
+
+    existing = nav_on(session, share_class_id, day)
+    if existing is not None:
+        return same_or_conflict(existing)
     row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
-    session.add(row)
-    session.flush()
-    return row
+    if _insert_unless_duplicate(session, row):
+        return row
+    # Another transaction published the same day meanwhile (its row is now committed).
+    raced = nav_on(session, share_class_id, day)
+    assert raced is not None
+    return same_or_conflict(raced)
+
+
+def _insert_unless_duplicate(session: Session, row: object) -> bool:
+    """Insert in a savepoint; False when a unique constraint says the row already exists."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def publish_growth_navs(session: Session, day: date, annual_rate: Decimal) -> list[NetAssetValue]:
@@ -258,27 +277,32 @@ def publish_fx_rate(
     if fund_id is not None:
         get_fund(session, fund_id)
     fund_clause = ExchangeRate.fund_id.is_(None) if fund_id is None else ExchangeRate.fund_id == fund_id
-    existing = session.scalar(
-        select(ExchangeRate).where(
-            fund_clause,
-            ExchangeRate.day == day,
-            ExchangeRate.base_currency == base,
-            ExchangeRate.quote_currency == quote,
-        )
+    lookup = select(ExchangeRate).where(
+        fund_clause,
+        ExchangeRate.day == day,
+        ExchangeRate.base_currency == base,
+        ExchangeRate.quote_currency == quote,
     )
-    if existing is not None:
+
+    def same_or_conflict(existing: ExchangeRate) -> ExchangeRate:
         if existing.rate == checked:
             return existing
         raise ConflictError(
             f"the {base}/{quote} rate for {day.isoformat()} is already published "
             f"as {rate_display(existing.rate)}"
         )
+
+    existing = session.scalar(lookup)
+    if existing is not None:
+        return same_or_conflict(existing)
     row = ExchangeRate(
         fund_id=fund_id, day=day, base_currency=base, quote_currency=quote, rate=checked, kind=kind
     )
-    session.add(row)
-    session.flush()
-    return row
+    if _insert_unless_duplicate(session, row):
+        return row
+    raced = session.scalar(lookup)
+    assert raced is not None
+    return same_or_conflict(raced)
 
 
 def rate_display(rate: Decimal) -> str:
