@@ -1,11 +1,12 @@
 """Opaque, tamper-evident page cursors over a (timestamp, id) sort key.
 
 A cursor names the last item of a page: its timestamp (microseconds since the epoch, UTC) and
-its id, plus the sort direction it was issued for. It is base64url text carrying a truncated
-HMAC-SHA256, so a client can pass it back but not forge or edit one; anything else is refused
-with ``InvalidCursor``. Keyset pagination on this key is stable while new items arrive: an item
-inserted after a page was served sorts before it (newest first) or after everything already
-served (oldest first), and never shifts the pages in between.
+its id, plus the sort direction it was issued for. It is base64url-encoded UTF-8 text (the
+reference's ``StringFromBase64Url``) ending in a truncated hex HMAC-SHA256, so a client can pass
+it back but not forge or edit one; anything else is refused with ``InvalidCursor``. Keyset
+pagination on this key is stable while new items arrive: an item inserted after a page was
+served sorts before it (newest first) or after everything already served (oldest first), and
+never shifts the pages in between.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _mac(key: bytes, scope: str, payload: str) -> bytes:
-    return hmac.new(key, f"{scope}\x00{payload}".encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+def _mac(key: bytes, scope: str, payload: str) -> str:
+    return hmac.new(key, f"{scope}\x00{payload}".encode(), hashlib.sha256).hexdigest()[: 2 * _MAC_BYTES]
 
 
 def encode_cursor(cursor: Cursor, *, key: bytes, scope: str) -> str:
@@ -52,7 +53,7 @@ def encode_cursor(cursor: Cursor, *, key: bytes, scope: str) -> str:
     if "|" in cursor.item_id:
         raise ValueError("item ids cannot contain '|'")
     payload = f"{_VERSION}|{_micros(cursor.timestamp)}|{cursor.item_id}|{cursor.direction}"
-    raw = payload.encode() + b"|" + _mac(key, scope, payload)
+    raw = f"{payload}|{_mac(key, scope, payload)}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -64,15 +65,14 @@ def decode_cursor(text: str, *, key: bytes, scope: str) -> Cursor:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as error:
         raise InvalidCursor("the cursor is not base64url") from error
-    # The MAC is binary and may itself contain "|": split at its fixed length, not at a separator.
-    if len(raw) <= _MAC_BYTES or raw[-_MAC_BYTES - 1 : -_MAC_BYTES] != b"|":
-        raise InvalidCursor("the cursor is malformed")
-    payload_bytes, mac = raw[: -_MAC_BYTES - 1], raw[-_MAC_BYTES:]
     try:
-        payload = payload_bytes.decode("utf-8")
+        text_value = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidCursor("the cursor is malformed") from error
-    if not hmac.compare_digest(mac, _mac(key, scope, payload)):
+    payload, separator, mac = text_value.rpartition("|")
+    if not separator or len(mac) != 2 * _MAC_BYTES:
+        raise InvalidCursor("the cursor is malformed")
+    if not hmac.compare_digest(mac.encode(), _mac(key, scope, payload).encode()):
         raise InvalidCursor("the cursor was not issued for this listing")
     parts = payload.split("|")
     if len(parts) != 4 or parts[0] != _VERSION or parts[3] not in ("asc", "desc"):

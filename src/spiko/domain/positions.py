@@ -10,7 +10,8 @@ The rules, in the order they are applied for each calendar day D (midnight to mi
   drift from the shares actually held.
 * **Movements** of D are counted at their cash amounts: subscriptions (cash paid in),
   redemptions (cash paid out), transfers (value in minus value out). A movement belongs to the
-  business day whose NAV priced it.
+  day it was executed on (the business day whose NAV priced it; a transfer, the day it moved).
+  Within a day, incoming movements are applied before outgoing ones.
 * **Yield of the day** = holdings(D) − holdings(D−1) − subscriptions + redemptions − transfers.
   Without movements this is the exact ``shares × (NAV(D) − NAV(D−1))`` expressed as the
   difference of two holdings rounded to the cent, so it is never more than one cent away from
@@ -42,6 +43,9 @@ class MovementKind(StrEnum):
     REDEMPTION = "redemption"
     TRANSFER_IN = "transfer_in"
     TRANSFER_OUT = "transfer_out"
+
+
+_OUTGOING = (MovementKind.REDEMPTION, MovementKind.TRANSFER_OUT)
 
 
 class PositionStatus(StrEnum):
@@ -204,7 +208,9 @@ def _roll_one_day(
     shares = state.shares
     cost = state.cost_basis
     subscriptions = redemptions = transfers = realized = transferred = round_money(ZERO, decimals)
-    for movement in movements:
+    # Incoming movements first: a day's movements share one NAV, so only the average cost sees
+    # their order, and this order can never take the balance below zero within the day.
+    for movement in sorted(movements, key=lambda m: m.kind in _OUTGOING):
         amount = round_money(movement.amount, decimals)
         if movement.kind in (MovementKind.SUBSCRIPTION, MovementKind.TRANSFER_IN):
             if movement.shares < 0:

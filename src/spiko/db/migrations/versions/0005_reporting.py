@@ -159,7 +159,10 @@ def upgrade() -> None:
         sa.Column("transferred_gain_total", money, nullable=False),
         sa.Column("accrual_at", spiko.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_daily_positions_account_id_accounts"), ondelete="CASCADE"
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_daily_positions_account_id_accounts"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["investor_id"],
@@ -174,7 +177,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_positions")),
-        sa.UniqueConstraint("account_id", "share_class_id", "day", name="uq_daily_positions_account_class_day"),
+        sa.UniqueConstraint(
+            "account_id", "share_class_id", "day", name="uq_daily_positions_account_class_day"
+        ),
     )
     with op.batch_alter_table("daily_positions", schema=None) as batch_op:
         batch_op.create_index("ix_daily_positions_share_class_day", ["share_class_id", "day"], unique=False)

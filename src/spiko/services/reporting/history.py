@@ -1,0 +1,166 @@
+"""Use cases of the accounting positions and yield history routes, and of the portfolio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spiko.context import AppContext
+from spiko.db.models.funds import ShareClass
+from spiko.db.models.orders import Account
+from spiko.domain.positions import DailyPosition, round_money
+from spiko.errors import BadRequestError, NotFoundError
+from spiko.services import clock, reference
+from spiko.services.reporting import positions as store
+from spiko.services.reporting.positions import AccountPosition
+
+
+def owned_account(session: Session, account_id: str, investor_id: str) -> Account:
+    """The investor's account, or 404 — also for another investor's account."""
+    account = session.get(Account, account_id)
+    if account is None or account.investor_id != investor_id:
+        raise NotFoundError("Account not found")
+    return account
+
+
+def share_class(session: Session, share_class_id: str) -> ShareClass:
+    return reference.get_share_class(session, share_class_id)
+
+
+def check_period(first: date, last: date) -> None:
+    if last < first:
+        raise BadRequestError("'to' must not be before 'from'")
+    if (last - first).days + 1 > store.MAX_DAYS:
+        raise BadRequestError(f"a period covers at most {store.MAX_DAYS} days")
+
+
+def refresh_account(ctx: AppContext, investor_id: str, account_id: str, share_class_id: str | None) -> None:
+    """Bring the stored positions of an investor's account up to date (before a read transaction)."""
+    with ctx.transaction(write=False) as session:
+        owned_account(session, account_id, investor_id)
+        classes = (
+            [share_class(session, share_class_id)]
+            if share_class_id
+            else list(session.scalars(select(ShareClass)))
+        )
+        pairs = [(account_id, sc) for sc in classes if store.has_movements(session, account_id, sc.id)]
+    store.refresh(ctx, pairs)
+
+
+def refresh_investor(ctx: AppContext, investor_id: str, share_class_id: str | None) -> None:
+    with ctx.transaction(write=False) as session:
+        if share_class_id:
+            share_class(session, share_class_id)
+        classes = {sc.id: sc for sc in session.scalars(select(ShareClass))}
+        pairs = [
+            (account.id, classes[class_id])
+            for account, class_id in store.investor_accounts_holding(session, investor_id, share_class_id)
+        ]
+    store.refresh(ctx, pairs)
+
+
+def account_history(
+    session: Session, account_id: str, share_class_id: str, first: date, last: date
+) -> list[AccountPosition]:
+    check_period(first, last)
+    return store.account_positions(session, account_id, share_class(session, share_class_id), first, last)
+
+
+@dataclass(frozen=True)
+class InvestorHistory:
+    account_ids: list[str]
+    positions: list[DailyPosition]
+
+
+def investor_history(
+    session: Session, investor_id: str, share_class_id: str, first: date, last: date
+) -> InvestorHistory:
+    check_period(first, last)
+    sc = share_class(session, share_class_id)
+    accounts = [account for account, _ in store.investor_accounts_holding(session, investor_id, sc.id)]
+    if not accounts:
+        return InvestorHistory([], store.empty_positions(session, sc, first, last))
+    series = [store.account_positions(session, account.id, sc, first, last) for account in accounts]
+    return InvestorHistory([account.id for account in accounts], store.combined_positions(series))
+
+
+def yield_history(
+    session: Session, account_id: str, share_class_id: str, first: date, last: date
+) -> list[AccountPosition]:
+    """The days of the period whose yield is listed: earned by shares held, or not zero."""
+    return [
+        entry for entry in account_history(session, account_id, share_class_id, first, last) if entry.accrues
+    ]
+
+
+# --- portfolio -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holding:
+    account: Account
+    share_class: ShareClass
+    position: DailyPosition
+
+    @property
+    def gain_since_start(self) -> Decimal:
+        return self.position.yield_total
+
+
+def holdings(session: Session, investor_id: str) -> list[Holding]:
+    """Every (account, share class) the investor ever held, valued today at the latest NAV."""
+    today = clock.today(session)
+    classes = {sc.id: sc for sc in session.scalars(select(ShareClass))}
+    result = []
+    for account, class_id in store.investor_accounts_holding(session, investor_id):
+        sc = classes[class_id]
+        last_movement = store.last_movement_day(session, account.id, sc.id)
+        day = max(today, last_movement) if last_movement else today
+        (entry,) = store.account_positions(session, account.id, sc, day, day)
+        result.append(Holding(account, sc, entry.position))
+    return result
+
+
+@dataclass(frozen=True)
+class AccountTotal:
+    account: Account
+    currency: str
+    total: Decimal
+    breakdown: dict[str, Decimal]
+
+
+def portfolio_totals(session: Session, investor_id: str, currency: str | None) -> list[AccountTotal]:
+    """Per account: the native balance per currency, and its sum converted to one currency.
+
+    The currency is the one asked for; else EUR, unless every position holding shares is in one
+    other currency. Each currency's balance is converted once, at the latest published rate, and
+    rounded to the target's minor unit half up; the total is the sum of those conversions.
+    """
+    positions = holdings(session, investor_id)
+    if currency is None:
+        held = {h.share_class.currency for h in positions if h.position.shares > 0}
+        currency = held.pop() if len(held) == 1 else "EUR"
+    accounts = session.scalars(
+        select(Account).where(Account.investor_id == investor_id).order_by(Account.created_at, Account.id)
+    ).all()
+    today = clock.today(session)
+    decimals = store.currency_decimals(currency)
+    totals = []
+    for account in accounts:
+        breakdown: dict[str, Decimal] = {}
+        for holding in positions:
+            if holding.account.id == account.id and holding.position.shares > 0:
+                native = holding.share_class.currency
+                breakdown[native] = breakdown.get(native, Decimal(0)) + holding.position.holdings
+        total = round_money(Decimal(0), decimals)
+        for native, amount in breakdown.items():
+            rate = reference.exchange_rate_value(session, native, currency, today)
+            if rate is None:
+                raise BadRequestError(f"no exchange rate from {native} to {currency} is published")
+            total += round_money(amount * rate, decimals)
+        totals.append(AccountTotal(account, currency, total, breakdown))
+    return totals

@@ -1,0 +1,429 @@
+"""Daily positions of an account in a share class: materialized, read, and summed per investor.
+
+Materialization. ``daily_positions`` stores the end-of-day position of every calendar day from
+an account's first movement in a share class to the last day with a published NAV of that
+share class. Readers call :func:`refresh` (its own write transaction) before reading; it stores
+the missing days, if any, by carrying the last stored day forward over the ledger, so a read
+costs an index range over at most the days asked for, whatever the length of the ledger.
+:func:`materialize` does the same inside a caller's transaction (for the execution or sandbox
+code). Database triggers delete the stored days a new, changed or deleted movement or NAV
+affects; the next read refills them. Days after the latest NAV are computed on the fly and never
+stored, because their NAV may still come.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from spiko.context import AppContext
+from spiko.db.models.funds import NetAssetValue, ShareClass
+from spiko.db.models.ledger import ShareMovement
+from spiko.db.models.orders import Account
+from spiko.db.models.reporting import DailyPosition as DailyPositionRow
+from spiko.domain.positions import (
+    DailyPosition,
+    Movement,
+    MovementKind,
+    Nav,
+    PositionState,
+    PositionStatus,
+    combine,
+    days_between,
+    roll_positions,
+)
+
+_ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
+ONE_DAY = timedelta(days=1)
+# The widest period one request may ask for (ten years of days).
+MAX_DAYS = 3660
+_MINOR_UNITS = {"JPY": 0}
+
+
+def currency_decimals(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def position_id(account_id: str, share_class_id: str, day: date) -> str:
+    """A name-based id: the same position keeps its id when it is recomputed."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def accrual_time(day: date) -> datetime:
+    """A day's yield accrual is listed at the midnight that ends the day (UTC)."""
+    return day_start(day + ONE_DAY)
+
+
+def is_accrual(previous_shares: Decimal, position: DailyPosition) -> bool:
+    """A day's yield is listed (transactions, yield history) when shares earned it or it is not zero."""
+    if position.nav is None:
+        return False
+    return (position.status is PositionStatus.NAV and previous_shares > 0) or position.yield_ != 0
+
+
+@dataclass(frozen=True)
+class AccountPosition:
+    """One day of one account's position, with what the listing and yield history need."""
+
+    account_id: str
+    share_class_id: str
+    position: DailyPosition
+    previous_shares: Decimal
+
+    @property
+    def id(self) -> str:
+        return position_id(self.account_id, self.share_class_id, self.position.day)
+
+    @property
+    def accrues(self) -> bool:
+        return is_accrual(self.previous_shares, self.position)
+
+
+# --- reading the ledger and the NAVs ---------------------------------------------------------
+
+
+def _movements(
+    session: Session, account_id: str, share_class_id: str, first: date, last: date
+) -> dict[date, list[Movement]]:
+    rows = session.execute(
+        select(ShareMovement.day, ShareMovement.kind, ShareMovement.shares, ShareMovement.amount)
+        .where(
+            ShareMovement.account_id == account_id,
+            ShareMovement.share_class_id == share_class_id,
+            ShareMovement.day >= first,
+            ShareMovement.day <= last,
+        )
+        .order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
+    )
+    grouped: dict[date, list[Movement]] = defaultdict(list)
+    for day, kind, shares, amount in rows:
+        grouped[day].append(Movement(day, MovementKind(kind), shares, amount))
+    return grouped
+
+
+def _navs(session: Session, share_class_id: str, first: date, last: date) -> dict[date, Nav]:
+    rows = session.execute(
+        select(NetAssetValue.id, NetAssetValue.day, NetAssetValue.value).where(
+            NetAssetValue.share_class_id == share_class_id,
+            NetAssetValue.day >= first,
+            NetAssetValue.day <= last,
+        )
+    )
+    return {day: Nav(day, value, nav_id) for nav_id, day, value in rows}
+
+
+def nav_before(session: Session, share_class_id: str, day: date) -> Nav | None:
+    """The last NAV published for a day before ``day`` (what carries over into it)."""
+    row = session.execute(
+        select(NetAssetValue.id, NetAssetValue.day, NetAssetValue.value)
+        .where(NetAssetValue.share_class_id == share_class_id, NetAssetValue.day < day)
+        .order_by(NetAssetValue.day.desc())
+        .limit(1)
+    ).first()
+    return Nav(row.day, row.value, row.id) if row else None
+
+
+def latest_nav_day(session: Session, share_class_id: str) -> date | None:
+    return session.scalar(
+        select(func.max(NetAssetValue.day)).where(NetAssetValue.share_class_id == share_class_id)
+    )
+
+
+def first_movement_day(session: Session, account_id: str, share_class_id: str) -> date | None:
+    return session.scalar(
+        select(func.min(ShareMovement.day)).where(
+            ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id
+        )
+    )
+
+
+def last_movement_day(session: Session, account_id: str, share_class_id: str) -> date | None:
+    return session.scalar(
+        select(func.max(ShareMovement.day)).where(
+            ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id
+        )
+    )
+
+
+def has_movements(session: Session, account_id: str, share_class_id: str) -> bool:
+    return (
+        session.scalar(
+            select(ShareMovement.id)
+            .where(ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _last_stored(
+    session: Session, account_id: str, share_class_id: str, before: date | None = None
+) -> DailyPositionRow | None:
+    query = select(DailyPositionRow).where(
+        DailyPositionRow.account_id == account_id, DailyPositionRow.share_class_id == share_class_id
+    )
+    if before is not None:
+        query = query.where(DailyPositionRow.day < before)
+    return session.scalar(query.order_by(DailyPositionRow.day.desc()).limit(1))
+
+
+def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> date | None:
+    return session.scalar(
+        select(func.max(DailyPositionRow.day)).where(
+            DailyPositionRow.account_id == account_id, DailyPositionRow.share_class_id == share_class_id
+        )
+    )
+
+
+def _to_domain(row: DailyPositionRow) -> DailyPosition:
+    nav = Nav(row.nav_day, row.nav, row.nav_id) if row.nav is not None and row.nav_day is not None else None
+    return DailyPosition(
+        day=row.day,
+        status=PositionStatus(row.status),
+        nav=nav,
+        shares=row.shares,
+        holdings=row.holdings,
+        cost_basis=row.cost_basis,
+        subscriptions=row.subscriptions,
+        redemptions=row.redemptions,
+        transfers=row.transfers,
+        yield_=row.yield_,
+        realized_gain=row.realized_gain,
+        transferred_gain=row.transferred_gain,
+        subscriptions_total=row.subscriptions_total,
+        redemptions_total=row.redemptions_total,
+        transfers_total=row.transfers_total,
+        yield_total=row.yield_total,
+        realized_gain_total=row.realized_gain_total,
+        transferred_gain_total=row.transferred_gain_total,
+    )
+
+
+def _row_values(
+    investor_id: str, account_id: str, share_class_id: str, position: DailyPosition, previous_shares: Decimal
+) -> dict[str, object]:
+    nav = position.nav
+    return {
+        "id": position_id(account_id, share_class_id, position.day),
+        "investor_id": investor_id,
+        "account_id": account_id,
+        "share_class_id": share_class_id,
+        "day": position.day,
+        "status": position.status.value,
+        "nav_id": nav.nav_id if nav else None,
+        "nav_day": nav.day if nav else None,
+        "nav": nav.value if nav else None,
+        "shares": position.shares,
+        "holdings": position.holdings,
+        "cost_basis": position.cost_basis,
+        "subscriptions": position.subscriptions,
+        "redemptions": position.redemptions,
+        "transfers": position.transfers,
+        "yield_": position.yield_,
+        "realized_gain": position.realized_gain,
+        "transferred_gain": position.transferred_gain,
+        "subscriptions_total": position.subscriptions_total,
+        "redemptions_total": position.redemptions_total,
+        "transfers_total": position.transfers_total,
+        "yield_total": position.yield_total,
+        "realized_gain_total": position.realized_gain_total,
+        "transferred_gain_total": position.transferred_gain_total,
+        "accrual_at": accrual_time(position.day) if is_accrual(previous_shares, position) else None,
+    }
+
+
+# --- materialization -------------------------------------------------------------------------
+
+
+def needs_refresh(session: Session, account_id: str, share_class_id: str) -> bool:
+    horizon = latest_nav_day(session, share_class_id)
+    if horizon is None:
+        return False
+    stored = _last_stored_day(session, account_id, share_class_id)
+    if stored is not None and stored >= horizon:
+        return False
+    first = first_movement_day(session, account_id, share_class_id) if stored is None else stored
+    return first is not None and first <= horizon
+
+
+def _lock(session: Session, account_id: str, share_class_id: str) -> None:
+    """On PostgreSQL, the advisory locks the invalidation triggers take (NAV lock first, as they do)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite serializes write transactions (BEGIN IMMEDIATE).
+    session.execute(
+        select(func.pg_advisory_xact_lock_shared(func.hashtextextended("nav/" + share_class_id, 0)))
+    )
+    session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{account_id}/{share_class_id}", 0)))
+    )
+
+
+def materialize(session: Session, account_id: str, share_class: ShareClass) -> int:
+    """Store the missing days up to the latest NAV inside the caller's write transaction; returns
+    how many days were stored."""
+    _lock(session, account_id, share_class.id)
+    horizon = latest_nav_day(session, share_class.id)
+    if horizon is None:
+        return 0
+    last = _last_stored(session, account_id, share_class.id)
+    if last is not None:
+        if last.day >= horizon:
+            return 0
+        start = last.day + ONE_DAY
+        state = _to_domain(last).state()
+    else:
+        first = first_movement_day(session, account_id, share_class.id)
+        if first is None or first > horizon:
+            return 0
+        start = first
+        state = PositionState.empty_before(first)
+        state = PositionState(day=state.day, nav=nav_before(session, share_class.id, first))
+    investor_id = session.scalar(select(Account.investor_id).where(Account.id == account_id))
+    assert investor_id is not None
+    days = days_between(start, horizon)
+    positions = roll_positions(
+        state,
+        days,
+        _movements(session, account_id, share_class.id, start, horizon),
+        _navs(session, share_class.id, start, horizon),
+        currency_decimals(share_class.currency),
+    )
+    rows = []
+    previous_shares = state.shares
+    for position in positions:
+        rows.append(_row_values(investor_id, account_id, share_class.id, position, previous_shares))
+        previous_shares = position.shares
+    for chunk_start in range(0, len(rows), 500):
+        session.execute(insert(DailyPositionRow), rows[chunk_start : chunk_start + 500])
+    return len(rows)
+
+
+def refresh(ctx: AppContext, pairs: Iterable[tuple[str, ShareClass]]) -> int:
+    """Bring the stored positions of these (account, share class) pairs up to the latest NAV.
+
+    Checks with a read first, so a read of up-to-date positions never takes the write lock.
+    """
+    stored = 0
+    pending = []
+    with ctx.transaction(write=False) as session:
+        for account_id, share_class in pairs:
+            if needs_refresh(session, account_id, share_class.id):
+                pending.append((account_id, share_class))
+    for account_id, share_class in pending:
+        with ctx.transaction(write=True) as session:
+            stored += materialize(session, account_id, share_class)
+    return stored
+
+
+def invalidate(session: Session, account_id: str, share_class_id: str, from_day: date) -> None:
+    """Forget stored days from ``from_day`` on (the triggers do this on every ledger or NAV change)."""
+    session.query(DailyPositionRow).filter(
+        DailyPositionRow.account_id == account_id,
+        DailyPositionRow.share_class_id == share_class_id,
+        DailyPositionRow.day >= from_day,
+    ).delete(synchronize_session=False)
+
+
+# --- reading positions -----------------------------------------------------------------------
+
+
+def account_positions(
+    session: Session, account_id: str, share_class: ShareClass, first: date, last: date
+) -> list[AccountPosition]:
+    """The position of every day from ``first`` to ``last``: stored days as stored, the others
+    (before the first movement, after the latest NAV) computed from the nearest stored day."""
+    if last < first:
+        return []
+    stored = {
+        row.day: row
+        for row in session.scalars(
+            select(DailyPositionRow).where(
+                DailyPositionRow.account_id == account_id,
+                DailyPositionRow.share_class_id == share_class.id,
+                DailyPositionRow.day >= first - ONE_DAY,
+                DailyPositionRow.day <= last,
+            )
+        )
+    }
+    anchor = stored.get(first - ONE_DAY) or _last_stored(session, account_id, share_class.id, before=first)
+    if anchor is not None:
+        state = _to_domain(anchor).state()
+    else:
+        opened = first_movement_day(session, account_id, share_class.id)
+        start = min(opened, first) if opened is not None else first
+        state = PositionState(day=start - ONE_DAY, nav=nav_before(session, share_class.id, start))
+    roll_start = state.day + ONE_DAY
+    stored_days = sorted(day for day in stored if day >= first)
+    if stored_days and stored_days[0] == roll_start and len(stored_days) == (last - roll_start).days + 1:
+        movements: dict[date, list[Movement]] = {}
+        navs: dict[date, Nav] = {}
+    else:
+        movements = _movements(session, account_id, share_class.id, roll_start, last)
+        navs = _navs(session, share_class.id, roll_start, last)
+    decimals = currency_decimals(share_class.currency)
+    result: list[AccountPosition] = []
+    previous_shares = state.shares
+    for day in days_between(roll_start, last):
+        row = stored.get(day)
+        if row is not None:
+            position = _to_domain(row)
+        else:
+            (position,) = roll_positions(state, [day], movements, navs, decimals)
+        if day >= first:
+            result.append(AccountPosition(account_id, share_class.id, position, previous_shares))
+        state = position.state()
+        previous_shares = position.shares
+    return result
+
+
+def investor_accounts_holding(
+    session: Session, investor_id: str, share_class_id: str | None = None
+) -> list[tuple[Account, str]]:
+    """(account, share class id) pairs of the investor that have at least one movement."""
+    accounts = session.scalars(
+        select(Account).where(Account.investor_id == investor_id).order_by(Account.created_at, Account.id)
+    ).all()
+    if share_class_id is not None:
+        share_class_ids = [share_class_id]
+    else:
+        share_class_ids = list(session.scalars(select(ShareClass.id).order_by(ShareClass.symbol)))
+    return [
+        (account, class_id)
+        for account in accounts
+        for class_id in share_class_ids
+        if has_movements(session, account.id, class_id)
+    ]
+
+
+def combined_positions(per_account: Sequence[Sequence[AccountPosition]]) -> list[DailyPosition]:
+    """Day-by-day sums of several accounts' positions (all over the same days)."""
+    if not per_account:
+        return []
+    return [
+        combine([series[index].position for series in per_account]) for index in range(len(per_account[0]))
+    ]
+
+
+def empty_positions(
+    session: Session, share_class: ShareClass, first: date, last: date
+) -> list[DailyPosition]:
+    """Positions of nobody: zero everywhere, with the NAV status of each day."""
+    state = PositionState(day=first - ONE_DAY, nav=nav_before(session, share_class.id, first))
+    return roll_positions(
+        state,
+        days_between(first, last),
+        {},
+        _navs(session, share_class.id, first, last),
+        currency_decimals(share_class.currency),
+    )

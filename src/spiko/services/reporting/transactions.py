@@ -1,0 +1,382 @@
+"""An account's transactions: its deposit, withdrawal and transfer orders and its daily yield accruals.
+
+One listing merges five sources — deposits, withdrawals, transfers out, transfers in, and the
+yield accruals of the materialized daily positions — each read through an index on
+``(account, timestamp, id)`` with the page's keyset condition and ``LIMIT page + 1``, then merged
+in memory. The cost of a page is therefore a few index range reads of at most ``limit + 1``
+rows each, whatever the number of transactions the account has. The sort key is an order's
+creation time, or for a yield accrual the midnight (UTC) ending its day, then the id.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, String, and_, bindparam, cast, false, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from spiko.db.models.funds import NetAssetValue, ShareClass
+from spiko.db.models.identity import Investor
+from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferOrder, WithdrawalOrder
+from spiko.db.models.reporting import DailyPosition as DailyPositionRow
+from spiko.db.types import UTCDateTime
+from spiko.domain.cursor import Cursor
+from spiko.services.reporting.positions import currency_decimals
+
+TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "yield")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 10_000
+
+# Words a search matches for every item of a source (the names the listing shows).
+_SOURCE_WORDS = {
+    "deposit": "deposit subscription",
+    "withdrawal": "withdrawal redemption",
+    "transfer_out": "transfer transferfrom",
+    "transfer_in": "transfer transferto",
+    "yield": "yield",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    last: Cursor | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    timestamp: datetime
+    id: str
+    source: str
+    row: Any
+
+
+def _keyset(timestamp_column: Any, id_column: Any, cursor: Cursor | None, direction: str) -> Any:
+    if cursor is None:
+        return None
+    key = tuple_(
+        bindparam(None, cursor.timestamp, type_=UTCDateTime()),
+        bindparam(None, cursor.item_id, type_=String()),
+    )
+    row = tuple_(timestamp_column, id_column)
+    return row < key if direction == "desc" else row > key
+
+
+def _ordered(
+    query: Select[Any], timestamp_column: Any, id_column: Any, direction: str, limit: int
+) -> Select[Any]:
+    if direction == "desc":
+        query = query.order_by(timestamp_column.desc(), id_column.desc())
+    else:
+        query = query.order_by(timestamp_column.asc(), id_column.asc())
+    return query.limit(limit)
+
+
+def _contains(column: Any, term: str) -> Any:
+    return func.lower(cast(column, String)).contains(term, autoescape=True)
+
+
+def _search_clause(source: str, term: str | None, columns: Sequence[Any]) -> Any:
+    if not term:
+        return None
+    if any(term in word for word in _SOURCE_WORDS[source].split()):
+        return None
+    if not columns:
+        return false()
+    return or_(*(_contains(column, term) for column in columns))
+
+
+def _fetch(
+    session: Session,
+    source: str,
+    account_id: str,
+    cursor: Cursor | None,
+    direction: str,
+    limit: int,
+    term: str | None,
+) -> list[_Entry]:
+    model: Any
+    if source == "deposit":
+        model, account_column = DepositOrder, DepositOrder.account_id
+        search_columns = [
+            DepositOrder.id,
+            DepositOrder.wire_reference,
+            DepositOrder.status,
+            DepositOrder.amount,
+        ]
+    elif source == "withdrawal":
+        model, account_column = WithdrawalOrder, WithdrawalOrder.account_id
+        search_columns = [WithdrawalOrder.id, WithdrawalOrder.status, WithdrawalOrder.amount]
+    elif source == "transfer_out":
+        model, account_column = TransferOrder, TransferOrder.from_account_id
+        search_columns = [TransferOrder.id, TransferOrder.status, TransferOrder.amount]
+    elif source == "transfer_in":
+        model, account_column = TransferOrder, TransferOrder.to_account_id
+        search_columns = [TransferOrder.id, TransferOrder.status, TransferOrder.amount]
+    else:
+        model, account_column = DailyPositionRow, DailyPositionRow.account_id
+        search_columns = [DailyPositionRow.day, DailyPositionRow.yield_]
+    timestamp_column = DailyPositionRow.accrual_at if source == "yield" else model.created_at
+    conditions = [account_column == account_id]
+    if source == "yield":
+        conditions.append(DailyPositionRow.accrual_at.is_not(None))
+    keyset = _keyset(timestamp_column, model.id, cursor, direction)
+    if keyset is not None:
+        conditions.append(keyset)
+    search = _search_clause(source, term, search_columns)
+    if search is not None:
+        conditions.append(search)
+    query = _ordered(select(model).where(and_(*conditions)), timestamp_column, model.id, direction, limit)
+    entries = []
+    for row in session.scalars(query):
+        timestamp = row.accrual_at if source == "yield" else row.created_at
+        entries.append(_Entry(timestamp, row.id, source, row))
+    return entries
+
+
+def sources_for(transaction_type: str | None) -> list[str]:
+    if transaction_type is None:
+        return ["deposit", "withdrawal", "transfer_out", "transfer_in", "yield"]
+    if transaction_type == "transfer":
+        return ["transfer_out", "transfer_in"]
+    return [transaction_type]
+
+
+def list_transactions(
+    session: Session,
+    account: Account,
+    *,
+    cursor: Cursor | None,
+    direction: str = "desc",
+    limit: int = DEFAULT_LIMIT,
+    transaction_type: str | None = None,
+    search: str | None = None,
+) -> Page:
+    term = search.strip().lower() if search and search.strip() else None
+    streams = [
+        _fetch(session, source, account.id, cursor, direction, limit + 1, term)
+        for source in sources_for(transaction_type)
+    ]
+    reverse = direction == "desc"
+    merged = list(heapq.merge(*streams, key=lambda entry: (entry.timestamp, entry.id), reverse=reverse))
+    page, has_more = merged[:limit], len(merged) > limit
+    items = _Renderer(session, account).render(page)
+    last = Cursor(page[-1].timestamp, page[-1].id, direction) if page and has_more else None
+    return Page(items, last, has_more)
+
+
+# --- item shapes -------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _money(value: Decimal, currency: str) -> dict[str, str]:
+    decimals = currency_decimals(currency)
+    return {"value": format(value.quantize(Decimal(1).scaleb(-decimals)), "f"), "currency": currency}
+
+
+class _Renderer:
+    """Builds the reference's item shapes for one page, loading what they need in a few queries."""
+
+    def __init__(self, session: Session, account: Account) -> None:
+        self.session = session
+        self.account = account
+        self._share_classes: dict[str, ShareClass] = {}
+        self._navs: dict[str, tuple[list[date], list[NetAssetValue]]] = {}
+
+    def share_class(self, share_class_id: str) -> ShareClass:
+        if share_class_id not in self._share_classes:
+            share_class = self.session.get(ShareClass, share_class_id)
+            assert share_class is not None
+            self._share_classes[share_class_id] = share_class
+        return self._share_classes[share_class_id]
+
+    def nav_at(self, share_class_id: str, day: date) -> NetAssetValue | None:
+        """The NAV in force on ``day`` (the last published on or before it)."""
+        if share_class_id not in self._navs:
+            rows = list(
+                self.session.scalars(
+                    select(NetAssetValue)
+                    .where(NetAssetValue.share_class_id == share_class_id)
+                    .order_by(NetAssetValue.day)
+                )
+            )
+            self._navs[share_class_id] = ([row.day for row in rows], rows)
+        days, rows = self._navs[share_class_id]
+        index = bisect.bisect_right(days, day) - 1
+        return rows[index] if index >= 0 else None
+
+    def nav_text(self, share_class: ShareClass, value: Decimal) -> dict[str, str]:
+        quantum = Decimal(1).scaleb(-share_class.nav_decimals)
+        return {"value": format(value.quantize(quantum), "f"), "currency": share_class.currency}
+
+    def shares_text(self, share_class: ShareClass, shares: Decimal | None) -> str | None:
+        if shares is None:
+            return None
+        return format(shares.quantize(Decimal(1).scaleb(-share_class.share_decimals)), "f")
+
+    def common(self, share_class_id: str, created_at: datetime, item_id: str) -> dict[str, Any]:
+        share_class = self.share_class(share_class_id)
+        return {
+            "createdAt": _iso(created_at),
+            "shareClassId": share_class.id,
+            "shareClassSymbol": share_class.symbol,
+            "shareDecimals": share_class.share_decimals,
+            "accountId": self.account.id,
+            "applicableExchangeRateConversion": None,
+            "id": item_id,
+        }
+
+    def render(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+        bank_ids = {e.row.bank_account_id for e in entries if e.source in ("deposit", "withdrawal")}
+        bank_ids.discard(None)
+        self.banks = (
+            {
+                bank.id: bank
+                for bank in self.session.scalars(select(BankAccount).where(BankAccount.id.in_(bank_ids)))
+            }
+            if bank_ids
+            else {}
+        )
+        self.investor_name = ""
+        if any(e.source.startswith("transfer") for e in entries):
+            self.investor_name = (
+                self.session.scalar(select(Investor.name).where(Investor.id == self.account.investor_id))
+                or ""
+            )
+        return [getattr(self, f"_{entry.source}")(entry.row) for entry in entries]
+
+    def _bank(self, bank_account_id: str | None) -> dict[str, Any]:
+        bank = self.banks.get(bank_account_id) if bank_account_id else None
+        return {
+            "bankAccountName": bank.name if bank else None,
+            "bankAccountNumber": bank.iban if bank else None,
+            "bankAccountBic": bank.bic if bank else None,
+        }
+
+    def _deposit(self, order: DepositOrder) -> dict[str, Any]:
+        share_class = self.share_class(order.share_class_id)
+        if order.status == "executed":
+            status = "executed"
+        elif order.status == "canceled":
+            status = "canceled"
+        elif order.funded_at is None:
+            status = "pending-wire"
+        else:
+            status = "pending-execution"
+        executed = order.status == "executed"
+        return {
+            **self.common(order.share_class_id, order.created_at, order.id),
+            "sharesAmount": self.shares_text(share_class, order.shares) if executed else None,
+            "netAssetValue": self.nav_text(share_class, order.nav) if executed and order.nav else None,
+            "amount": _money(order.amount, order.currency),
+            "confirmedAt": _iso(order.executed_at) if executed else None,
+            "status": status,
+            "orderType": "Subscription",
+            "method": "collection",
+            "wireReference": order.wire_reference,
+            "accountNumber": share_class.bank_account_number,
+            "bic": share_class.bank_account_bic,
+            "intermediaryBic": share_class.bank_account_intermediary_bic,
+            "intermerdiaryBic": share_class.bank_account_intermediary_bic,
+            **self._bank(order.bank_account_id),
+            "stablecoinCode": None,
+            "stablecoinNetwork": None,
+            "stablecoinTransactionHash": None,
+            "stablecoinAmount": None,
+        }
+
+    def _withdrawal(self, order: WithdrawalOrder) -> dict[str, Any]:
+        share_class = self.share_class(order.share_class_id)
+        at_creation = self.nav_at(order.share_class_id, order.created_day)
+        nav_at_creation = at_creation.value if at_creation else Decimal(0)
+        if order.requested_amount is not None:
+            estimate = order.requested_amount
+        else:
+            shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
+            estimate = shares * nav_at_creation
+        common = {
+            **self.common(order.share_class_id, order.created_at, order.id),
+            "orderType": "Redemption",
+            "scheduled": None,
+            "shareClassNetAssetValueAtCreation": self.nav_text(share_class, nav_at_creation),
+            "exchangeRateAtCreation": None,
+            **self._bank(order.bank_account_id),
+            "recurringWithdrawalScheduleId": None,
+            "destinationWalletNetwork": None,
+            "destinationWalletAddress": None,
+            "stablecoinCode": None,
+            "stablecoinTransactionHash": None,
+        }
+        if order.status == "canceled":
+            return {
+                **common,
+                "sharesAmount": self.shares_text(share_class, order.requested_shares),
+                "netAssetValue": None,
+                "amount": _money(order.requested_amount, order.currency) if order.requested_amount else None,
+                "confirmedAt": None,
+                "status": "canceled",
+                "amountAtCreation": _money(estimate, order.currency),
+            }
+        executed = order.status == "executed"
+        if executed:
+            shares, nav, amount = order.shares, order.nav or nav_at_creation, order.amount or Decimal(0)
+        else:
+            shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
+            nav, amount = nav_at_creation, estimate
+        return {
+            **common,
+            "sharesAmount": self.shares_text(share_class, shares),
+            "netAssetValue": self.nav_text(share_class, nav),
+            "amount": _money(amount, order.currency),
+            "confirmedAt": _iso(order.executed_at) if executed else None,
+            "status": "executed" if executed else "pending-execution",
+        }
+
+    def _transfer(self, order: TransferOrder, outgoing: bool) -> dict[str, Any]:
+        share_class = self.share_class(order.share_class_id)
+        body = {
+            **self.common(order.share_class_id, order.created_at, order.id),
+            "sharesAmount": self.shares_text(share_class, order.shares),
+            "netAssetValue": self.nav_text(share_class, order.nav),
+            "amount": _money(order.amount, order.currency),
+            "confirmedAt": _iso(order.executed_at),
+            "status": order.status
+            if order.status in ("executed", "canceled", "failed")
+            else "pending-execution",
+        }
+        if outgoing:
+            return {**body, "orderType": "TransferFrom", "toInvestorName": self.investor_name}
+        return {**body, "orderType": "TransferTo", "fromInvestorName": self.investor_name}
+
+    def _transfer_out(self, order: TransferOrder) -> dict[str, Any]:
+        return self._transfer(order, outgoing=True)
+
+    def _transfer_in(self, order: TransferOrder) -> dict[str, Any]:
+        return self._transfer(order, outgoing=False)
+
+    def _yield(self, row: DailyPositionRow) -> dict[str, Any]:
+        share_class = self.share_class(row.share_class_id)
+        assert row.accrual_at is not None and row.nav is not None and row.nav_id is not None
+        return {
+            **self.common(row.share_class_id, row.accrual_at, row.id),
+            "sharesAmount": self.shares_text(share_class, row.shares),
+            "netAssetValue": self.nav_text(share_class, row.nav),
+            "amount": _money(row.yield_, share_class.currency),
+            "confirmedAt": _iso(row.accrual_at),
+            "orderType": "Yield",
+            "status": "executed",
+            "yieldNavId": row.nav_id,
+            "yieldDay": row.day.isoformat(),
+        }
