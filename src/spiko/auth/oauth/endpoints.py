@@ -118,6 +118,7 @@ class EndSessionEndpoint(BaseEndSessionEndpoint):  # type: ignore[misc]
     server: AuthorizationServer
 
     def get_server_jwks(self) -> dict[str, Any]:
+        self.server.keys.signing_key(db())  # a hint can only verify against a non-empty key set
         return self.server.keys.jwks(db())
 
     def get_algorithms(self) -> list[str]:

@@ -1,0 +1,232 @@
+"""The authorization endpoint: validation order, state, scopes, PKCE, sign-in, consent."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spiko.auth.oauth.clients import revoke_client
+from tests.oauth.helpers import (
+    REDIRECT_URI,
+    authorize_path,
+    csrf_token,
+    decide,
+    new_state,
+    obtain_code,
+    pkce_pair,
+    redirect_params,
+    register_app,
+)
+
+
+def _is_error_page(response) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        response.status_code == 400 and "location" not in response.headers and "oauth-error" in response.text
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "spo_unknown"},
+        {"client_id": None},
+        {"redirect_uri": "http://127.0.0.1:8765/callback/"},  # one character more
+        {"redirect_uri": "http://127.0.0.1:8765/Callback"},  # case differs
+        {"redirect_uri": "https://attacker.example/callback"},
+        {"redirect_uri": "http://127.0.0.1:8765/callback?x=1"},
+    ],
+)
+def test_a_wrong_client_or_redirect_uri_shows_an_error_page_and_never_redirects(browser, app_client, params):
+    response = browser.get(authorize_path(app_client, **params), follow_redirects=False)
+    assert _is_error_page(response), (response.status_code, response.headers)
+
+
+def test_an_invalid_redirect_uri_wins_over_every_other_error(browser, app_client):
+    path = authorize_path(
+        app_client,
+        redirect_uri="https://attacker.example/cb",
+        state="short",
+        scope="admin",
+        response_type="token",
+    )
+    assert _is_error_page(browser.get(path, follow_redirects=False))
+
+
+def test_a_missing_redirect_uri_is_fine_with_one_registered_and_refused_with_several(ctx, browser):
+    single = register_app(ctx)
+    answer = redirect_params(decide(browser, authorize_path(single, redirect_uri=None)))
+    assert "code" in answer
+    several = register_app(ctx, redirect_uris=[REDIRECT_URI, "http://127.0.0.1:8765/other"])
+    assert _is_error_page(browser.get(authorize_path(several, redirect_uri=None), follow_redirects=False))
+
+
+def test_a_revoked_client_gets_the_error_page(ctx, browser, app_client):
+    with ctx.transaction() as session:
+        revoke_client(session, app_client.client_id)
+    assert _is_error_page(browser.get(authorize_path(app_client), follow_redirects=False))
+
+
+@pytest.mark.parametrize("state", [None, "", "1234567"])
+def test_a_missing_or_short_state_is_sent_back_as_invalid_state(browser, app_client, state):
+    response = browser.get(authorize_path(app_client, state=state), follow_redirects=False)
+    assert response.headers["location"].startswith(REDIRECT_URI + "?")
+    answer = redirect_params(response)
+    assert answer["error"] == "invalid_state"
+    assert "code" not in answer
+
+
+def test_a_state_of_eight_characters_is_enough(browser, app_client):
+    answer = redirect_params(decide(browser, authorize_path(app_client, state="12345678")))
+    assert answer["state"] == "12345678"
+    assert "code" in answer
+
+
+@pytest.mark.parametrize("response_type", ["token", "id_token", "code token", "nonsense"])
+def test_only_the_code_response_type_is_supported(browser, app_client, response_type):
+    state = new_state()
+    answer = redirect_params(
+        browser.get(
+            authorize_path(app_client, response_type=response_type, state=state), follow_redirects=False
+        )
+    )
+    assert answer["error"] == "unsupported_response_type"
+    assert answer["state"] == state
+
+
+@pytest.mark.parametrize("scope", ["admin", "offline write", "email", "openid profile"])
+def test_unknown_scopes_are_refused_with_invalid_scope(browser, app_client, scope):
+    state = new_state()
+    answer = redirect_params(
+        browser.get(authorize_path(app_client, scope=scope, state=state), follow_redirects=False)
+    )
+    assert answer == {"error": "invalid_scope", "state": state} | {
+        k: v for k, v in answer.items() if k == "error_description"
+    }
+
+
+@pytest.mark.parametrize("scope", ["offline", "offline_access", "openid", "openid offline_access", ""])
+def test_supported_scopes_are_granted(browser, app_client, scope):
+    assert "code" in redirect_params(decide(browser, authorize_path(app_client, scope=scope)))
+
+
+def test_a_signed_out_investor_signs_in_and_comes_back_to_the_request(app, investor, app_client):
+    with TestClient(app, raise_server_exceptions=False, base_url="http://testserver") as browser:
+        state = new_state()
+        path = authorize_path(app_client, state=state)
+        first = browser.get(path, follow_redirects=False)
+        assert first.status_code == 303
+        login_url = first.headers["location"]
+        assert login_url.startswith("/login?next=")
+        target = parse_qs(urlsplit(login_url).query)["next"][0]
+        assert target == path
+        page = browser.get(login_url)
+        assert f'value="{path}"'.replace("&", "&amp;") in page.text
+        signed_in = browser.post(
+            "/login",
+            data={
+                "email": investor.email,
+                "password": investor.password,
+                "csrf_token": csrf_token(page.text),
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == path
+        answer = redirect_params(decide(browser, signed_in.headers["location"]))
+        assert answer["state"] == state and "code" in answer
+
+
+def test_the_consent_page_names_the_app_and_the_scopes_and_carries_the_form(browser, app_client):
+    page = browser.get(authorize_path(app_client, scope="offline openid"), follow_redirects=False)
+    assert page.status_code == 200
+    assert "Budget Buddy" in page.text
+    assert 'data-scope="offline"' in page.text and 'data-scope="openid"' in page.text
+    assert "refresh tokens" in page.text
+    assert 'name="csrf_token"' in page.text
+    assert 'name="decision" value="allow"' in page.text
+    assert 'name="decision" value="deny"' in page.text
+    assert page.headers["x-frame-options"] == "DENY"  # no clickjacking of the consent
+
+
+def test_deny_sends_access_denied_with_the_state(browser, app_client):
+    state = new_state()
+    answer = redirect_params(decide(browser, authorize_path(app_client, state=state), decision="deny"))
+    assert answer["error"] == "access_denied"
+    assert answer["state"] == state
+    assert "code" not in answer
+
+
+def test_a_consent_without_a_valid_csrf_token_is_refused(browser, app_client):
+    path = authorize_path(app_client)
+    browser.get(path)
+    for token in (None, "forged"):
+        data = {"decision": "allow"} | ({"csrf_token": token} if token else {})
+        response = browser.post(path, data=data, follow_redirects=False)
+        assert response.status_code == 403
+        assert "location" not in response.headers
+
+
+def test_consent_is_remembered_per_investor_client_and_scopes(ctx, app, browser, app_client, investor):
+    decide(browser, authorize_path(app_client, scope="offline"))
+    again = browser.get(authorize_path(app_client, scope="offline"), follow_redirects=False)
+    assert "code" in redirect_params(again), "a returning investor is not asked again"
+    broader = browser.get(authorize_path(app_client, scope="offline openid"), follow_redirects=False)
+    assert broader.status_code == 200 and 'name="decision"' in broader.text, "new scopes need a new consent"
+    other_app = register_app(ctx, name="Other App")
+    assert browser.get(authorize_path(other_app), follow_redirects=False).status_code == 200
+    forced = browser.get(authorize_path(app_client, prompt="consent"), follow_redirects=False)
+    assert forced.status_code == 200, "prompt=consent asks again"
+
+
+def test_a_revoked_app_must_ask_again(browser, app_client):
+    decide(browser, authorize_path(app_client))
+    page = browser.get("/authorized-apps")
+    browser.post(
+        "/authorized-apps", data={"client_id": app_client.client_id, "csrf_token": csrf_token(page.text)}
+    )
+    assert browser.get(authorize_path(app_client), follow_redirects=False).status_code == 200
+
+
+def test_prompt_none_without_consent_is_consent_required(browser, app_client):
+    answer = redirect_params(browser.get(authorize_path(app_client, prompt="none"), follow_redirects=False))
+    assert answer["error"] == "consent_required"
+
+
+def test_prompt_none_signed_out_is_login_required(client, app_client):
+    answer = redirect_params(client.get(authorize_path(app_client, prompt="none"), follow_redirects=False))
+    assert answer["error"] == "login_required"
+
+
+def test_a_public_client_must_use_pkce(browser, public_app):
+    answer = redirect_params(browser.get(authorize_path(public_app), follow_redirects=False))
+    assert answer["error"] == "invalid_request"
+    assert "code_challenge" in answer["error_description"]
+    _, challenge = pkce_pair()
+    assert obtain_code(browser, public_app, code_challenge=challenge, code_challenge_method="S256")
+
+
+@pytest.mark.parametrize(
+    ("challenge", "method"),
+    [
+        ("too-short", "S256"),
+        ("x" * 43, "S512"),
+        ("bad challenge with spaces and more than 43 chars", "plain"),
+    ],
+)
+def test_malformed_pkce_parameters_are_refused(browser, public_app, challenge, method):
+    answer = redirect_params(
+        browser.get(
+            authorize_path(public_app, code_challenge=challenge, code_challenge_method=method),
+            follow_redirects=False,
+        )
+    )
+    assert answer["error"] == "invalid_request"
+
+
+def test_repeated_parameters_are_refused(browser, app_client):
+    path = authorize_path(app_client) + "&state=another-state-value"
+    response = browser.get(path, follow_redirects=False)
+    assert response.status_code == 400 and "location" not in response.headers
