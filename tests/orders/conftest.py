@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -134,6 +135,26 @@ class World:
             },
             headers=investor.basic,
         )
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    """Run ``spiko ...`` in-process on the test database; returns (exit code, parsed stdout, stderr)."""
+    from spiko.cli import main
+
+    monkeypatch.setenv("SPIKO_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SPIKO_SECRET_KEY", settings.secret_key)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> tuple[int, Any, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        out = json.loads(captured.out) if captured.out.strip() else None
+        return code, out, captured.err
+
+    return run
 
 
 @pytest.fixture

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from spiko.cli import main
 from tests.orders.conftest import random_id
 from tests.spec import assert_matches
-
-
-@pytest.fixture
-def cli(monkeypatch, settings, tmp_path, capsys):
-    monkeypatch.setenv("SPIKO_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SPIKO_SECRET_KEY", settings.secret_key)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, object, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        out = json.loads(captured.out) if captured.out.strip() else None
-        return code, out, captured.err
-
-    return run
 
 
 def test_operator_adds_a_bank_account_and_the_investor_reads_it(world, investor, other_investor, cli):
