@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -131,3 +132,25 @@ def test_demo_fx_rates_are_deterministic_and_bounded() -> None:
             assert rate == seed.demo_fx_rate(base, quote, level, places, day)
             assert abs(rate / level - 1) < Decimal("0.033")
             assert rate.as_tuple().exponent == -places
+
+
+def test_demo_funds_hand_over_to_the_demo_activity_hook(ctx: AppContext, monkeypatch: Any) -> None:
+    import importlib.machinery
+    import sys
+    import types
+
+    calls: list[tuple[Any, str]] = []
+    module = types.ModuleType(seed.DEMO_ACTIVITY_MODULE)
+    module.__spec__ = importlib.machinery.ModuleSpec(seed.DEMO_ACTIVITY_MODULE, None)
+    module.seed_demo_activity = lambda session, *, investor_id: calls.append((session, investor_id))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, seed.DEMO_ACTIVITY_MODULE, module)
+    investor = create_investor(ctx)
+    with ctx.transaction() as session:
+        clock.set_today(session, date(2024, 5, 31))
+        seed.seed_demo_funds(session, investor_id=investor.investor_id)
+        # The hook runs after the history, in the same transaction.
+        assert calls == [(session, investor.investor_id)]
+        assert (
+            reference.latest_nav(session, reference.get_share_class_by_symbol(session, "EUTBL").id)
+            is not None
+        )
