@@ -101,3 +101,46 @@ def investor(server: Server) -> InvestorFixture:
 def client(server: Server, investor: InvestorFixture) -> Iterator[SpikoClient]:
     with server.client(investor) as sdk:
         yield sdk
+
+
+# Monday 2025-03-03: a business day of every fund, with the Friday before it.
+TODAY = "2025-03-03"
+PREVIOUS = "2025-02-28"
+IBANS = ["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606"]
+
+
+@dataclass
+class Market:
+    """A server with reference data, the sandbox clock on a business day, and NAVs published."""
+
+    server: Server
+    share_classes: dict[str, dict[str, Any]]
+
+    def id(self, symbol: str) -> str:
+        return str(self.share_classes[symbol]["id"])
+
+    def bank_account(self, investor: InvestorFixture, index: int = 0) -> dict[str, Any]:
+        return self.server.cli(  # type: ignore[no-any-return]
+            "bank-accounts", "add", "--email", investor.email, "--iban", IBANS[index], "--bic", "DEUTDEFFXXX",
+            "--name", f"Main {index}",
+        )  # fmt: skip
+
+    def fund(self, wire_reference: str) -> dict[str, Any]:
+        return self.server.cli("deposits", "fund", "--reference", wire_reference)  # type: ignore[no-any-return]
+
+    def execute(self) -> dict[str, Any]:
+        return self.server.cli("orders", "execute")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def market(server: Server) -> Market:
+    import httpx
+
+    server.cli("reference", "seed")
+    server.cli("clock", "set", "--day", TODAY)
+    for day, value in ((PREVIOUS, "1.045000"), (TODAY, "1.045300")):
+        server.cli("nav", "publish", "--share-class", "EUTBL", "--day", day, "--value", value)
+    for day, value in ((PREVIOUS, "1.062000"), (TODAY, "1.062200")):
+        server.cli("nav", "publish", "--share-class", "USTBL", "--day", day, "--value", value)
+    listed = httpx.get(server.url + "/v0/share-classes/", timeout=30).json()
+    return Market(server, {item["symbol"]: item for item in listed})

@@ -237,8 +237,9 @@ class WithdrawalOrder(Model):
     investor_id: str
     account_id: str
     share_class_id: str
-    destination: WithdrawalDestination | dict[str, Any]
-    quantity: WithdrawalQuantity | dict[str, Any]
+    # Left to right: the typed variants first, a plain dict for a variant this SDK does not know.
+    destination: WithdrawalDestination | dict[str, Any] = Field(union_mode="left_to_right")
+    quantity: WithdrawalQuantity | dict[str, Any] = Field(union_mode="left_to_right")
     status: str
     created_at: datetime
     executed_at: datetime | None = None
