@@ -83,7 +83,16 @@ def investor_history(
     sc = share_class(session, share_class_id)
     accounts = [account for account, _ in store.investor_accounts_holding(session, investor_id, sc.id)]
     if not accounts:
-        return InvestorHistory([], store.empty_positions(session, sc, first, last))
+        # Nothing ever held: zero positions over the investor's accounts, if it has any (the
+        # reference's accountIds is never empty).
+        every = session.scalars(
+            select(Account.id)
+            .where(Account.investor_id == investor_id)
+            .order_by(Account.created_at, Account.id)
+        ).all()
+        if not every:
+            return InvestorHistory([], [])
+        return InvestorHistory(list(every), store.empty_positions(session, sc, first, last))
     series = [store.account_positions(session, account.id, sc, first, last) for account in accounts]
     return InvestorHistory([account.id for account in accounts], store.combined_positions(series))
 

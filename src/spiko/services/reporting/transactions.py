@@ -14,7 +14,7 @@ import bisect
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ from spiko.services.reporting.positions import currency_decimals
 
 TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "yield")
 DEFAULT_LIMIT = 50
+# NAVs are published every business day: a fortnight back always reaches the one in force.
+_NAV_LOOKBACK_DAYS = 14
 MAX_LIMIT = 10_000
 
 # Words a search matches for every item of a source (the names the listing shows).
@@ -202,18 +204,38 @@ class _Renderer:
             self._share_classes[share_class_id] = share_class
         return self._share_classes[share_class_id]
 
-    def nav_at(self, share_class_id: str, day: date) -> NetAssetValue | None:
-        """The NAV in force on ``day`` (the last published on or before it)."""
-        if share_class_id not in self._navs:
+    def load_navs(self, entries: Sequence[_Entry]) -> None:
+        """The NAVs the page's withdrawals were created under, in one bounded range read per share class."""
+        days_by_class: dict[str, list[date]] = {}
+        for entry in entries:
+            if entry.source == "withdrawal":
+                days_by_class.setdefault(entry.row.share_class_id, []).append(entry.row.created_day)
+        for share_class_id, days in days_by_class.items():
             rows = list(
                 self.session.scalars(
                     select(NetAssetValue)
-                    .where(NetAssetValue.share_class_id == share_class_id)
+                    .where(
+                        NetAssetValue.share_class_id == share_class_id,
+                        NetAssetValue.day >= min(days) - timedelta(days=_NAV_LOOKBACK_DAYS),
+                        NetAssetValue.day <= max(days),
+                    )
                     .order_by(NetAssetValue.day)
                 )
             )
+            if not rows or rows[0].day > min(days):
+                earlier = self.session.scalar(
+                    select(NetAssetValue)
+                    .where(NetAssetValue.share_class_id == share_class_id, NetAssetValue.day <= min(days))
+                    .order_by(NetAssetValue.day.desc())
+                    .limit(1)
+                )
+                if earlier is not None and (not rows or earlier.day < rows[0].day):
+                    rows.insert(0, earlier)
             self._navs[share_class_id] = ([row.day for row in rows], rows)
-        days, rows = self._navs[share_class_id]
+
+    def nav_at(self, share_class_id: str, day: date) -> NetAssetValue | None:
+        """The NAV in force on ``day`` (the last published on or before it)."""
+        days, rows = self._navs.get(share_class_id, ([], []))
         index = bisect.bisect_right(days, day) - 1
         return rows[index] if index >= 0 else None
 
@@ -239,6 +261,7 @@ class _Renderer:
         }
 
     def render(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+        self.load_navs(entries)
         bank_ids = {e.row.bank_account_id for e in entries if e.source in ("deposit", "withdrawal")}
         bank_ids.discard(None)
         self.banks = (
