@@ -66,6 +66,24 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield test_client
 
 
+@pytest.fixture
+def client_with(settings: Settings):  # type: ignore[no-untyped-def]
+    """A factory of test clients on the same database, each its own app with some settings changed."""
+    opened: list[tuple[TestClient, AppContext]] = []
+
+    def make(base_url: str = "http://testserver", **overrides: object) -> TestClient:
+        context = AppContext(settings.with_overrides(**overrides))
+        test_client = TestClient(create_app(ctx=context), raise_server_exceptions=False, base_url=base_url)
+        test_client.__enter__()
+        opened.append((test_client, context))
+        return test_client
+
+    yield make
+    for test_client, context in opened:
+        test_client.__exit__(None, None, None)
+        context.close()
+
+
 @dataclass
 class InvestorFixture:
     investor_id: str
@@ -134,7 +152,12 @@ class LiveServer:
 
 
 def start_server(
-    database_url: str, tmp_path: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None
+    database_url: str,
+    tmp_path: Path,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
 ) -> LiveServer:
     port = free_port()
     env = {
@@ -147,7 +170,17 @@ def start_server(
     log_path = tmp_path / f"server-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "spiko.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "spiko.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            *(extra_args or []),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,7 +36,7 @@ from spiko.api.v1 import (
 from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
-from spiko.core.observability import Metrics, ObservabilityMiddleware, configure_logging, request_id_var
+from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
 from spiko.errors import (
     ApiError,
@@ -44,7 +46,7 @@ from spiko.errors import (
     decode_error_from_validation,
 )
 from spiko.web import routes as web_routes
-from spiko.web.rendering import STATIC_DIR
+from spiko.web.rendering import STATIC_DIR, render
 
 logger = logging.getLogger("spiko.app")
 
@@ -64,28 +66,65 @@ V1_ROUTERS = [
 ]
 
 API_PREFIXES = ("/v1/", "/v0/")
+OAUTH_PREFIXES = ("/oauth2/", "/.well-known/", "/userinfo")
 
 
 def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIXES) or path in ("/v1", "/v0")
 
 
+def is_oauth_path(path: str) -> bool:
+    return path.startswith(OAUTH_PREFIXES)
+
+
 def _tagged(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
+def _page(request: Request, status_code: int, title: str, message: str) -> Response:
+    return render(request, "error.html", status_code=status_code, title=title, message=message)
+
+
+def unexpected_error_response(
+    scope: dict[str, Any], request_id: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 500 for an unexpected exception: in each surface's own format, never a traceback."""
+    path = scope.get("path", "")
+    accept = next((value for name, value in scope.get("headers", ()) if name == b"accept"), b"")
+    if is_api_path(path) or b"text/html" not in accept:
+        if is_oauth_path(path):
+            description = f"An unexpected error occurred (request {request_id})"
+            body = json.dumps({"error": "server_error", "error_description": description}).encode()
+            return 500, [(b"content-type", b"application/json"), (b"cache-control", b"no-store")], body
+        body = json.dumps(InternalServerError(request_id).body()).encode()
+        return 500, [(b"content-type", b"application/json")], body
+    html = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong · Spiko</title>"
+        '<link rel="stylesheet" href="/static/app.css"><main><section class="card narrow">'
+        "<h1>Something went wrong</h1><p>The page could not be shown. Please try again in a moment.</p>"
+        f'<p class="muted">Reference: <code>{request_id}</code></p></section></main></html>'
+    )
+    return 500, [(b"content-type", b"text/html; charset=utf-8")], html.encode()
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Expected errors, mapped once; unexpected ones end in ``ObservabilityMiddleware``."""
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
         return _tagged(error)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        return _tagged(decode_error_from_validation(list(error.errors())))
+        decoded = decode_error_from_validation(list(error.errors()))
+        if is_api_path(request.url.path) or is_oauth_path(request.url.path):
+            return _tagged(decoded)
+        return _page(request, 400, "Invalid form", "The form could not be read: " + decoded.fields["message"])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if is_api_path(request.url.path) or request.url.path.startswith("/oauth2"):
+        path = request.url.path
+        if is_api_path(path) or is_oauth_path(path):
             if error.status_code == 404:
                 return _tagged(NotFoundError("No such route"))
             if error.status_code == 403:
@@ -93,13 +132,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
-            return HTMLResponse("<h1>Not found</h1>", status_code=404)
-        return HTMLResponse(f"<h1>{error.status_code}</h1>", status_code=error.status_code)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> Response:
-        logger.error("unhandled error", exc_info=error)
-        return _tagged(InternalServerError(request_id_var.get()))
+            return _page(request, 404, "Page not found", "There is no page at this address.")
+        return _page(request, error.status_code, "Request refused", str(error.detail))
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -111,7 +145,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async def flush_forever() -> None:
+        async def record_key_use_forever() -> None:
             while True:
                 await asyncio.sleep(settings.api_key_last_used_flush_seconds)
                 try:
@@ -119,14 +153,27 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                 except Exception:
                     logger.exception("could not record API key use")
 
-        task = asyncio.create_task(flush_forever())
+        async def write_access_log_forever() -> None:
+            while True:
+                await asyncio.sleep(access_lines.max_delay)
+                access_lines.flush()
+
+        tasks = [
+            asyncio.create_task(record_key_use_forever()),
+            asyncio.create_task(write_access_log_forever()),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await run_in_threadpool(ctx.api_keys.flush_last_used)
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            try:
+                await run_in_threadpool(ctx.api_keys.flush_last_used)
+            except Exception:
+                logger.exception("could not record API key use")
+            access_lines.flush()
 
     app = FastAPI(
         title="Spiko",
@@ -151,7 +198,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(TrailingSlashMiddleware)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app
 
 

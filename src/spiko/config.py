@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,15 +29,34 @@ def _secret_key_file(database_url: str) -> Path:
 
 
 def load_or_create_secret_key(database_url: str) -> str:
+    """Read the generated key, or create it once (0600); concurrent starters all read the same key."""
     path = _secret_key_file(database_url)
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write a complete temporary file, then link it into place: link fails if another process
+    # won the race, and nobody ever reads a half-written key.
+    scratch = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+_CASTERS: dict[str, Callable[[str], object]] = {
+    "int": int,
+    "float": float,
+    "Decimal": Decimal,
+    "str": str,
+    "str | None": lambda raw: raw or None,
+    "bool": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ class Settings:
     authorization_code_ttl_seconds: int = 600
     api_key_cache_ttl_seconds: float = 1.0
     api_key_last_used_flush_seconds: float = 5.0
+    investor_cache_ttl_seconds: float = 1.0
     max_api_keys_per_investor: int = 20
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
@@ -82,28 +103,27 @@ class Settings:
 
             load_dotenv(override=False)
         env = os.environ
-        database_url = env.get("SPIKO_DATABASE_URL", DEFAULT_DATABASE_URL)
+        database_url = env.get("SPIKO_DATABASE_URL") or DEFAULT_DATABASE_URL
         issuer = env.get("SPIKO_ISSUER") or f"http://127.0.0.1:{port or 8000}"
         secret_key = env.get("SPIKO_SECRET_KEY") or load_or_create_secret_key(database_url)
+        # Every other field is read from SPIKO_<FIELD_NAME> when set, cast by its annotation.
         kwargs: dict[str, object] = {}
-        for name, caster in (
-            ("access_token_ttl_seconds", int),
-            ("refresh_token_ttl_seconds", int),
-            ("api_key_cache_ttl_seconds", float),
-            ("token_requests_per_client", int),
-            ("token_requests_per_address", int),
-            ("login_attempts_per_account", int),
-            ("login_attempts_per_address", int),
-            ("sandbox_annual_rate", Decimal),
-        ):
-            raw = env.get("SPIKO_" + name.upper())
-            if raw:
-                kwargs[name] = caster(raw)
+        for setting in fields(cls):
+            if setting.name in ("database_url", "issuer", "secret_key"):
+                continue
+            raw = env.get("SPIKO_" + setting.name.upper())
+            if raw is None or (raw == "" and setting.type != "str | None"):
+                continue
+            caster = _CASTERS.get(str(setting.type))
+            if caster is None:
+                continue
+            try:
+                kwargs[setting.name] = caster(raw)
+            except (ValueError, ArithmeticError):
+                raise ValueError(f"SPIKO_{setting.name.upper()} is not a valid {setting.type}") from None
         return cls(
             database_url=database_url,
             issuer=issuer.rstrip("/"),
             secret_key=secret_key,
-            redis_url=env.get("SPIKO_REDIS_URL") or None,
-            log_level=env.get("SPIKO_LOG_LEVEL", "INFO"),
             **kwargs,  # type: ignore[arg-type]
         )

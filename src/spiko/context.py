@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from spiko.config import Settings
+from spiko.core.cache import TTLCache
 from spiko.core.ratelimit import RateLimiter, make_rate_limiter
 from spiko.db.engine import make_engine, make_session_factory, transaction
 
@@ -34,6 +36,16 @@ class AppContext:
         from spiko.auth.api_keys import ApiKeyVerifier
 
         return ApiKeyVerifier(self)
+
+    @cached_property
+    def investor_cache(self) -> TTLCache[dict[str, Any]]:
+        """``GET /v1/investors/me`` bodies by investor id, so a hot API key costs no query.
+
+        Invalidated by expiry only: entries live ``investor_cache_ttl_seconds`` (at most 1 s)
+        from before their row was read. Investor rows are written when an investor is created
+        and otherwise only by operators, so a change is visible everywhere within that second.
+        """
+        return TTLCache(min(self.settings.investor_cache_ttl_seconds, 1.0))
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:

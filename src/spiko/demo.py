@@ -63,8 +63,9 @@ def seed_demo(ctx: AppContext) -> DemoSeed:
 
 
 def print_demo(seed: DemoSeed, settings: Settings) -> None:
-    out = sys.stderr
-    print("", file=out)
+    """Print the demo login and key on stdout (flushed: the server keeps running after it)."""
+    out = sys.stdout
+    print("", file=out, flush=True)
     print(
         "Demo data " + ("seeded." if seed.seeded else "already present; issued a new demo API key."), file=out
     )
@@ -74,4 +75,4 @@ def print_demo(seed: DemoSeed, settings: Settings) -> None:
     print(f"client_id: {seed.client_id}", file=out)
     print(f"client_secret: {seed.client_secret}", file=out)
     print(f"Try: curl -u '{seed.client_id}:{seed.client_secret}' {settings.issuer}/v1/investors/me", file=out)
-    print("", file=out)
+    print("", file=out, flush=True)

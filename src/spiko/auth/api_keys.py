@@ -1,31 +1,41 @@
 """API keys: creation, the keyed hash of their secret, and per-request verification.
 
-Verification cache: a key's row (hash, investor, revocation) is cached in this process for
-``api_key_cache_ttl_seconds`` (1 s by default). Revoking a key invalidates the entry in the
-revoking process at once; other workers see the revocation when their entry expires, within
-that TTL. Last use is buffered in memory and written at most every few seconds, never once
-per request.
+A key is a public ``client_id`` and a 256-bit random ``client_secret``. The database keeps only
+HMAC-SHA256(server subkey, secret): a high-entropy secret needs no slow hash, so checking one
+costs microseconds, and a copy of the table is useless without the server's secret key.
+
+Verification cache (per process): ``client_id`` -> (key id, investor, secret hash, live).
+Invalidated by: ``invalidate(client_id)``, which every revocation in this process calls once its
+transaction has committed (so the revoking process refuses the key at once), and by expiry,
+``api_key_cache_ttl_seconds`` (1 s) counted from *before* the row was read (so another worker,
+or a revocation from the CLI, is seen within that TTL). Unknown client ids are cached too, as
+dead entries, so a flood of guesses costs one query per id per TTL.
+
+Last use: each successful check records the time in memory; a background task writes the
+latest time per key every ``api_key_last_used_flush_seconds`` with one UPDATE per key used in
+that interval, never one per request.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from spiko.auth.secrets import constant_time_equals, derive_key, keyed_hash, random_token
 from spiko.core.cache import TTLCache
 from spiko.db.models.identity import ApiKey
-from spiko.db.types import utcnow
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
 
 CLIENT_ID_PREFIX = "spk_"
 SECRET_PREFIX = "sks_"  # noqa: S105 - a public prefix, not a secret
+_NO_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -36,12 +46,15 @@ class CachedKey:
     live: bool
 
 
+_UNKNOWN = CachedKey("", "", _NO_HASH, False)
+
+
 def new_client_id() -> str:
     return CLIENT_ID_PREFIX + random_token(12)
 
 
 def new_client_secret() -> str:
-    return SECRET_PREFIX + random_token(32)  # 256 bits
+    return SECRET_PREFIX + random_token(32)  # 256 bits of randomness
 
 
 class ApiKeyVerifier:
@@ -49,7 +62,8 @@ class ApiKeyVerifier:
         self._ctx = ctx
         self._hash_key = derive_key(ctx.settings.secret_key, "api-key-secret")
         self._cache: TTLCache[CachedKey] = TTLCache(ctx.settings.api_key_cache_ttl_seconds)
-        self._last_used: dict[str, datetime] = {}
+        # key id -> epoch seconds of the latest successful use not yet written.
+        self._last_used: dict[str, float] = {}
         self._last_used_lock = threading.Lock()
 
     def hash_secret(self, secret: str) -> str:
@@ -58,8 +72,9 @@ class ApiKeyVerifier:
     def cached(self, client_id: str) -> CachedKey | None:
         return self._cache.get(client_id)
 
-    def load(self, client_id: str) -> CachedKey | None:
-        """Read the key from the database (and cache what was read, found or not)."""
+    def load(self, client_id: str) -> CachedKey:
+        """Read the key from the database and cache what was read, found or not."""
+        ticket = self._cache.ticket()
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(ApiKey.id, ApiKey.investor_id, ApiKey.secret_hash, ApiKey.revoked_at).where(
@@ -67,32 +82,52 @@ class ApiKeyVerifier:
                 )
             ).first()
         entry = (
-            CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None)
-            if row
-            else CachedKey("", "", "", False)
+            CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None) if row else _UNKNOWN
         )
-        self._cache.set(client_id, entry)
+        self._cache.set_if_current(client_id, entry, ticket)
         return entry
 
     def check(self, entry: CachedKey, secret: str) -> bool:
-        # Always compute and compare, so an unknown client id costs the same as a wrong secret.
-        candidate = self.hash_secret(secret)
-        matches = constant_time_equals(candidate, entry.secret_hash or "0" * 64)
+        # Always hash and compare, so an unknown or revoked key costs the same as a wrong secret.
+        matches = constant_time_equals(self.hash_secret(secret), entry.secret_hash or _NO_HASH)
         return matches and entry.live
 
     def invalidate(self, client_id: str) -> None:
         self._cache.invalidate(client_id)
 
     def record_use(self, key_id: str) -> None:
-        with self._last_used_lock:
-            self._last_used[key_id] = utcnow()
+        with self._last_used_lock:  # uncontended almost always: the flush holds it for a swap
+            self._last_used[key_id] = time.time()
 
-    def flush_last_used(self) -> None:
-        """Write buffered last-use times; the app calls this from a background task."""
+    def pending_uses(self) -> int:
+        return len(self._last_used)
+
+    def flush_last_used(self) -> int:
+        """Write buffered last-use times (one UPDATE per key); return how many keys were written."""
         with self._last_used_lock:
             pending, self._last_used = self._last_used, {}
         if not pending:
-            return
-        with self._ctx.transaction() as session:
-            for key_id, used_at in pending.items():
-                session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=used_at))
+            return 0
+        rows = [
+            {"key_id": key_id, "used_at": datetime.fromtimestamp(stamp, UTC)}
+            for key_id, stamp in pending.items()
+        ]
+        # Several workers flush independently: never move a key's last use backwards.
+        statement = (
+            update(ApiKey)
+            .where(ApiKey.id == bindparam("key_id"))
+            .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < bindparam("used_at")))
+            .values(last_used_at=bindparam("used_at"))
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            with self._ctx.transaction() as session:
+                session.connection().execute(statement, rows)
+        except Exception:
+            # Keep the uses for the next flush rather than lose them.
+            with self._last_used_lock:
+                for key_id, stamp in pending.items():
+                    if stamp > self._last_used.get(key_id, 0.0):
+                        self._last_used[key_id] = stamp
+            raise
+        return len(rows)

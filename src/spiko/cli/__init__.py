@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from spiko.cli import funds, identity, oauth, orders, sdk, server
 
@@ -40,8 +40,22 @@ def emit(result: Any) -> None:
     sys.stdout.flush()
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (sub-command parsers inherit this class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """Collapse a message to one line: database errors, for one, span several."""
+    first = next((line for line in str(text).splitlines() if line.strip()), "")
+    collapsed = " ".join(first.split())
+    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spiko", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="spiko", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in REGISTRARS:
         register(commands)
@@ -59,8 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # one line, never a traceback
         from spiko.errors import ApiError
 
-        message = str(error) if isinstance(error, ApiError | ValueError | LookupError) else repr(error)
-        print(f"spiko {args.command}: error: {message}", file=sys.stderr)
+        expected = isinstance(error, ApiError | ValueError | LookupError | OSError)
+        message = str(error) if expected else f"{type(error).__name__}: {error}"
+        action = getattr(args, "action", None)
+        name = f"{args.command} {action}" if action else args.command
+        print(f"spiko {name}: error: {one_line(message)}", file=sys.stderr)
         return 1
     return 0
 

@@ -76,9 +76,9 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
             {
                 "client_id": key.client_id,
                 "name": key.name,
-                "createdAt": key.created_at,
-                "lastUsedAt": key.last_used_at,
-                "revokedAt": key.revoked_at,
+                "created_at": key.created_at,
+                "last_used_at": key.last_used_at,
+                "revoked_at": key.revoked_at,
             }
             for key in identity.list_api_keys(session, user.investor_id, include_revoked=args.all)
         ]
@@ -92,5 +92,6 @@ def revoke_api_key(args: argparse.Namespace) -> None:
     with context() as ctx:
         with ctx.transaction() as session:
             identity.revoke_api_key(session, client_id=args.client_id)
+        # This process's cache; the server's workers see the revocation within their cache TTL.
         ctx.api_keys.invalidate(args.client_id)
     print(f"revoked {args.client_id}", file=sys.stderr)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from spiko.cli.common import command, group
 
 
 def register(commands: Any) -> None:
-    serve = commands.add_parser("serve", help="run the whole system (APIs, OAuth server, investor app)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the whole system (APIs, OAuth server, investor app)",
+        description="Run the whole system in one ASGI application; applies migrations first.",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.set_defaults(handler=run_serve)
 
@@ -34,12 +40,16 @@ def run_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from spiko.config import Settings
+    from spiko.core.observability import uvicorn_log_config
     from spiko.db.migrate import upgrade
 
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
     os.environ.setdefault("SPIKO_ISSUER", f"http://{args.host}:{args.port}")
     settings = Settings.from_env(port=args.port)
-    # Workers must share one secret key: fix it in the environment they inherit.
-    os.environ.setdefault("SPIKO_SECRET_KEY", settings.secret_key)
+    # Workers must share one secret key (sessions, CSRF tokens, API key hashes): fix it in the
+    # environment they inherit, whether it came from the environment or from the key file.
+    os.environ["SPIKO_SECRET_KEY"] = settings.secret_key
     upgrade(settings.database_url)
     if args.demo:
         from spiko.context import AppContext
@@ -50,14 +60,27 @@ def run_serve(args: argparse.Namespace) -> None:
             print_demo(seed_demo(ctx), settings)
         finally:
             ctx.close()
-    print(f"Spiko listening on {settings.issuer} (workers: {args.workers})", file=sys.stderr)
-    uvicorn.run(
-        "spiko.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers if args.workers > 1 else None,
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
+    metrics_dir = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts into files here, so /metrics reports the sum over all workers.
+        metrics_dir = tempfile.mkdtemp(prefix="spiko-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    print(f"Spiko listening on {settings.issuer} (workers: {args.workers})", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(
+            "spiko.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers if args.workers > 1 else None,
+            access_log=False,
+            log_config=uvicorn_log_config("warning"),
+            timeout_graceful_shutdown=10,
+            proxy_headers=True,
+        )
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how an operator stops the server: a clean exit, not an error.
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    print("Spiko stopped", file=sys.stderr, flush=True)

@@ -1,7 +1,12 @@
-"""Structured JSON logs with a request id, and Prometheus metrics, for every HTTP request.
+"""Structured JSON logs with a request id, Prometheus metrics, and the last line of defence
+against unexpected errors, for every HTTP request.
 
-Nothing secret is logged: no header, no query string, no body; only method, route path,
-status, duration and the request id.
+Nothing secret is logged: no header, no query string, no body; only method, path, route
+template, status, duration and the request id (an incoming ``X-Request-ID`` is honoured when
+it looks like one). Database errors never carry bound parameters (the engine hides them).
+
+With several worker processes (``spiko serve --workers N``), ``PROMETHEUS_MULTIPROC_DIR`` is
+set by the server so that ``/metrics`` sums the counters of every worker, whichever answers.
 """
 
 from __future__ import annotations
@@ -9,13 +14,16 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -31,6 +39,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
             "request_id": request_id_var.get(),
+            "pid": record.process,
         }
         extra = getattr(record, "fields", None)
         if extra:
@@ -47,6 +56,23 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def uvicorn_log_config(level: str = "WARNING") -> dict[str, Any]:
+    """uvicorn's own messages (start-up, shutdown, protocol errors) as JSON lines on stderr too."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"level": level.upper()},
+            "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        },
+    }
 
 
 class Metrics:
@@ -78,6 +104,16 @@ class Metrics:
             registry=self.registry,
         )
 
+    def render(self) -> bytes:
+        """Prometheus text of this process, or of every worker when they share a multiprocess dir."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
 
 def route_label(scope: dict[str, Any]) -> str:
     """The route template (``/v1/accounts/{accountId}``), never the raw path: bounded cardinality."""
@@ -92,15 +128,81 @@ def route_label(scope: dict[str, Any]) -> str:
     return path
 
 
-class ObservabilityMiddleware:
-    """Pure ASGI middleware: request id, access log line, request counters and latency."""
+class AccessLines:
+    """The access log: one JSON line per request, written in batches.
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    The ``logging`` machinery and a write per line cost more than the rest of a cached API
+    call, so lines are buffered and written together: when the oldest waiting line is
+    ``max_delay`` seconds old at the next request, and by ``flush()``, which the application
+    calls every half second and at shutdown. Each write is at most ``PIPE_BUF``-sized and holds
+    whole lines, so lines from several workers sharing one pipe never interleave.
+    """
+
+    def __init__(self, fd: int = 2, max_delay: float = 0.5, max_lines: int = 500) -> None:
+        self.fd = fd
+        self.max_delay = max_delay
+        self.max_lines = max_lines
+        self._lines: list[str] = []
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+
+    def write(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry)  # plain values only: the C encoder's fast path
+        now = time.monotonic()
+        with self._lock:
+            if not self._lines:
+                self._oldest = now
+            self._lines.append(line)
+            due = len(self._lines) >= self.max_lines or now - self._oldest >= self.max_delay
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        chunk: list[bytes] = []
+        size = 0
+        try:
+            for line in lines:
+                data = line.encode() + b"\n"
+                if chunk and size + len(data) > 4096:
+                    os.write(self.fd, b"".join(chunk))
+                    chunk, size = [], 0
+                chunk.append(data)
+                size += len(data)
+            if chunk:
+                os.write(self.fd, b"".join(chunk))
+        except OSError:
+            pass  # a closed or full log pipe must never fail a request
+
+
+access_lines = AccessLines()
+
+
+ErrorResponder = Callable[[dict[str, Any], str], tuple[int, list[tuple[bytes, bytes]], bytes]]
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI middleware: request id, access log line, request counters and latency.
+
+    It is also where an unexpected exception ends: logged once (with its traceback, in the
+    log only) and answered by ``error_response`` (a 500 naming the request id, no traceback).
+    """
+
+    def __init__(self, app: Any, metrics: Metrics, error_response: ErrorResponder) -> None:
         self.app = app
         self.metrics = metrics
+        self.error_response = error_response
         self.access_log = logging.getLogger("spiko.access")
+        self.error_log = logging.getLogger("spiko.errors")
+        self.pid = os.getpid()  # which worker answered: each worker builds its own app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[..., Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -112,36 +214,56 @@ class ObservabilityMiddleware:
         request_id = incoming if incoming and REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
+        request_id_header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
-        status_holder = [500]
+        status = 500
+        response_started = False
 
         async def send_wrapper(message: dict[str, Any]) -> None:
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                status = message["status"]
+                response_started = True
+                message["headers"] = [*message.get("headers", ()), request_id_header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            self.error_log.exception(
+                "unhandled error",
+                extra={"fields": {"method": scope.get("method"), "path": scope.get("path")}},
+            )
+            if not response_started:
+                status, headers, body = self.error_response(scope, request_id)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [*headers, request_id_header],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - started
             route = route_label(scope)
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status_holder[0])).inc()
+            self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
             if self.access_log.isEnabledFor(logging.INFO):
-                self.access_log.info(
-                    "request",
-                    extra={
-                        "fields": {
-                            "method": method,
-                            "path": scope.get("path", ""),
-                            "route": route,
-                            "status": status_holder[0],
-                            "duration_ms": round(elapsed * 1000, 2),
-                        }
-                    },
+                access_lines.write(
+                    {
+                        "ts": round(time.time(), 3),
+                        "level": "info",
+                        "logger": "spiko.access",
+                        "msg": "request",
+                        "request_id": request_id,
+                        "pid": self.pid,
+                        "method": method,
+                        "path": scope.get("path", "")[:300],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    }
                 )
             request_id_var.reset(token)

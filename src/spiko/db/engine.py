@@ -15,6 +15,8 @@ from spiko.config import normalize_database_url
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(database_url)
+    # Errors must never carry bound values (a hash, an email) into logs or messages.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -26,6 +28,8 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
+    # An unreachable server must fail fast (``/readyz`` answers 503) rather than hang a worker.
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
     if kwargs.get("poolclass") is NullPool:
         kwargs.pop("pool_size")
         kwargs.pop("max_overflow")

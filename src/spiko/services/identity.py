@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
-from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
@@ -88,6 +88,9 @@ def authenticate_user(session: Session, email: str, password: str) -> User | Non
     user = find_user_by_email(session, email)
     if not verify_password(user.password_hash if user else None, password):
         return None
+    assert user is not None  # verify_password is False without a hash
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # parameters were raised since it was stored
     return user
 
 

@@ -31,13 +31,21 @@ SECURITY_HEADERS = {
 }
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page with the browser's CSRF token (setting the seed cookie if it has none)."""
     seed = csrf_seed(request)
     context.setdefault("user", None)
     html = environment.get_template(template).render(
         request=request, csrf_token=csrf_token_for(request, seed), **context
     )
-    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
     if request.cookies.get(CSRF_COOKIE) != seed:
         csrf_seed(request, response)
     return response

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from spiko.auth.secrets import sha256_hex
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
 from spiko.context import AppContext
 from spiko.errors import ApiError
@@ -24,8 +25,18 @@ def _ctx(request: Request) -> AppContext:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths are followed after sign-in (no open redirect).
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so any of those
+    could turn ``/<TAB>/evil.example`` into ``//evil.example``: such targets are refused outright.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(" " < char != "\x7f" for char in target)
+    ):
         return target
     return "/integrations"
 
@@ -61,6 +72,11 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", next=safe_next(next), email="", error=None)
 
 
+def _too_many_attempts(retry_after: int) -> str:
+    minutes = max(1, (retry_after + 59) // 60)
+    return f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -74,8 +90,11 @@ def login(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     target = safe_next(next)
+    # Every attempt counts before the password is checked, so parallel guesses cannot slip past
+    # the limit while the (deliberately slow) verification runs. The account key is a hash of
+    # the address typed, known or not: the limit itself reveals nothing about which emails exist.
     address = request.client.host if request.client else "unknown"
-    account_key = "login:account:" + identity.normalize_email(email)
+    account_key = "login:account:" + sha256_hex(identity.normalize_email(email))
     address_key = "login:address:" + address
     limiter = ctx.rate_limiter
     window = settings.login_window_seconds
@@ -83,24 +102,21 @@ def login(
         (account_key, settings.login_attempts_per_account),
         (address_key, settings.login_attempts_per_address),
     ):
-        verdict = limiter.peek(key, limit, window)
+        verdict = limiter.hit(key, limit, window)
         if not verdict.allowed:
             request.app.state.metrics.login_failures.labels("rate_limited").inc()
-            minutes = max(1, (verdict.retry_after + 59) // 60)
-            plural = "s" if minutes > 1 else ""
             return render(
                 request,
                 "login.html",
                 status_code=429,
                 next=target,
                 email=email,
-                error=f"Too many sign-in attempts. Try again in {minutes} minute{plural}.",
+                error=_too_many_attempts(verdict.retry_after),
+                headers={"Retry-After": str(verdict.retry_after)},
             )
     with ctx.transaction() as session:
         user = identity.authenticate_user(session, email, password)
         if user is None:
-            limiter.hit(account_key, settings.login_attempts_per_account, window)
-            limiter.hit(address_key, settings.login_attempts_per_address, window)
             request.app.state.metrics.login_failures.labels("invalid_credentials").inc()
             return render(
                 request,
@@ -135,6 +151,7 @@ def _integrations_page(
     created: identity.CreatedApiKey | None = None,
     error: str | None = None,
     notice: str | None = None,
+    name: str = "",
 ) -> Response:
     with _ctx(request).transaction(write=False) as session:
         keys = identity.list_api_keys(session, user.investor_id)
@@ -147,6 +164,7 @@ def _integrations_page(
         created=created,
         error=error,
         notice=notice,
+        name=name,
         max_keys=_ctx(request).settings.max_api_keys_per_investor,
     )
 
@@ -160,16 +178,20 @@ def integrations(request: Request) -> Response:
 
 
 @router.post("/integrations")
-def create_key(
+def change_keys(
     request: Request,
     name: Annotated[str, Form(max_length=1000)] = "",
+    revoke: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """Create a key (field ``name``) or revoke one (field ``revoke`` = its client_id)."""
     user = signed_in(request)
     if user is None:
         return to_login(request)
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
+    if revoke:
+        return _revoke_key(request, user, revoke)
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
@@ -181,19 +203,12 @@ def create_key(
                 max_live_keys=ctx.settings.max_api_keys_per_investor,
             )
     except ApiError as refused:
-        return _integrations_page(request, user, status_code=400, error=str(refused))
+        return _integrations_page(request, user, status_code=400, error=str(refused), name=name)
+    logger.info("api key created", extra={"fields": {"client_id": created.client_id}})
     return _integrations_page(request, user, created=created)
 
 
-@router.post("/integrations/{client_id}/revoke")
-def revoke_key(
-    request: Request, client_id: str, csrf_token: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
-    user = signed_in(request)
-    if user is None:
-        return to_login(request)
-    if not csrf_valid(request, csrf_token):
-        return csrf_refused(request)
+def _revoke_key(request: Request, user: SignedInUser, client_id: str) -> Response:
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
@@ -201,5 +216,7 @@ def revoke_key(
             name = key.name
     except ApiError:
         return _integrations_page(request, user, status_code=404, error="No such API key.")
+    # After the commit: from now on this process refuses the key (other workers within the TTL).
     ctx.api_keys.invalidate(client_id)
+    logger.info("api key revoked", extra={"fields": {"client_id": client_id}})
     return _integrations_page(request, user, notice=f"API key “{name}” was revoked.")
