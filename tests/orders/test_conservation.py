@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -82,6 +82,26 @@ def _run(ctx, action):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.lists(operations, min_size=10, max_size=40))
+@example(
+    [
+        ("deposit", 0, Decimal("50000.00")),
+        ("deposit", 1, Decimal("20000.00")),
+        ("next-day", 2),
+        ("withdraw-amount", 0, Decimal("1000.00")),
+        ("withdraw-shares", 1, Decimal("500")),
+        ("withdraw-total", 1),
+        ("transfer-shares", 0, 2, Decimal("1000.5")),
+        ("transfer-total", 2, 1),
+        ("cancel-withdrawal", 0),
+        ("deposit", 2, Decimal("3000.00")),
+        ("deposit", 2, Decimal("4000.00")),
+        ("fund", 3),
+        ("cancel-deposit", 4),
+        ("next-day", -1501),
+        ("withdraw-amount", 2, Decimal("2999.99")),
+        ("next-day", 2999),
+    ]
+)
 def test_no_sequence_of_orders_creates_or_destroys_a_share_or_a_cent(world, steps):
     ctx = world.ctx
     eutbl = world.share_classes["EUTBL"]
