@@ -116,3 +116,24 @@ def test_whoami_without_a_token_explains_what_to_do(tmp_path):
     assert code == 1
     assert "spiko login" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_token_file_replaces_a_readable_file_with_a_private_one(tmp_path):
+    path = tmp_path / "token.json"
+    path.write_text("{}")
+    path.chmod(0o644)
+    TokenFile(path).save({"token": {"access_token": "a", "refresh_token": "r"}})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert TokenFile(path).load() == {"token": {"access_token": "a", "refresh_token": "r"}}
+    assert [item.name for item in tmp_path.iterdir()] == ["token.json"]  # no temporary file left
+
+
+def test_credentials_never_show_their_secrets():
+    from spiko.client import ApiKeyAuth, OAuth2Session
+
+    key = ApiKeyAuth("spk_id", "sks_very_secret")
+    session = OAuth2Session(
+        "http://127.0.0.1:9", "app", "app-secret", token={"access_token": "tok", "refresh_token": "ref"}
+    )
+    for text in (repr(key), str(key), repr(session), str(session)):
+        assert "secret" not in text.replace("client_secret", "") and "tok" not in text and "ref" not in text

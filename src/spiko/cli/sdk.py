@@ -57,14 +57,14 @@ class _Callback:
                     self.send_error(404)
                     return
                 callback.url = f"http://127.0.0.1:{port}{self.path}"
-                body = PAGE.format(
-                    title="Signed in", text="You can close this window and go back to the terminal."
-                ).encode()
+                refused = "error=" in self.path
+                title = "Access not granted" if refused else "Signed in"
+                body = PAGE.format(title=title, text="You can close this window and go back to the terminal.")
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body.encode())))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body.encode())
                 callback.received.set()
 
             def log_message(self, format: str, *args: Any) -> None:
