@@ -228,3 +228,29 @@ def test_async_client_against_the_same_server(market, server, investor):
     account_id, listed, status = asyncio.run(main())
     assert listed == [account_id]
     assert status == "pending"
+
+
+def test_an_oauth_session_drives_the_same_operations(market, server, investor):
+    from spiko.client import OAuth2Session
+    from tests.client.browser import Browser
+
+    redirect_uri = "http://127.0.0.1:8765/callback"
+    app = server.cli("oauth-clients", "create", "--name", "Cash Manager", "--redirect-uri", redirect_uri)
+    session = OAuth2Session(
+        issuer=server.url,
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        redirect_uri=redirect_uri,
+    )
+    browser = Browser(server.url)
+    try:
+        browser.sign_in(investor.email, investor.password)
+        session.exchange(browser.authorize(session.authorization_url()))
+    finally:
+        browser.close()
+    with SpikoClient(server.url, auth=session) as client:
+        account = client.accounts.create(market.id("EUTBL"), name="Via OAuth")
+        created = client.deposit_orders.create(account.id, market.id("EUTBL"), eur("1200"))
+        assert client.deposit_orders.get(created.id).account_id == account.id
+        assert client.accounts.get(account.id).investor_id == investor.investor_id
+        assert client.bank_accounts.list() == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
@@ -64,7 +64,6 @@ class Call(Generic[T]):
     json: dict[str, Any] | None = None
     idempotency_key: str | None = None
     investor_in: Literal["query", "body"] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def with_investor(self, investor_id: str) -> Call[T]:
         """This call with the caller's investor id filled in where it was left out."""
