@@ -137,3 +137,23 @@ def test_credentials_never_show_their_secrets():
     )
     for text in (repr(key), str(key), repr(session), str(session)):
         assert "secret" not in text.replace("client_secret", "") and "tok" not in text and "ref" not in text
+
+
+def test_login_explains_a_busy_port_and_a_browser_that_never_comes_back(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: True)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code, _, err = run("login", "--issuer", "http://127.0.0.1:9", "--client-id", "app", "--port", port)
+    assert code == 1 and "pick another --port" in err and len(err.strip().splitlines()) == 1
+
+    port = str(free_port())
+    code, _, err = run(
+        "login", "--issuer", "http://127.0.0.1:9", "--client-id", "app", "--port", port, "--timeout", "0.2",
+        "--token-file", str(tmp_path / "token.json"),
+    )  # fmt: skip
+    assert code == 1 and "no answer from the browser" in err
+    assert not (tmp_path / "token.json").exists()

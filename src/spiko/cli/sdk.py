@@ -102,12 +102,22 @@ def login(args: argparse.Namespace) -> dict[str, Any]:
         redirect_uri=redirect_uri,
         scope=args.scope,
     )
-    with _Callback(args.port) as callback:
+    try:
+        loopback = _Callback(args.port)
+    except OSError as error:
+        raise ValueError(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror}); pick another --port "
+            "registered as a redirect URI of the app"
+        ) from error
+    with loopback as callback:
         url = session.authorization_url()
         print(f"Open this URL to sign in and allow access:\n{url}", file=sys.stderr)
         if not args.no_browser:
             webbrowser.open(url)
-        callback_url = callback.wait(args.timeout)
+        try:
+            callback_url = callback.wait(args.timeout)
+        except TimeoutError as error:
+            raise ValueError(str(error)) from error
     try:
         token = session.exchange(callback_url)
     except SpikoError as error:
