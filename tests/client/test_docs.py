@@ -21,7 +21,7 @@ from spiko.cli import main
 from tests.client.browser import Browser
 from tests.client.conftest import Market
 from tests.client.test_cli import browser_that_consents
-from tests.conftest import TEST_SECRET_KEY, InvestorFixture
+from tests.conftest import TEST_SECRET_KEY, InvestorFixture, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "sdk.md"
@@ -36,10 +36,15 @@ def sections() -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def section(prefix: str) -> list[tuple[str, str]]:
+def section(prefix: str, port: int | None = None) -> list[tuple[str, str]]:
+    """A section's blocks; with ``port``, the loopback port 8765 replaced by that one (so that
+    concurrent test runs do not compete for it)."""
     matches = [blocks for title, blocks in sections().items() if title.startswith(prefix)]
     assert len(matches) == 1, prefix
-    return matches[0]
+    if port is None:
+        return matches[0]
+    moved = [(language, code.replace("127.0.0.1:8765", f"127.0.0.1:{port}")) for language, code in matches[0]]
+    return [(language, code.replace("--port 8765", f"--port {port}")) for language, code in moved]
 
 
 def run_shell(code: str) -> list[Any]:
@@ -103,7 +108,9 @@ def test_oauth_quickstarts_run_as_written(environment: Market, monkeypatch):
     server = environment.server
     investor = server.investor("OAuth Quickstart SAS")
 
-    command_line = section("Quickstart with OAuth 2.0, from the command line")
+    port = free_port()
+    command_line = section("Quickstart with OAuth 2.0, from the command line", port)
+    assert all("8765" not in code for _, code in command_line)
     register, login = [code for language, code in command_line if language == "bash"]
     (app,) = run_shell(register)
     monkeypatch.setenv("SPIKO_APP_ID", app["client_id"])
@@ -117,7 +124,9 @@ def test_oauth_quickstarts_run_as_written(environment: Market, monkeypatch):
     assert "OAuth Quickstart SAS" in run_python(stored_token_code)
 
     # The third-party app: the investor already consented to this app, so the browser comes straight back.
-    (app_code,) = [code for language, code in section("Quickstart with OAuth 2.0, in a third-party app")]
+    (app_code,) = [
+        code for language, code in section("Quickstart with OAuth 2.0, in a third-party app", port)
+    ]
 
     def investor_in_a_browser(prompt: str) -> str:
         url = re.search(r"allow access: (\S+)", printed_so_far())
