@@ -465,3 +465,23 @@ def test_positions_after_the_latest_nav_are_computed_not_stored(
         CENT, ROUND_HALF_UP
     )
     assert shares == shares.quantize(Decimal("0.00001"), ROUND_DOWN)
+
+
+def test_concurrent_first_reads_store_each_day_once(
+    ledger: Ledger, investor: InvestorFixture, client: TestClient
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spiko.services.reporting import history
+
+    ids = known_history(ledger, investor)
+    sc = ledger.share_classes["EUTBL"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(
+            pool.map(
+                lambda _: history.refresh_account(ledger.ctx, investor.investor_id, ids["a"], sc), range(8)
+            )
+        )
+    with ledger.ctx.transaction(write=False) as session:
+        days = [row.day for row in session.query(DailyPosition).filter(DailyPosition.account_id == ids["a"])]
+    assert len(days) == len(set(days)) == (ledger.today - START).days + 1

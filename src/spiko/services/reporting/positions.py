@@ -141,18 +141,22 @@ def latest_nav_day(session: Session, share_class_id: str) -> date | None:
 
 
 def first_movement_day(session: Session, account_id: str, share_class_id: str) -> date | None:
+    # ORDER BY ... LIMIT 1 rather than MIN(): both databases then read one entry of the
+    # (account, share class, day) index, whatever the planner's statistics.
     return session.scalar(
-        select(func.min(ShareMovement.day)).where(
-            ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id
-        )
+        select(ShareMovement.day)
+        .where(ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id)
+        .order_by(ShareMovement.day)
+        .limit(1)
     )
 
 
 def last_movement_day(session: Session, account_id: str, share_class_id: str) -> date | None:
     return session.scalar(
-        select(func.max(ShareMovement.day)).where(
-            ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id
-        )
+        select(ShareMovement.day)
+        .where(ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id)
+        .order_by(ShareMovement.day.desc())
+        .limit(1)
     )
 
 
@@ -161,6 +165,7 @@ def has_movements(session: Session, account_id: str, share_class_id: str) -> boo
         session.scalar(
             select(ShareMovement.id)
             .where(ShareMovement.account_id == account_id, ShareMovement.share_class_id == share_class_id)
+            .order_by(ShareMovement.day)
             .limit(1)
         )
         is not None
@@ -180,9 +185,10 @@ def _last_stored(
 
 def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> date | None:
     return session.scalar(
-        select(func.max(DailyPositionRow.day)).where(
-            DailyPositionRow.account_id == account_id, DailyPositionRow.share_class_id == share_class_id
-        )
+        select(DailyPositionRow.day)
+        .where(DailyPositionRow.account_id == account_id, DailyPositionRow.share_class_id == share_class_id)
+        .order_by(DailyPositionRow.day.desc())
+        .limit(1)
     )
 
 
