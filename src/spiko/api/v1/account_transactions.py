@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from spiko.api.deps import Context, CurrentPrincipal
 from spiko.domain.cursor import InvalidCursor, decode_cursor, encode_cursor
@@ -45,7 +46,7 @@ def get_account_transactions(
     limit: str | None = None,
     cursor: str | None = None,
     search: str | None = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     page_size = _limit(limit)
     account_id = str(accountId)
     key = _cursor_key(ctx.settings.secret_key)
@@ -75,4 +76,4 @@ def get_account_transactions(
             search=search,
         )
     next_cursor = encode_cursor(page.last, key=key, scope=account_id) if page.last else None
-    return {"items": page.items, "nextCursor": next_cursor, "hasMore": page.has_more}
+    return JSONResponse({"items": page.items, "nextCursor": next_cursor, "hasMore": page.has_more})

@@ -8,7 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from spiko.api.deps import Context, CurrentPrincipal, check_investor_param
 from spiko.db.models.funds import ShareClass
@@ -72,13 +72,13 @@ def investor_positions(
     shareClassId: uuid.UUID,
     from_: Annotated[date, Query(alias="from")],
     to: Day,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     investor_id = check_investor_param(principal, str(investorId))
     history.refresh_investor(ctx, investor_id, str(shareClassId))
     with ctx.transaction(write=False) as session:
         share_class = history.share_class(session, str(shareClassId))
         result = history.investor_history(session, investor_id, share_class.id, from_, to)
-        return [
+        body = [
             {
                 "investorId": investor_id,
                 "shareClassId": share_class.id,
@@ -87,6 +87,8 @@ def investor_positions(
             }
             for position in result.positions
         ]
+    # Plain dicts of strings: serialized as they are, without the framework's generic encoder.
+    return JSONResponse(body)
 
 
 @router.get(
@@ -101,13 +103,13 @@ def account_positions(
     shareClassId: uuid.UUID,
     from_: Annotated[date, Query(alias="from")],
     to: Day,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     investor_id = principal.investor_id
     history.refresh_account(ctx, investor_id, str(accountId), str(shareClassId))
     with ctx.transaction(write=False) as session:
         share_class = history.share_class(session, str(shareClassId))
         entries = history.account_history(session, str(accountId), share_class.id, from_, to)
-        return [
+        body = [
             {
                 "id": entry.id,
                 "investorId": investor_id,
@@ -122,6 +124,7 @@ def account_positions(
             }
             for entry in entries
         ]
+    return JSONResponse(body)
 
 
 @router.get(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from spiko.api.deps import Context, CurrentPrincipal
 from spiko.api.v1.accounting_positions import money
@@ -25,7 +26,7 @@ def yield_history(
     accountId: uuid.UUID,
     from_: Annotated[date, Query(alias="from")],
     to: date,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """Daily yield = shares held × (NAV of the day − NAV of the previous business day), as the change
     of holdings rounded to the cent (see docs/reporting.md)."""
     investor_id = principal.investor_id
@@ -48,4 +49,4 @@ def yield_history(
                     "navUpdateDate": nav.day.isoformat(),
                 }
             )
-        return items
+    return JSONResponse(items)

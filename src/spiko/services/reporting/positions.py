@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -172,15 +173,13 @@ def has_movements(session: Session, account_id: str, share_class_id: str) -> boo
     )
 
 
-def _last_stored(
-    session: Session, account_id: str, share_class_id: str, before: date | None = None
-) -> DailyPositionRow | None:
-    query = select(DailyPositionRow).where(
+def _last_stored(session: Session, account_id: str, share_class_id: str, before: date | None = None) -> Any:
+    query = select(*_POSITION_COLUMNS).where(
         DailyPositionRow.account_id == account_id, DailyPositionRow.share_class_id == share_class_id
     )
     if before is not None:
         query = query.where(DailyPositionRow.day < before)
-    return session.scalar(query.order_by(DailyPositionRow.day.desc()).limit(1))
+    return session.execute(query.order_by(DailyPositionRow.day.desc()).limit(1)).first()
 
 
 def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> date | None:
@@ -192,7 +191,36 @@ def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> 
     )
 
 
-def _to_domain(row: DailyPositionRow) -> DailyPosition:
+# The columns a position is rebuilt from, read as plain rows: a year of positions is 365 rows
+# of 20 decimals, and skipping ORM identity bookkeeping for them halves the read's cost.
+_POSITION_COLUMNS = [
+    getattr(DailyPositionRow, name).label(name)
+    for name in (
+        "day",
+        "status",
+        "nav_id",
+        "nav_day",
+        "nav",
+        "shares",
+        "holdings",
+        "cost_basis",
+        "subscriptions",
+        "redemptions",
+        "transfers",
+        "yield_",
+        "realized_gain",
+        "transferred_gain",
+        "subscriptions_total",
+        "redemptions_total",
+        "transfers_total",
+        "yield_total",
+        "realized_gain_total",
+        "transferred_gain_total",
+    )
+]
+
+
+def _to_domain(row: Any) -> DailyPosition:
     nav = Nav(row.nav_day, row.nav, row.nav_id) if row.nav is not None and row.nav_day is not None else None
     return DailyPosition(
         day=row.day,
@@ -353,8 +381,8 @@ def account_positions(
         return []
     stored = {
         row.day: row
-        for row in session.scalars(
-            select(DailyPositionRow).where(
+        for row in session.execute(
+            select(*_POSITION_COLUMNS).where(
                 DailyPositionRow.account_id == account_id,
                 DailyPositionRow.share_class_id == share_class.id,
                 DailyPositionRow.day >= first - ONE_DAY,
