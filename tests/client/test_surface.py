@@ -3,6 +3,7 @@ deprecated operations warn; the sync and async clients offer the same groups and
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import re
@@ -126,6 +127,7 @@ def test_sync_and_async_clients_offer_the_same_methods_and_signatures():
             if name != "iter":
                 assert inspect.iscoroutinefunction(async_methods[name]), f"{group}.{name}"
     sync.close()
+    asyncio.run(asynchronous.aclose())
 
 
 def test_the_standard_methods_exist_where_the_reference_has_them():
