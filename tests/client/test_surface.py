@@ -139,3 +139,34 @@ def test_the_standard_methods_exist_where_the_reference_has_them():
     assert callable(client.deposit_orders.cancel) and callable(client.withdrawal_orders.cancel)
     assert callable(client.account_transactions.iter)
     client.close()
+
+
+def test_every_request_body_the_sdk_sends_matches_the_reference_schema():
+    from jsonschema import Draft202012Validator
+
+    spec = _spec()
+    checked = set()
+    for operation_id, (name, call, _) in _calls().items():
+        if call.json is None:
+            continue
+        call = call.with_investor(ID)
+        operation = next(
+            operation
+            for operations in spec["paths"].values()
+            for operation in operations.values()
+            if operation["operationId"] == operation_id
+        )
+        schema = {
+            **operation["requestBody"]["content"]["application/json"]["schema"],
+            "components": spec["components"],
+        }
+        errors = [error.message for error in Draft202012Validator(schema).iter_errors(call.json)]
+        assert errors == [], name
+        checked.add(operation_id)
+    with_bodies = {
+        operation["operationId"]
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        if "requestBody" in operation
+    }
+    assert checked == with_bodies and len(checked) == 9
