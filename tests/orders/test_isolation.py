@@ -63,13 +63,16 @@ LISTS = [
 ]
 
 
-@pytest.mark.parametrize(("template", "spec_path"), GETS_BY_ID)
-def test_get_by_id_of_someone_else_is_not_found(world, investor, other_investor, owned, template, spec_path):
-    path = template.format(**owned)
-    assert world.client.get(path, headers=other_investor.basic).status_code == 404
-    mine = world.client.get(path, headers=investor.basic)
-    assert mine.status_code == 200
-    assert_matches(mine, spec_path)
+def test_get_by_id_of_someone_else_is_not_found(world, investor, other_investor, owned):
+    """Each route in GETS_BY_ID, in turn."""
+    for template, spec_path in GETS_BY_ID:
+        path = template.format(**owned)
+        refused = world.client.get(path, headers=other_investor.basic)
+        assert refused.status_code == 404, path
+        assert refused.json()["_tag"] == "NotFoundError", path
+        mine = world.client.get(path, headers=investor.basic)
+        assert mine.status_code == 200, path
+        assert_matches(mine, spec_path)
 
 
 def test_deposit_instructions_of_someone_else_are_not_found(world, investor, other_investor, owned):
@@ -79,21 +82,18 @@ def test_deposit_instructions_of_someone_else_are_not_found(world, investor, oth
     assert world.client.get(path, params=params, headers=investor.basic).status_code == 200
 
 
-@pytest.mark.parametrize(("path", "spec_path"), LISTS)
-def test_lists_with_someone_elses_investor_id_are_forbidden(
-    world, investor, other_investor, owned, path, spec_path
-):
-    forbidden = world.client.get(
-        path, params={"investorId": investor.investor_id}, headers=other_investor.basic
-    )
-    assert forbidden.status_code == 403
-    assert forbidden.json()["_tag"] == "ForbiddenError"
-    own = world.client.get(
-        path, params={"investorId": other_investor.investor_id}, headers=other_investor.basic
-    )
-    assert assert_matches(own, spec_path) == []
-    mine = world.client.get(path, params={"investorId": investor.investor_id}, headers=investor.basic)
-    assert len(assert_matches(mine, spec_path)) >= 1
+def test_lists_with_someone_elses_investor_id_are_forbidden(world, investor, other_investor, owned):
+    """Each route in LISTS, in turn."""
+    for path, spec_path in LISTS:
+        params = {"investorId": investor.investor_id}
+        forbidden = world.client.get(path, params=params, headers=other_investor.basic)
+        assert forbidden.status_code == 403, path
+        assert forbidden.json()["_tag"] == "ForbiddenError", path
+        theirs = {"investorId": other_investor.investor_id}
+        own = world.client.get(path, params=theirs, headers=other_investor.basic)
+        assert assert_matches(own, spec_path) == [], path
+        mine = world.client.get(path, params=params, headers=investor.basic)
+        assert len(assert_matches(mine, spec_path)) >= 1, path
 
 
 def test_cancels_of_someone_elses_orders_are_not_found(world, investor, other_investor, owned):
