@@ -321,3 +321,25 @@ class TestLogout:
             "/oauth2/sessions/logout", params={"id_token_hint": "a.b.c"}, follow_redirects=False
         )
         assert response.status_code == 400
+
+
+def test_a_plain_http_issuer_off_loopback_is_refused(settings):
+    """OAuth over plain http is only for development on loopback (Authlib's transport rule)."""
+    from fastapi.testclient import TestClient
+
+    from spiko.app import create_app
+    from spiko.context import AppContext
+    from tests.oauth.helpers import authorize_path
+
+    ctx = AppContext(settings.with_overrides(issuer="http://spiko.example"))
+    try:
+        app = register_app(ctx)
+        with TestClient(create_app(ctx=ctx), base_url="http://testserver") as client:
+            page = client.get(authorize_path(app), follow_redirects=False)
+            assert page.status_code == 400 and "location" not in page.headers
+            assert "insecure_transport" in page.text
+            token = client.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": "x"})
+            assert token.status_code == 400
+            assert token.json()["error"] == "insecure_transport"
+    finally:
+        ctx.close()

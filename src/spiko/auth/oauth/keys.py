@@ -31,6 +31,7 @@ from spiko.db.types import utcnow
 
 if TYPE_CHECKING:
     from spiko.config import Settings
+    from spiko.context import AppContext
 
 logger = logging.getLogger("spiko.oauth.keys")
 
@@ -139,6 +140,23 @@ class KeyRing:
         with self._lock:
             self._cached = (now + KEY_CACHE_SECONDS, loaded)
         return loaded
+
+    def ensure_signing_key(self, ctx: AppContext) -> None:
+        """Make sure a committed signing key exists, before a request's own transaction needs one.
+
+        A key created inside a request's transaction would be cached (and could sign) before it
+        is committed; creating it up front, in a transaction of its own, avoids that.
+        """
+        now = time.monotonic()
+        with self._lock:
+            if self._cached and self._cached[0] > now and self._cached[1].signing is not None:
+                return
+        with ctx.transaction(write=False) as session:
+            if self.load(session).signing is not None:
+                return
+        with ctx.transaction() as session:
+            self.create_key(session)
+        self.invalidate()
 
     def signing_key(self, session: Session) -> RSAKey:
         """The newest usable key; created on first use, in the caller's (write) transaction."""

@@ -63,14 +63,9 @@ async def authorization_server_document(request: Request) -> Response:
 
 
 def _jwks(server: AuthorizationServer) -> dict[str, Any]:
-    ctx = server.ctx
-    with ctx.transaction(write=False) as session:
-        loaded = server.keys.load(session)
-    if loaded.signing is None:
-        with ctx.transaction() as session:
-            server.keys.signing_key(session)
-            return server.keys.jwks(session)
-    return {"keys": loaded.published}
+    server.keys.ensure_signing_key(server.ctx)
+    with server.ctx.transaction(write=False) as session:
+        return server.keys.jwks(session)
 
 
 @router.get("/.well-known/jwks.json")
@@ -256,6 +251,7 @@ def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
     refused = _rate_limited(server, http)
     if refused is not None:
         return refused
+    server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
 
     def action(unit: UnitOfWork) -> Response:
         try:
@@ -313,6 +309,8 @@ async def userinfo(request: Request) -> Response:
 
 
 def _logout(server: AuthorizationServer, request: Request, http: HttpRequest) -> Response:
+    server.keys.ensure_signing_key(server.ctx)
+
     def action(unit: UnitOfWork) -> Response:
         user = current_user(unit.session, request)
         try:
