@@ -21,6 +21,8 @@ def test_demo_activity_is_a_consistent_year_of_orders(ctx, client):
     with ctx.transaction() as session:
         clock.set_today(session, DEMO_TODAY)
         seed.seed_demo_funds(session, investor_id=demo.investor_id)
+    with ctx.transaction() as session:
+        seed.seed_demo_funds(session, investor_id=demo.investor_id)  # again: seeds nothing more
     with ctx.transaction(write=False) as session:
         deposits = list(session.scalars(select(DepositOrder)))
         withdrawals = list(session.scalars(select(WithdrawalOrder)))

@@ -12,6 +12,7 @@ import contextlib
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
@@ -53,6 +54,9 @@ def _business_day_on_or_after(session: Session, share_class: ShareClass, day: da
 
 
 def seed_demo_activity(session: Session, *, investor_id: str) -> None:
+    """Seed once: an investor that already has an account keeps the activity it has."""
+    if session.scalar(select(Account.id).where(Account.investor_id == investor_id).limit(1)) is not None:
+        return
     try:
         eutbl = reference.get_share_class_by_symbol(session, "EUTBL")
     except NotFoundError:
