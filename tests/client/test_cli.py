@@ -157,3 +157,16 @@ def test_login_explains_a_busy_port_and_a_browser_that_never_comes_back(tmp_path
     )  # fmt: skip
     assert code == 1 and "no answer from the browser" in err
     assert not (tmp_path / "token.json").exists()
+
+
+def test_logout_revokes_the_token_and_deletes_the_file(server, investor, tmp_path, monkeypatch):
+    token_file = str(tmp_path / "token.json")
+    login(server, investor, token_file, monkeypatch, public=True)
+    stored = TokenFile(token_file).load()
+    assert stored is not None
+    code, _, err = run("logout", "--token-file", token_file)
+    assert code == 0, err
+    assert not (tmp_path / "token.json").exists()
+    TokenFile(token_file).save(stored)  # an old copy of the token no longer works
+    code, _, err = run("whoami", "--token-file", token_file)
+    assert code == 1 and "spiko login" in err

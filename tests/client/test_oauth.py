@@ -294,3 +294,18 @@ def test_async_exchange_and_refresh_on_expiry(short_server):
     assert names == ["Async Treasury SAS"] * 2
     assert session.refresh_count == refreshes + 1
     assert len(tokens.seen) == refreshes + 2
+
+
+def test_revoke_ends_the_grant_at_the_server(server, investor):
+    session, _ = authorized(server, investor)
+    token = session.token
+    assert token is not None
+    session.revoke()
+    assert session.token is None
+    access_only = OAuth2Session(server.url, session.client_id, token={"access_token": token["access_token"]})
+    with SpikoClient(server.url, auth=access_only) as client, pytest.raises(InvestorAuthenticationError):
+        client.investors.me()  # the access token died with the grant
+    app = {"client_id": session.client_id, "client_secret": session._client_secret}
+    with pytest.raises(OAuth2Error) as caught:
+        new_session(server, app, token=token).refresh()  # and so did the refresh token
+    assert caught.value.error == "invalid_grant"

@@ -1,5 +1,5 @@
-"""``spiko login`` and ``spiko whoami``: an investor signs in through the browser (OAuth 2.0 with a
-loopback redirect, RFC 8252) and the SDK calls the investor API with the stored token."""
+"""``spiko login``, ``whoami`` and ``logout``: an investor signs in through the browser (OAuth 2.0
+with a loopback redirect, RFC 8252) and the SDK calls the investor API with the stored token."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def register(commands: Any) -> None:
     )
     login_parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser")
     login_parser.add_argument("--no-browser", action="store_true", help="only print the URL to open")
+
+    logout_parser = command(commands, "logout", "revoke the stored OAuth token and delete it", logout)
+    logout_parser.add_argument("--token-file", default=None)
 
     whoami_parser = command(commands, "whoami", "print the investor of the stored OAuth token", whoami)
     whoami_parser.add_argument("--token-file", default=None)
@@ -153,10 +156,11 @@ def _document(
     }
 
 
-def whoami(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.client import OAuth2Session, SpikoClient, SpikoError, TokenFile
+def _stored_session(token_file: str | None) -> tuple[Any, dict[str, Any], Any]:
+    """The session of the stored token, the stored document and its store."""
+    from spiko.client import OAuth2Session, TokenFile
 
-    store = TokenFile(args.token_file)
+    store = TokenFile(token_file)
     document = store.load()
     if document is None or "token" not in document:
         raise LookupError(f"no token in {store.path}: run `spiko login` first")
@@ -174,6 +178,25 @@ def whoami(args: argparse.Namespace) -> dict[str, Any]:
         token=document["token"],
         on_token=save,
     )
+    return session, document, store
+
+
+def logout(args: argparse.Namespace) -> None:
+    from spiko.client import SpikoError
+
+    session, _, store = _stored_session(args.token_file)
+    try:
+        session.revoke()
+    except SpikoError as error:
+        raise ValueError(f"could not revoke the token ({error}); it was kept in {store.path}") from error
+    store.path.unlink()
+    print(f"Signed out: token revoked and {store.path} deleted", file=sys.stderr)
+
+
+def whoami(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.client import SpikoClient, SpikoError
+
+    session, document, _ = _stored_session(args.token_file)
     with SpikoClient(args.api_url or document["issuer"], auth=session) as client:
         try:
             investor = client.investors.me()

@@ -76,6 +76,7 @@ class OAuth2Session(httpx.Auth):
         *,
         authorization_endpoint: str | None = None,
         token_endpoint: str | None = None,
+        revocation_endpoint: str | None = None,
         refresh_leeway: float = DEFAULT_REFRESH_LEEWAY,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
@@ -88,6 +89,7 @@ class OAuth2Session(httpx.Auth):
         self.on_token = on_token
         self.authorization_endpoint = authorization_endpoint or self.issuer + "/oauth2/auth"
         self.token_endpoint = token_endpoint or self.issuer + "/oauth2/token"
+        self.revocation_endpoint = revocation_endpoint or self.issuer + "/oauth2/revoke"
         self.refresh_leeway = refresh_leeway
         self._timeout = timeout
         self._transport = transport
@@ -181,9 +183,29 @@ class OAuth2Session(httpx.Auth):
             self.refresh_count += 1
             return self._accept(response)
 
+    def revoke(self) -> None:
+        """Revoke the session's grant at the server (RFC 7009) and forget the token.
+
+        Revoking the refresh token ends every access token of the grant too; without a refresh
+        token, the access token is revoked.
+        """
+        with self._lock:
+            if self._token is None:
+                return
+            refresh_token = self._token.get("refresh_token")
+            hint = "refresh_token" if refresh_token else "access_token"
+            form = {"token": refresh_token or self._token.get("access_token", ""), "token_type_hint": hint}
+            request = self._token_request(form, self.revocation_endpoint)
+            with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
+                response = http.send(request)
+            if response.status_code != 200:
+                raise error_from_response(response)
+            self._token = None
+
     # --- token requests -------------------------------------------------------------------
 
-    def _token_request(self, form: dict[str, str]) -> httpx.Request:
+    def _token_request(self, form: dict[str, str], url: str | None = None) -> httpx.Request:
+        """A form POST to the token endpoint (or ``url``), with this client's authentication."""
         headers = {"Accept": "application/json"}
         if self._client_secret is not None:
             # client_secret_basic: both parts form-encoded first (RFC 6749 §2.3.1).
@@ -191,7 +213,7 @@ class OAuth2Session(httpx.Auth):
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
         else:
             form = {**form, "client_id": self.client_id}
-        return httpx.Request("POST", self.token_endpoint, data=form, headers=headers)
+        return httpx.Request("POST", url or self.token_endpoint, data=form, headers=headers)
 
     def _refresh_request(self) -> httpx.Request:
         refresh_token = (self._token or {}).get("refresh_token")
