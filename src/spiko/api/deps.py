@@ -30,7 +30,8 @@ def _read_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(_read_session)]
 
 
-async def _current_principal(request: Request) -> Principal:
+async def authenticate_request(request: Request) -> Principal:
+    """The investor behind the request's credentials (401 otherwise); counts refusals by reason."""
     # The header is read directly rather than declared as a FastAPI ``Header`` parameter: on the
     # hottest path of the API that parameter machinery costs more than verifying the key.
     authorization = request.headers.get("authorization")
@@ -47,7 +48,7 @@ async def _current_principal(request: Request) -> Principal:
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(authenticate_request)]
 
 
 def check_investor_param(principal: Principal, investor_id: str | None) -> str:

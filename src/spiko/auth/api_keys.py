@@ -7,8 +7,8 @@ costs microseconds, and a copy of the table is useless without the server's secr
 Verification cache (per process): ``client_id`` -> (key id, investor, secret hash, live).
 Invalidated by: ``invalidate(client_id)``, which every revocation in this process calls once its
 transaction has committed (so the revoking process refuses the key at once), and by expiry,
-``api_key_cache_ttl_seconds`` (1 s) counted from *before* the row was read (so another worker,
-or a revocation from the CLI, is seen within that TTL). Unknown client ids are cached too, as
+``api_key_cache_ttl_seconds`` (1 s, never more) counted from *before* the row was read (so
+another worker, or a revocation from the CLI, is seen within that TTL). Unknown client ids are cached too, as
 dead entries, so a flood of guesses costs one query per id per TTL.
 
 Last use: each successful check records the time in memory; a background task writes the
@@ -61,7 +61,8 @@ class ApiKeyVerifier:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self._hash_key = derive_key(ctx.settings.secret_key, "api-key-secret")
-        self._cache: TTLCache[CachedKey] = TTLCache(ctx.settings.api_key_cache_ttl_seconds)
+        # Never above 1 s: that bound is the promise made about revocations seen by other workers.
+        self._cache: TTLCache[CachedKey] = TTLCache(min(ctx.settings.api_key_cache_ttl_seconds, 1.0))
         # key id -> epoch seconds of the latest successful use not yet written.
         self._last_used: dict[str, float] = {}
         self._last_used_lock = threading.Lock()

@@ -19,7 +19,6 @@ import re
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -97,12 +96,28 @@ class Metrics:
             ["scheme", "reason"],
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.login_failures = Counter(
             "spiko_login_failures_total",
             "Refused sign-ins on the investor app, by reason",
             ["reason"],
             registry=self.registry,
         )
+
+    def observe_request(self, method: str, route: str, status: int, elapsed: float) -> None:
+        # The labelled children are looked up once per (method, route, status): ``labels()``
+        # costs more than the increment itself on the hot path.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            if len(self._children) < 10_000:  # routes are templates: this stays small
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
     def render(self) -> bytes:
         """Prometheus text of this process, or of every worker when they share a multiprocess dir."""
@@ -211,7 +226,7 @@ class ObservabilityMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if incoming and REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and REQUEST_ID_RE.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         request_id_header = (b"x-request-id", request_id.encode())
@@ -248,8 +263,7 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = route_label(scope)
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.observe_request(method, route, status, elapsed)
             if self.access_log.isEnabledFor(logging.INFO):
                 access_lines.write(
                     {

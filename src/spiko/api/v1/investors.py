@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from spiko.api.deps import CurrentPrincipal
+from spiko.api.deps import CurrentPrincipal, authenticate_request
 from spiko.context import AppContext
 from spiko.db.models.identity import Investor
 from spiko.services.identity import get_investor
@@ -62,8 +62,10 @@ async def investor_of(ctx: AppContext, investor_id: str) -> dict[str, Any]:
 
 
 @router.get("/investors/me", operation_id="investors.getInvestor", summary="Get investor info")
-async def get_me(principal: CurrentPrincipal, request: Request) -> JSONResponse:
-    # The context comes from the request rather than a second dependency: one fewer to solve.
+async def get_me(request: Request) -> JSONResponse:
+    # The hottest route of the API: it awaits the same authentication as ``CurrentPrincipal``
+    # directly, which spares FastAPI's dependency resolution (a fifth of its cost).
+    principal = await authenticate_request(request)
     return JSONResponse(await investor_of(request.app.state.ctx, principal.investor_id))
 
 
