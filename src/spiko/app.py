@@ -163,11 +163,6 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             asyncio.create_task(record_key_use_forever()),
             asyncio.create_task(write_access_log_forever()),
         ]
-        # Everything loaded so far (modules, specs, mappers) lives as long as the process: keep it
-        # out of the cyclic garbage collector's full passes, which would otherwise walk all of it
-        # again and again under load.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
@@ -210,4 +205,10 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers (``spiko serve --workers N``): settings from SPIKO_* variables."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    # Everything loaded so far (modules, specs, mappers, the app) lives as long as the worker:
+    # keep it out of the cyclic garbage collector's full passes, which would otherwise walk all
+    # of it again and again under load. Only here, in a server process: not for apps in tests.
+    gc.collect()
+    gc.freeze()
+    return app
