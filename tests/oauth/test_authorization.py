@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 
 from spiko.auth.oauth.clients import revoke_client
@@ -27,20 +26,20 @@ def _is_error_page(response) -> bool:  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"client_id": "spo_unknown"},
-        {"client_id": None},
-        {"redirect_uri": "http://127.0.0.1:8765/callback/"},  # one character more
-        {"redirect_uri": "http://127.0.0.1:8765/Callback"},  # case differs
-        {"redirect_uri": "https://attacker.example/callback"},
-        {"redirect_uri": "http://127.0.0.1:8765/callback?x=1"},
-    ],
-)
-def test_a_wrong_client_or_redirect_uri_shows_an_error_page_and_never_redirects(browser, app_client, params):
-    response = browser.get(authorize_path(app_client, **params), follow_redirects=False)
-    assert _is_error_page(response), (response.status_code, response.headers)
+WRONG_CLIENT_OR_REDIRECT = [
+    {"client_id": "spo_unknown"},
+    {"client_id": None},
+    {"redirect_uri": "http://127.0.0.1:8765/callback/"},  # one character more
+    {"redirect_uri": "http://127.0.0.1:8765/Callback"},  # case differs
+    {"redirect_uri": "https://attacker.example/callback"},
+    {"redirect_uri": "http://127.0.0.1:8765/callback?x=1"},
+]
+
+
+def test_a_wrong_client_or_redirect_uri_shows_an_error_page_and_never_redirects(browser, app_client):
+    for params in WRONG_CLIENT_OR_REDIRECT:
+        response = browser.get(authorize_path(app_client, **params), follow_redirects=False)
+        assert _is_error_page(response), (params, response.status_code, response.headers)
 
 
 def test_an_invalid_redirect_uri_wins_over_every_other_error(browser, app_client):
@@ -68,13 +67,13 @@ def test_a_revoked_client_gets_the_error_page(ctx, browser, app_client):
     assert _is_error_page(browser.get(authorize_path(app_client), follow_redirects=False))
 
 
-@pytest.mark.parametrize("state", [None, "", "1234567"])
-def test_a_missing_or_short_state_is_sent_back_as_invalid_state(browser, app_client, state):
-    response = browser.get(authorize_path(app_client, state=state), follow_redirects=False)
-    assert response.headers["location"].startswith(REDIRECT_URI + "?")
-    answer = redirect_params(response)
-    assert answer["error"] == "invalid_state"
-    assert "code" not in answer
+def test_a_missing_or_short_state_is_sent_back_as_invalid_state(browser, app_client):
+    for state in (None, "", "1234567"):
+        response = browser.get(authorize_path(app_client, state=state), follow_redirects=False)
+        assert response.headers["location"].startswith(REDIRECT_URI + "?")
+        answer = redirect_params(response)
+        assert answer["error"] == "invalid_state", state
+        assert "code" not in answer
 
 
 def test_a_state_of_eight_characters_is_enough(browser, app_client):
@@ -83,32 +82,28 @@ def test_a_state_of_eight_characters_is_enough(browser, app_client):
     assert "code" in answer
 
 
-@pytest.mark.parametrize("response_type", ["token", "id_token", "code token", "nonsense"])
-def test_only_the_code_response_type_is_supported(browser, app_client, response_type):
-    state = new_state()
-    answer = redirect_params(
-        browser.get(
-            authorize_path(app_client, response_type=response_type, state=state), follow_redirects=False
-        )
-    )
-    assert answer["error"] == "unsupported_response_type"
-    assert answer["state"] == state
+def test_only_the_code_response_type_is_supported(browser, app_client):
+    for response_type in ("token", "id_token", "code token", "nonsense"):
+        state = new_state()
+        path = authorize_path(app_client, response_type=response_type, state=state)
+        answer = redirect_params(browser.get(path, follow_redirects=False))
+        assert answer["error"] == "unsupported_response_type", response_type
+        assert answer["state"] == state
 
 
-@pytest.mark.parametrize("scope", ["admin", "offline write", "email", "openid profile"])
-def test_unknown_scopes_are_refused_with_invalid_scope(browser, app_client, scope):
-    state = new_state()
-    answer = redirect_params(
-        browser.get(authorize_path(app_client, scope=scope, state=state), follow_redirects=False)
-    )
-    assert answer == {"error": "invalid_scope", "state": state} | {
-        k: v for k, v in answer.items() if k == "error_description"
-    }
+def test_unknown_scopes_are_refused_with_invalid_scope(browser, app_client):
+    for scope in ("admin", "offline write", "email", "openid profile"):
+        state = new_state()
+        path = authorize_path(app_client, scope=scope, state=state)
+        answer = redirect_params(browser.get(path, follow_redirects=False))
+        assert answer["error"] == "invalid_scope", scope
+        assert answer["state"] == state
+        assert set(answer) <= {"error", "error_description", "state"}
 
 
-@pytest.mark.parametrize("scope", ["offline", "offline_access", "openid", "openid offline_access", ""])
-def test_supported_scopes_are_granted(browser, app_client, scope):
-    assert "code" in redirect_params(decide(browser, authorize_path(app_client, scope=scope)))
+def test_supported_scopes_are_granted(browser, app_client):
+    for scope in ("offline", "offline_access", "openid", "openid offline_access", ""):
+        assert "code" in redirect_params(decide(browser, authorize_path(app_client, scope=scope))), scope
 
 
 def test_a_signed_out_investor_signs_in_and_comes_back_to_the_request(app, investor, app_client):
@@ -208,22 +203,18 @@ def test_a_public_client_must_use_pkce(browser, public_app):
     assert obtain_code(browser, public_app, code_challenge=challenge, code_challenge_method="S256")
 
 
-@pytest.mark.parametrize(
-    ("challenge", "method"),
-    [
-        ("too-short", "S256"),
-        ("x" * 43, "S512"),
-        ("bad challenge with spaces and more than 43 chars", "plain"),
-    ],
-)
-def test_malformed_pkce_parameters_are_refused(browser, public_app, challenge, method):
-    answer = redirect_params(
-        browser.get(
-            authorize_path(public_app, code_challenge=challenge, code_challenge_method=method),
-            follow_redirects=False,
-        )
-    )
-    assert answer["error"] == "invalid_request"
+MALFORMED_PKCE = [
+    ("too-short", "S256"),
+    ("x" * 43, "S512"),
+    ("bad challenge with spaces and more than 43 chars", "plain"),
+]
+
+
+def test_malformed_pkce_parameters_are_refused(browser, public_app):
+    for challenge, method in MALFORMED_PKCE:
+        path = authorize_path(public_app, code_challenge=challenge, code_challenge_method=method)
+        answer = redirect_params(browser.get(path, follow_redirects=False))
+        assert answer["error"] == "invalid_request", (challenge, method)
 
 
 def test_repeated_parameters_are_refused(browser, app_client):

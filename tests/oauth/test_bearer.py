@@ -94,15 +94,13 @@ def test_an_oauth_clients_credentials_are_not_an_api_key(client, app_client):
     assert response.json()["_tag"] == "InvestorAuthenticationError"
 
 
-@pytest.mark.parametrize("token", ["nope", "spa_" + "A" * 43, "x" * 600, "two words"])
-def test_unknown_or_malformed_tokens_get_the_tagged_401(client, token):
-    response = client.get(
-        "/v1/investors/me", headers={"Authorization": f"Bearer {token}".encode().decode("latin-1")}
-    )
-    assert response.status_code == 401
-    assert response.json()["_tag"] == "InvestorAuthenticationError"
-    challenge = response.headers["www-authenticate"]
-    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
+def test_unknown_or_malformed_tokens_get_the_tagged_401(client):
+    for token in ("nope", "spa_" + "A" * 43, "x" * 600, "two words"):
+        response = client.get("/v1/investors/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, token[:20]
+        assert response.json()["_tag"] == "InvestorAuthenticationError"
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
 
 
 def test_an_expired_token_gets_the_tagged_401(ctx, client, access_token):

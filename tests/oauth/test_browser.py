@@ -73,6 +73,7 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
         try:
             person = create_investor(ctx, name="Chromium Treasury SAS")
             app = register_app(ctx, name="Chromium Budget App", redirect_uris=[callback.url])
+            denied_app = register_app(ctx, name="Denied App", redirect_uris=[callback.url])
         finally:
             ctx.close()
         state = new_state()
@@ -87,6 +88,11 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
             "code_challenge_method": "S256",
         }
         authorization_url = f"{live_server.url}/oauth2/auth?{urlencode(query)}"
+
+        deny_state = new_state()
+        deny_query = {**query, "client_id": denied_app.client_id, "state": deny_state}
+        deny_query.pop("code_challenge")
+        deny_query.pop("code_challenge_method")
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -110,10 +116,18 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
                 second_state = new_state()
                 page.goto(authorization_url.replace(state, second_state))
                 page.wait_for_selector("#done")
+
+                # Another app, declined: it gets access_denied and no code.
+                page.goto(f"{live_server.url}/oauth2/auth?{urlencode(deny_query)}")
+                assert page.inner_text("[data-testid=client-name]") == "Denied App"
+                page.click("button[name=decision][value=deny]")
+                page.wait_for_selector("#done")
             finally:
                 browser.close()
 
-    first, second = callback.received
+    first, second, declined = callback.received
+    assert declined["error"] == "access_denied" and declined["state"] == deny_state
+    assert "code" not in declined
     assert first["state"] == state and "code" in first
     assert second["state"] == second_state and "code" in second
     token = httpx.post(
@@ -132,49 +146,3 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
         f"{live_server.url}/v1/investors/me", headers=bearer(token.json()["access_token"]), timeout=10
     )
     assert me.json()["name"] == "Chromium Treasury SAS"
-
-
-@pytest.mark.browser
-@pytest.mark.server
-def test_deny_in_chromium_sends_access_denied(live_server, database_url):
-    from playwright.sync_api import sync_playwright
-
-    with Callback() as callback:
-        ctx = AppContext(
-            Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=live_server.url)
-        )
-        try:
-            person = create_investor(ctx)
-            app = register_app(ctx, name="Denied App", redirect_uris=[callback.url])
-        finally:
-            ctx.close()
-        state = new_state()
-        query = {
-            "client_id": app.client_id,
-            "redirect_uri": callback.url,
-            "response_type": "code",
-            "scope": "offline",
-            "state": state,
-        }
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_context().new_page()
-                page.set_default_timeout(20_000)
-                page.goto(f"{live_server.url}/oauth2/auth?{urlencode(query)}")
-                page.fill("input[name=email]", person.email)
-                page.fill("input[name=password]", person.password)
-                page.click("button[type=submit]")
-                page.click("button[name=decision][value=deny]")
-                page.wait_for_selector("#done")
-            finally:
-                browser.close()
-    assert callback.received == [
-        {
-            "error": "access_denied",
-            "error_description": callback.received[0].get("error_description", ""),
-            "state": state,
-        }
-        | {k: v for k, v in callback.received[0].items() if k not in ("error", "state", "error_description")}
-    ]
-    assert "code" not in callback.received[0]

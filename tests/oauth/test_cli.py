@@ -57,14 +57,16 @@ def test_create_list_and_revoke_clients(spiko):
     assert len(everything) == 2
 
 
-@pytest.mark.parametrize(
-    "uri",
-    ["http://app.example.com/cb", "/relative", "https://app.example.com/cb#fragment", "javascript:alert(1)"],
-)
-def test_unsafe_redirect_uris_are_refused(spiko, uri):
-    code, out, err = spiko("oauth-clients", "create", "--name", "Bad", "--redirect-uri", uri)
-    assert code == 1 and out is None
-    assert err.count("\n") == 1 and "error" in err
+def test_unsafe_redirect_uris_are_refused(spiko):
+    for uri in (
+        "http://app.example.com/cb",
+        "/relative",
+        "https://app.example.com/cb#fragment",
+        "javascript:x",
+    ):
+        code, out, err = spiko("oauth-clients", "create", "--name", "Bad", "--redirect-uri", uri)
+        assert code == 1 and out is None, uri
+        assert err.count("\n") == 1 and "error" in err
 
 
 def test_revoking_an_unknown_client_fails(spiko):

@@ -36,6 +36,8 @@ def _consent(server_url: str, person, authorization_url: str) -> str:  # type: i
     with httpx.Client(base_url=server_url, timeout=10) as browser:
         sign_in(browser, person.email, person.password)
         page = browser.get(authorization_url)
+        if page.status_code == 302:  # consent already given: straight back to the app
+            return page.headers["location"]
         assert page.status_code == 200, page.text
         answer = browser.post(
             authorization_url, data={"csrf_token": csrf_token(page.text), "decision": "allow"}
@@ -44,12 +46,8 @@ def _consent(server_url: str, person, authorization_url: str) -> str:  # type: i
         return answer.headers["location"]
 
 
-@pytest.mark.server
-@pytest.mark.parametrize("kind", ["public", "confidential"])
-def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world, kind):
-    server, person, confidential, public = world
-    app = public if kind == "public" else confidential
-    metadata = httpx.get(server.url + "/.well-known/openid-configuration", timeout=10).json()
+def _flow(server_url: str, person, app, kind: str) -> None:  # type: ignore[no-untyped-def]
+    metadata = httpx.get(server_url + "/.well-known/openid-configuration", timeout=10).json()
     saved: list[dict] = []
 
     def update_token(token, refresh_token=None, access_token=None):  # type: ignore[no-untyped-def]
@@ -72,17 +70,17 @@ def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world, kind):
             metadata["authorization_endpoint"], code_verifier=verifier
         )
         assert "code_challenge=" in url and len(state) >= 8
-        callback = _consent(server.url, person, url)
+        callback = _consent(server_url, person, url)
         token = client.fetch_token(
             metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier, state=state
         )
         assert token["token_type"] == "Bearer" and token["refresh_token"] and token["id_token"]
-        me = client.get(server.url + "/v1/investors/me")
+        me = client.get(server_url + "/v1/investors/me")
         assert me.status_code == 200 and me.json()["id"] == person.investor_id
 
         first_refresh = token["refresh_token"]
         client.token["expires_at"] = int(time.time()) - 10  # the library refreshes before the call
-        again = client.get(server.url + "/v1/investors/")
+        again = client.get(server_url + "/v1/investors/")
         assert again.status_code == 200
         assert saved and saved[-1]["refresh_token"] != first_refresh
         assert client.token["access_token"] != token["access_token"]
@@ -90,12 +88,16 @@ def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world, kind):
         revoked = client.revoke_token(metadata["revocation_endpoint"], token=client.token["refresh_token"],
                                       token_type_hint="refresh_token")  # fmt: skip
         assert revoked.status_code == 200
-        assert client.get(server.url + "/v1/investors/me").status_code == 401
+        assert client.get(server_url + "/v1/investors/me").status_code == 401
 
 
 @pytest.mark.server
-def test_authlib_client_is_told_off_for_a_forged_state(world):
-    server, person, confidential, _ = world
+def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world):
+    server, person, confidential, public = world
+    _flow(server.url, person, public, "public")
+    _flow(server.url, person, confidential, "confidential")
+
+    # The library, not only this server, refuses a callback whose state it did not issue.
     client = OAuth2Client(
         client_id=confidential.client_id,
         client_secret=confidential.client_secret,
@@ -104,9 +106,9 @@ def test_authlib_client_is_told_off_for_a_forged_state(world):
         timeout=10,
     )
     with client:
-        url, state = client.create_authorization_url(server.url + "/oauth2/auth")
+        url, _ = client.create_authorization_url(server.url + "/oauth2/auth")
         callback = _consent(server.url, person, url)
-        with pytest.raises(Exception, match="state"):
+        with pytest.raises(Exception, match="[Ss]tate"):
             client.fetch_token(
                 server.url + "/oauth2/token", authorization_response=callback, state="forged-state"
             )
