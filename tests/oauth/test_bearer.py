@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -188,3 +189,49 @@ def test_authorized_apps_page_lists_and_needs_csrf_and_sign_in(
     assert unknown.status_code == 404
     unused = register_app(ctx, name="Never Used")
     assert unused.client_id not in browser.get("/authorized-apps").text
+
+
+@pytest.mark.server
+def test_with_several_workers_a_revocation_holds_everywhere_within_a_second(database_url, tmp_path):
+    import httpx
+
+    from spiko.config import Settings
+    from spiko.context import AppContext
+    from tests.conftest import TEST_SECRET_KEY, start_server, stop_server
+
+    server = start_server(database_url, tmp_path, workers=2)
+    try:
+        ctx = AppContext(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=server.url))
+        try:
+            person = create_investor(ctx)
+            app = register_app(ctx)
+        finally:
+            ctx.close()
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            sign_in(http, person.email, person.password)
+            tokens = tokens_for(http, app)
+            headers = bearer(tokens["access_token"])
+            # Many connections, so both workers serve (and cache) the token.
+            for _ in range(20):
+                with httpx.Client(base_url=server.url, timeout=10) as fresh:
+                    assert fresh.get("/v1/investors/me", headers=headers).status_code == 200
+            revoked = http.post(
+                "/oauth2/revoke",
+                data={"token": tokens["access_token"]},
+                auth=(app.client_id, app.client_secret or ""),
+            )
+            assert revoked.status_code == 200
+            time.sleep(1.1)
+            for _ in range(20):
+                with httpx.Client(base_url=server.url, timeout=10) as fresh:
+                    assert fresh.get("/v1/investors/me", headers=headers).status_code == 401
+    finally:
+        stop_server(server)
+    serving = set()
+    for line in server.log().splitlines():
+        if line.startswith("{") and '"/v1/investors/me"' in line:
+            entry = json.loads(line)
+            serving.add((entry.get("pid"), entry.get("status")))
+    pids = {pid for pid, _ in serving}
+    assert len(pids) == 2, serving  # both workers answered, before and after the revocation
+    assert {status for _, status in serving} == {200, 401}
