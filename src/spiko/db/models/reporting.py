@@ -32,8 +32,10 @@ class DailyPosition(Base):
     __tablename__ = "daily_positions"
     __table_args__ = (
         UniqueConstraint("account_id", "share_class_id", "day", name="uq_daily_positions_account_class_day"),
-        # The NAV trigger deletes a share class's rows from a day on.
-        Index("ix_daily_positions_share_class_day", "share_class_id", "day"),
+        # The NAV trigger deletes a share class's rows from a day on (usually none: a new NAV is
+        # for a day not stored yet). Day first, so that no planner ever prefers it to the unique
+        # (account, share class, day) index for an account's range of days.
+        Index("ix_daily_positions_day_share_class", "day", "share_class_id"),
         # Keyset pages of yield accruals, newest or oldest first.
         Index("ix_daily_positions_account_accrual", "account_id", "accrual_at", "id"),
     )

@@ -182,7 +182,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("daily_positions", schema=None) as batch_op:
-        batch_op.create_index("ix_daily_positions_share_class_day", ["share_class_id", "day"], unique=False)
+        batch_op.create_index("ix_daily_positions_day_share_class", ["day", "share_class_id"], unique=False)
         batch_op.create_index(
             "ix_daily_positions_account_accrual", ["account_id", "accrual_at", "id"], unique=False
         )
@@ -207,5 +207,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name=table)
     with op.batch_alter_table("daily_positions", schema=None) as batch_op:
         batch_op.drop_index("ix_daily_positions_account_accrual")
-        batch_op.drop_index("ix_daily_positions_share_class_day")
+        batch_op.drop_index("ix_daily_positions_day_share_class")
     op.drop_table("daily_positions")
