@@ -223,3 +223,26 @@ def test_instant_redemption_pays_at_once_at_the_latest_nav(world, investor, fund
     person = create_investor(world.ctx, name="Jeanne Martin", investor_type="individual")
     refused = world.client.post("/v1/redemption-orders/instant", json=body, headers=person.basic)
     assert refused.status_code == 403
+
+
+def test_cancel_rereads_the_order_it_locks(world, investor, funded, databases):
+    """A cancel that read the order before an execution committed must not cancel an executed order."""
+    if not databases.is_postgres:
+        pytest.skip("SQLite serializes write transactions: this interleaving cannot happen there")
+    from spiko.errors import BadRequestError
+    from spiko.services import withdrawals
+
+    account, bank = funded
+    order = world.withdraw(investor, account, bank, {"mode": "shares", "shares": "1000"}).json()
+    session = world.ctx.session_factory()
+    try:
+        assert withdrawals.get_withdrawal(session, order["id"], investor.investor_id).status == "pending"
+        assert world.execute()["withdrawalsExecuted"] == 1  # another transaction, committed
+        with pytest.raises(BadRequestError):
+            withdrawals.cancel_withdrawal(session, order["id"], investor.investor_id)
+    finally:
+        session.rollback()
+        session.close()
+    assert world.client.get(f"/v1/withdrawal-orders/{order['id']}", headers=investor.basic).json()[
+        "status"
+    ] == ("executed")

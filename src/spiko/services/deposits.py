@@ -124,7 +124,13 @@ def get_deposit(session: Session, deposit_id: str, investor_id: str) -> DepositO
 
 
 def _locked(session: Session, deposit_id: str) -> DepositOrder | None:
-    return session.scalar(select(DepositOrder).where(DepositOrder.id == deposit_id).with_for_update())
+    """The order, row-locked and re-read (another transaction may have changed it while we waited)."""
+    return session.scalar(
+        select(DepositOrder)
+        .where(DepositOrder.id == deposit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> DepositOrder:

@@ -183,6 +183,7 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
             )
             .order_by(DepositOrder.funded_at, DepositOrder.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
         for deposit in deposits:
             execute_deposit(session, deposit, nav, day)
@@ -207,6 +208,7 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
             )
             .order_by(WithdrawalOrder.created_at, WithdrawalOrder.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
         for withdrawal in withdrawals:
             execute_withdrawal(session, withdrawal, nav, day)

@@ -217,8 +217,12 @@ def get_withdrawal(session: Session, withdrawal_id: str, investor_id: str) -> Wi
 
 def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) -> WithdrawalOrder:
     get_withdrawal(session, withdrawal_id, investor_id)
+    # Row-locked and re-read: an execution may have changed it while this request waited.
     order = session.scalar(
-        select(WithdrawalOrder).where(WithdrawalOrder.id == withdrawal_id).with_for_update()
+        select(WithdrawalOrder)
+        .where(WithdrawalOrder.id == withdrawal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert order is not None
     if order.status != "pending":
