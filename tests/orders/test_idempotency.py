@@ -163,3 +163,45 @@ def test_every_post_route_honours_the_key(world, investor):
         assert replay.headers.get("Idempotent-Replayed") == "true", path
         assert (world.holdings(account), world.holdings(second)) == holdings, path
     assert count(world, IdempotencyKey) == len(routes)
+
+
+def test_expired_keys_are_purged(world, investor):
+    from spiko.services import idempotency
+
+    body = {
+        "type": "internal",
+        "investorId": investor.investor_id,
+        "shareClassId": world.share_classes["EUTBL"],
+    }
+    post(world, investor, "/v1/accounts", body, "kept-key-0001")
+    post(world, investor, "/v1/accounts", body, "old-key-00001")
+    with world.ctx.transaction() as session:
+        session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "old-key-00001")
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+    with world.ctx.transaction() as session:
+        assert idempotency.purge_expired(session) == 1
+    with world.ctx.transaction(write=False) as session:
+        assert list(session.scalars(select(IdempotencyKey.key))) == ["kept-key-0001"]
+
+
+def test_the_header_is_documented_on_every_post(client):
+    document = client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        operation = operations.get("post")
+        if operation is None or not path.startswith(
+            (
+                "/v1/accounts",
+                "/v1/deposit",
+                "/v1/subscription",
+                "/v1/withdrawal",
+                "/v1/redemption",
+                "/v1/transfer",
+            )
+        ):
+            continue
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert [h["name"] for h in headers] == ["Idempotency-Key"], path
+        assert headers[0]["schema"]["anyOf"][0]["minLength"] == 8, path
