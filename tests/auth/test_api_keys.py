@@ -184,3 +184,46 @@ def test_cache_is_bounded():
         cache.set(str(index), index)
     assert len(cache) == 3
     assert cache.get("0") is None and cache.get("4") == 4
+
+
+def test_concurrent_misses_share_one_read():
+    import asyncio
+    import threading
+
+    cache: TTLCache[str] = TTLCache(10)
+    reads = []
+
+    def read() -> str:
+        reads.append(threading.get_ident())
+        time.sleep(0.05)
+        return f"value {len(reads)}"
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(cache.get_or_load("k", read) for _ in range(20)))
+
+    assert asyncio.run(main()) == ["value 1"] * 20
+    assert len(reads) == 1
+
+
+def test_a_request_after_an_invalidation_does_not_join_an_older_read():
+    import asyncio
+
+    cache: TTLCache[str] = TTLCache(10)
+    reads = []
+
+    def read() -> str:
+        reads.append(1)
+        number = len(reads)
+        time.sleep(0.1)
+        return f"read {number}"
+
+    async def main() -> tuple[str, str]:
+        first = asyncio.ensure_future(cache.get_or_load("k", read))
+        await asyncio.sleep(0.02)  # the first read is in flight
+        cache.invalidate("k")  # e.g. the key is revoked now
+        second = await cache.get_or_load("k", read)
+        return await first, second
+
+    old, new = asyncio.run(main())
+    assert len(reads) == 2 and old != new
+    assert cache.get("k") == new  # the older read did not overwrite the newer one

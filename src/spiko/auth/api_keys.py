@@ -73,20 +73,28 @@ class ApiKeyVerifier:
     def cached(self, client_id: str) -> CachedKey | None:
         return self._cache.get(client_id)
 
-    def load(self, client_id: str) -> CachedKey:
-        """Read the key from the database and cache what was read, found or not."""
-        ticket = self._cache.ticket()
+    def read(self, client_id: str) -> CachedKey:
+        """The key as the database has it now (a dead entry when there is no such key)."""
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(ApiKey.id, ApiKey.investor_id, ApiKey.secret_hash, ApiKey.revoked_at).where(
                     ApiKey.client_id == client_id
                 )
             ).first()
-        entry = (
+        return (
             CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None) if row else _UNKNOWN
         )
+
+    def load(self, client_id: str) -> CachedKey:
+        """Read the key from the database and cache what was read, found or not."""
+        ticket = self._cache.ticket()
+        entry = self.read(client_id)
         self._cache.set_if_current(client_id, entry, ticket)
         return entry
+
+    async def lookup(self, client_id: str) -> CachedKey:
+        """From the cache on the event loop, else one shared read in the threadpool."""
+        return await self._cache.get_or_load(client_id, lambda: self.read(client_id))
 
     def check(self, entry: CachedKey, secret: str) -> bool:
         # Always hash and compare, so an unknown or revoked key costs the same as a wrong secret.

@@ -7,8 +7,6 @@ import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from starlette.concurrency import run_in_threadpool
-
 from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
@@ -65,10 +63,8 @@ def _decode_basic(credentials: str) -> tuple[str, str]:
 async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     client_id, secret = _decode_basic(credentials)
     verifier = ctx.api_keys
-    entry = verifier.cached(client_id)
-    if entry is None:
-        entry = await run_in_threadpool(verifier.load, client_id)
-    if entry is None or not verifier.check(entry, secret):
+    entry = await verifier.lookup(client_id)
+    if not verifier.check(entry, secret):
         raise AuthFailure("Invalid API key credentials", "invalid_credentials")
     verifier.record_use(entry.key_id)
     return Principal(entry.investor_id, "api_key", entry.key_id, client_id)

@@ -5,15 +5,24 @@ Staleness is bounded by ``ttl`` measured from *before* the value was read: a rea
 entry then expires ``ttl`` seconds after the read began (not after it ended), and an
 ``invalidate`` that happened while the read was in flight makes the store a no-op, so a slow
 read that saw the old row can never put it back after an invalidation.
+
+``get_or_load`` is the async form used on the request path: a hit costs a dict lookup on the
+event loop; on a miss, concurrent requests for the same key share one read in the threadpool
+(when an entry expires under load, one query refills it instead of one per waiting request).
+A read started before an ``invalidate`` is never joined by a request that arrives after it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 V = TypeVar("V")
 
@@ -33,6 +42,7 @@ class TTLCache(Generic[V]):
         self._data: OrderedDict[str, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
+        self._loading: dict[tuple[int, str, int], asyncio.Task[V]] = {}
 
     def get(self, key: str) -> V | None:
         # Lock-free fast path: dict reads are atomic under the GIL, and a stale LRU order only
@@ -70,6 +80,27 @@ class TTLCache(Generic[V]):
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
             self._data.popitem(last=False)
+
+    async def get_or_load(self, key: str, read: Callable[[], V]) -> V:
+        """The cached value, or ``read()`` run once in the threadpool for all concurrent callers."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        loop = asyncio.get_running_loop()
+        ticket = self.ticket()
+        slot = (id(loop), key, ticket.generation)
+        task = self._loading.get(slot)
+        if task is None:
+
+            async def fill() -> V:
+                fresh = await run_in_threadpool(read)
+                self.set_if_current(key, fresh, ticket)
+                return fresh
+
+            task = loop.create_task(fill())
+            self._loading[slot] = task
+            task.add_done_callback(lambda _: self._loading.pop(slot, None))
+        return await asyncio.shield(task)
 
     def invalidate(self, key: str) -> None:
         with self._lock:

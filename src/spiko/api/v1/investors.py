@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from spiko.api.deps import CurrentPrincipal, authenticate_request
 from spiko.context import AppContext
@@ -44,21 +43,14 @@ def investor_body(investor: Investor) -> dict[str, Any]:
     return body
 
 
-def _load_body(ctx: AppContext, investor_id: str) -> dict[str, Any]:
-    cache = ctx.investor_cache
-    ticket = cache.ticket()
+def _read_body(ctx: AppContext, investor_id: str) -> dict[str, Any]:
     with ctx.transaction(write=False) as session:
-        body = investor_body(get_investor(session, investor_id))
-    cache.set_if_current(investor_id, body, ticket)
-    return body
+        return investor_body(get_investor(session, investor_id))
 
 
 async def investor_of(ctx: AppContext, investor_id: str) -> dict[str, Any]:
-    """The investor's API body: from the ≤1 s cache on the event loop, else one read in a thread."""
-    body = ctx.investor_cache.get(investor_id)
-    if body is None:
-        body = await run_in_threadpool(_load_body, ctx, investor_id)
-    return body
+    """The investor's API body: from the ≤1 s cache on the event loop, else one shared read."""
+    return await ctx.investor_cache.get_or_load(investor_id, lambda: _read_body(ctx, investor_id))
 
 
 @router.get("/investors/me", operation_id="investors.getInvestor", summary="Get investor info")
