@@ -77,3 +77,16 @@ def test_lists_need_a_uuid_investor_id(client, investor):
             assert response.status_code == 400, (path, params)
             assert assert_matches(response, spec_path)["_tag"] == "HttpApiDecodeError"
         assert client.get(path, params={"investorId": random_id()}, headers=investor.basic).status_code == 403
+
+
+def test_malformed_ids_in_paths_answer_404_not_500(client, investor):
+    for method, url, _ in OPERATIONS:
+        if ID not in url or "investorId" in url:
+            continue
+        for bad in ("%00abc", "a%00b", "x" * 300, "not-a-uuid", "%F0%9F%92%A5"):
+            params = {"shareClassId": ID, "subscriptionCurrency": "EUR"} if "instructions" in url else None
+            response = client.request(
+                method.upper(), url.replace(ID, bad), params=params, headers=investor.basic
+            )
+            assert response.status_code == 404, (url, bad, response.text)
+            assert response.json()["_tag"] == "NotFoundError"

@@ -76,8 +76,7 @@ def create_account(
     network = network or DEFAULT_NETWORK
     if network not in SUPPORTED_NETWORKS:
         raise BadRequestError(f"accounts cannot be opened on the {network} network")
-    if name is not None:
-        name = name.strip() or None
+    name = orders.clean_name(name, "the account name")
     account_id = new_id()
     account = Account(
         id=account_id,

@@ -11,8 +11,6 @@ from spiko.domain.money import MINOR_UNITS
 from spiko.errors import BadRequestError, ConflictError
 from spiko.services import orders
 
-MAX_NAME_LENGTH = 255
-
 
 def add_bank_account(
     session: Session,
@@ -30,10 +28,7 @@ def add_bank_account(
         raise BadRequestError(str(error)) from None
     if currency not in MINOR_UNITS:
         raise BadRequestError(f"unknown currency {currency!r}")
-    if name is not None:
-        name = name.strip() or None
-        if name is not None and len(name) > MAX_NAME_LENGTH:
-            raise BadRequestError(f"a bank account name has at most {MAX_NAME_LENGTH} characters")
+    name = orders.clean_name(name, "the bank account name")
     duplicate = session.scalar(
         select(BankAccount.id).where(BankAccount.investor_id == investor_id, BankAccount.iban == iban)
     )

@@ -7,6 +7,7 @@ its pending withdrawal orders.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from spiko.db.models.funds import ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, WithdrawalOrder
 from spiko.db.types import utcnow
-from spiko.errors import NotFoundError
+from spiko.errors import BadRequestError, NotFoundError
 from spiko.services import clock, reference
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -37,8 +38,30 @@ def owned(session: Session, model: type[ModelT], object_id: str, investor_id: st
     return row
 
 
+_ID_SHAPE = re.compile(r"[0-9A-Fa-f-]{1,36}")
+
+
 def _looks_like_id(value: str) -> bool:
-    return 0 < len(value) <= 36
+    """Ids are UUID strings; anything else (a NUL byte PostgreSQL would reject, a 10 kB path
+    segment) cannot name an object and is answered 404 without reaching the database."""
+    return _ID_SHAPE.fullmatch(value) is not None
+
+
+MAX_NAME_LENGTH = 255
+
+
+def clean_name(name: str | None, what: str = "name") -> str | None:
+    """A display name: trimmed, at most 255 characters, no control characters (None when empty)."""
+    if name is None:
+        return None
+    name = name.strip()
+    if not name:
+        return None
+    if len(name) > MAX_NAME_LENGTH:
+        raise BadRequestError(f"{what} has at most {MAX_NAME_LENGTH} characters")
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise BadRequestError(f"{what} must not contain control characters")
+    return name
 
 
 def lock_accounts(session: Session, *account_ids: str) -> None:
