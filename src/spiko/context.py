@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,8 +37,8 @@ class AppContext:
         return ApiKeyVerifier(self)
 
     @cached_property
-    def investor_cache(self) -> TTLCache[dict[str, Any]]:
-        """``GET /v1/investors/me`` bodies by investor id, so a hot API key costs no query.
+    def investor_cache(self) -> TTLCache[bytes]:
+        """``GET /v1/investors/me`` JSON bodies by investor id, so a hot API key costs no query.
 
         Invalidated by expiry only: entries live ``investor_cache_ttl_seconds`` (at most 1 s)
         from before their row was read. Investor rows are written when an investor is created
