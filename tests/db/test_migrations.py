@@ -38,24 +38,6 @@ def test_the_migration_chain_is_linear():
     assert len(current_heads("sqlite://")) == 1
 
 
-# Indexes a migration creates on purpose without a model declaring them. Each entry is a known
-# gap to close (declare the index on the model) and must be removed then: the test below fails
-# when an entry no longer shows up as a difference, so this list cannot go stale.
-KNOWN_UNDECLARED_INDEXES = {
-    # 0005_reporting: keyset indexes for account transaction pages, on the order tables.
-    "ix_deposit_orders_account_created",
-    "ix_withdrawal_orders_account_created",
-    "ix_transfer_orders_from_account_created",
-    "ix_transfer_orders_to_account_created",
-}
-
-
-def _index_name(difference: object) -> str | None:
-    if isinstance(difference, tuple) and difference and difference[0] == "remove_index":
-        return str(difference[1].name)
-    return None
-
-
 def test_models_match_the_migrations(empty_url):
     """Autogenerate finds nothing to do: every model change has its migration."""
     upgrade(empty_url)
@@ -69,11 +51,7 @@ def test_models_match_the_migrations(empty_url):
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
-    known = [d for d in differences if _index_name(d) in KNOWN_UNDECLARED_INDEXES]
-    unexpected = [d for d in differences if d not in known]
-    assert unexpected == [], "models and migrations differ:\n" + "\n".join(map(str, unexpected))
-    stale = KNOWN_UNDECLARED_INDEXES - {_index_name(d) for d in known}
-    assert not stale, f"now declared on a model: remove {sorted(stale)} from KNOWN_UNDECLARED_INDEXES"
+    assert differences == [], "models and migrations differ:\n" + "\n".join(map(str, differences))
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(databases, database_url):

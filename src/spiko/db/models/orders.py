@@ -59,6 +59,8 @@ class DepositOrder(Base):
     __table_args__ = (
         Index("ix_deposit_orders_investor_status", "investor_id", "status"),
         Index("ix_deposit_orders_status_funded_day", "status", "funded_day"),
+        # Keyset pages of an account's transactions (created by migration 0005_reporting).
+        Index("ix_deposit_orders_account_created", "account_id", "created_at", "id"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -98,6 +100,7 @@ class WithdrawalOrder(Base):
     __table_args__ = (
         Index("ix_withdrawal_orders_investor_status", "investor_id", "status"),
         Index("ix_withdrawal_orders_account_status", "account_id", "share_class_id", "status"),
+        Index("ix_withdrawal_orders_account_created", "account_id", "created_at", "id"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -128,7 +131,11 @@ class TransferOrder(Base):
     """Shares moved at once between two accounts of the same investor, valued at the latest NAV."""
 
     __tablename__ = "transfer_orders"
-    __table_args__ = (Index("ix_transfer_orders_investor_status", "investor_id", "status"),)
+    __table_args__ = (
+        Index("ix_transfer_orders_investor_status", "investor_id", "status"),
+        Index("ix_transfer_orders_from_account_created", "from_account_id", "created_at", "id"),
+        Index("ix_transfer_orders_to_account_created", "to_account_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = uuid_pk()
     investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id", ondelete="RESTRICT"))
