@@ -50,8 +50,9 @@ def _bare_app() -> Any:
     app = FastAPI()
     body = json.loads(os.environ.get("BENCH_BARE_BODY", "{}"))
 
+    # async, like the API-key benchmark's: the strongest baseline the framework offers.
     @app.get("/v1/investors/me")
-    def me() -> dict[str, Any]:
+    async def me() -> dict[str, Any]:
         return body
 
     return app

@@ -62,6 +62,16 @@ def csrf_refused(request: Request) -> Response:
     )
 
 
+def signed_in_form(request: Request, csrf_token: str) -> SignedInUser | Response:
+    """The signed-in user posting a form with a valid CSRF token, or the response that refuses it."""
+    user = signed_in(request)
+    if user is None:
+        return to_login(request)
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    return user
+
+
 @router.get("/")
 def home(request: Request) -> Response:
     return RedirectResponse("/integrations", status_code=303)
@@ -185,11 +195,9 @@ def change_keys(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Create a key (field ``name``) or revoke one (field ``revoke`` = its client_id)."""
-    user = signed_in(request)
-    if user is None:
-        return to_login(request)
-    if not csrf_valid(request, csrf_token):
-        return csrf_refused(request)
+    user = signed_in_form(request, csrf_token)
+    if isinstance(user, Response):
+        return user
     if revoke:
         return _revoke_key(request, user, revoke)
     ctx = _ctx(request)

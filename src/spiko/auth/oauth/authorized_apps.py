@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from spiko.auth.oauth import consent, tokens
 from spiko.auth.oauth.runtime import oauth_server
-from spiko.auth.sessions import SignedInUser, csrf_valid
+from spiko.auth.sessions import SignedInUser
 from spiko.context import AppContext
 from spiko.web.rendering import render
-from spiko.web.routes import csrf_refused, signed_in, to_login
+from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,11 +56,9 @@ def revoke_authorized_app(
     client_id: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    user = signed_in(request)
-    if user is None:
-        return to_login(request)
-    if not csrf_valid(request, csrf_token):
-        return csrf_refused(request)
+    user = signed_in_form(request, csrf_token)
+    if isinstance(user, Response):
+        return user
     ctx = _ctx(request)
     with ctx.transaction() as session:
         apps = {app.client_id: app for app in consent.authorized_apps(session, user.investor_id)}
