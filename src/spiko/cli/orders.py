@@ -62,7 +62,7 @@ def register(commands: Any) -> None:
     execute = command(orders, "execute", "execute every executable order at a day's NAVs", execute_orders)
     execute.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
 
-    sandbox = group(commands, "sandbox", "the sandbox clock")
+    sandbox = group(commands, "sandbox", "walk the sandbox through business days (NAVs, funding, execution)")
     advance = command(
         sandbox,
         "advance",
