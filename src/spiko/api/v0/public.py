@@ -163,6 +163,13 @@ def _cash(value: Decimal, currency: str) -> str:
 # --- funds ---------------------------------------------------------------------------------------
 
 
+def _latest_nav(session: Session, share_class: ShareClass) -> NetAssetValue:
+    latest = reference.latest_nav(session, share_class.id)
+    if latest is None:
+        raise NotFoundError(f"No NAV has been published for {share_class.symbol} yet")
+    return latest
+
+
 @router.get("/funds", operation_id="Get all Funds", summary="Get all Funds", tags=["Funds"])
 def list_funds(session: DbSession) -> list[dict[str, Any]]:
     return [fund_body(session, fund) for fund in reference.list_funds(session)]
@@ -227,9 +234,7 @@ def get_share_class_yield(shareClassSymbol: ShareClassSymbol, session: DbSession
     """Annualized simple yields (0.035 = 3.5 %/year) of the latest NAV over the previous NAV, and over
     the NAVs of 7 and 30 calendar days earlier (null when the history is shorter)."""
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = reference.latest_nav(session, share_class.id)
-    if latest is None:
-        raise NotFoundError(f"No NAV has been published for {share_class.symbol} yet")
+    latest = _latest_nav(session, share_class)
     previous = reference.latest_nav(session, share_class.id, latest.day - timedelta(days=1))
 
     def over(days: int) -> str | None:
@@ -321,9 +326,7 @@ def _totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue]
 def get_share_class_totals(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
     """Totals at the latest published NAV."""
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = reference.latest_nav(session, share_class.id)
-    if latest is None:
-        raise NotFoundError(f"No NAV has been published for {share_class.symbol} yet")
+    latest = _latest_nav(session, share_class)
     return _totals(session, share_class, [latest])[0]
 
 
@@ -355,9 +358,7 @@ def get_share_class_totals_from_day(
 )
 def get_latest_nav(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = reference.latest_nav(session, share_class.id)
-    if latest is None:
-        raise NotFoundError(f"No NAV has been published for {share_class.symbol} yet")
+    latest = _latest_nav(session, share_class)
     return nav_body(share_class, latest)
 
 
