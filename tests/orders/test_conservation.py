@@ -20,8 +20,10 @@ after each sequence, for every account and order of the investor:
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -76,6 +78,8 @@ def _run(ctx, action):
         return None  # refused: the transaction rolled back, nothing may have been written
 
 
+# The two tests share STATS: with several xdist workers they must run on the same one, in file
+# order (`--dist loadfile`, as .ci/run passes).
 @settings(
     max_examples=15,
     deadline=None,
@@ -107,7 +111,7 @@ def test_no_sequence_of_orders_creates_or_destroys_a_share_or_a_cent(world, step
     eutbl = world.share_classes["EUTBL"]
     with ctx.transaction() as session:
         investor, _ = identity.create_investor(
-            session, name="Property SAS", email=f"p-{len(steps)}-{id(steps)}@example.com",
+            session, name="Property SAS", email=f"p-{uuid.uuid4().hex}@example.com",
             password="correct horse battery",
         )  # fmt: skip
         investor_id = investor.id
@@ -255,7 +259,5 @@ def _check_invariants(ctx, investor_id: str, account_ids: list[str], share_class
 def test_the_sequences_above_exercised_every_kind_of_order():
     """Guards the property test against generating only refusals (runs after it, in file order)."""
     if sum(STATS.values()) == 0:
-        import pytest
-
         pytest.skip("the property test did not run in this session")
     assert STATS["deposits"] > 0 and STATS["withdrawals"] > 0 and STATS["transfers"] > 0, STATS
