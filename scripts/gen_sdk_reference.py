@@ -155,7 +155,7 @@ def render() -> str:
     ]
     for name in sorted(errors.SpikoError.registry):
         cls = errors.SpikoError.registry[name]
-        if cls.__module__ != errors.__name__:
+        if cls.__module__ != errors.__name__ or not cls.declared:
             continue
         base = cls.__mro__[1].__name__
         status = f" ({cls.status})" if cls.status else ""

@@ -26,6 +26,8 @@ class SpikoError(Exception):
     response: httpx.Response | None
 
     registry: ClassVar[dict[str, type[SpikoError]]] = {}
+    #: False for the classes made at run time for tags this SDK version does not declare.
+    declared: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -187,7 +189,7 @@ def error_from_response(response: httpx.Response) -> SpikoError:
         cls = SpikoError.registry.get(tag)
         if cls is None:
             # A tag this SDK version does not know yet still gets a class of that name.
-            cls = type(tag, (SpikoError,), {"__module__": __name__})
+            cls = type(tag, (SpikoError,), {"__module__": __name__, "declared": False})
         return cls(tag=tag, status=response.status_code, fields=fields, response=response)
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         return OAuth2Error(tag=body["error"], status=response.status_code, fields=body, response=response)
