@@ -76,9 +76,14 @@ def test_a_change_to_the_investor_shows_within_a_second(client, ctx, investor):
         session.execute(
             update(Investor).where(Investor.id == investor.investor_id).values(name="Alice Renamed")
         )
-    changed_at = time.monotonic()
-    while client.get("/v1/investors/me", headers=investor.basic).json()["name"] != "Alice Renamed":
-        assert time.monotonic() - changed_at < 1.5, "the cached investor outlived its one-second bound"
+    changed_at = time.monotonic()  # after the commit
+    while True:
+        # The bound holds for requests that *begin* a second or more after the change, however
+        # long each takes on a loaded machine.
+        began = time.monotonic() - changed_at
+        if client.get("/v1/investors/me", headers=investor.basic).json()["name"] == "Alice Renamed":
+            break
+        assert began < 1.0, f"a request begun {began:.3f} s after the change saw the old name"
         time.sleep(0.02)
 
 

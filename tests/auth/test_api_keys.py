@@ -105,7 +105,14 @@ def test_unknown_client_ids_are_cached_too(client, ctx):
 
 
 def test_revocation_elsewhere_is_seen_within_the_cache_ttl(client, ctx, settings, investor):
-    """Another process (a worker, the CLI) revokes: this process refuses within one second."""
+    """Another process (a worker, the CLI) revokes: every request this process *begins* one cache
+    TTL or more after the revocation committed is refused.
+
+    The bound is on when a request starts, not on how long it takes: a cached entry expires one
+    TTL after its database read began, and that read began before the revocation.
+    """
+    ttl = ctx.api_keys._cache.ttl
+    assert ttl <= 1.0
     assert client.get("/v1/investors/me", headers=investor.basic).status_code == 200  # cached here
     elsewhere = AppContext(settings)
     try:
@@ -113,11 +120,15 @@ def test_revocation_elsewhere_is_seen_within_the_cache_ttl(client, ctx, settings
             identity.revoke_api_key(session, client_id=investor.client_id)
     finally:
         elsewhere.close()
-    revoked_at = time.monotonic()
-    while client.get("/v1/investors/me", headers=investor.basic).status_code == 200:
-        assert time.monotonic() - revoked_at < 1.5, "still accepted after the cache TTL"
+    revoked_at = time.monotonic()  # after the commit
+    while True:
+        began = time.monotonic() - revoked_at
+        status = client.get("/v1/investors/me", headers=investor.basic).status_code
+        if status == 401:
+            break
+        assert status == 200
+        assert began < ttl, f"a request begun {began:.3f} s after the revocation was accepted"
         time.sleep(0.02)
-    assert time.monotonic() - revoked_at <= 1.2
     # And it stays refused.
     for _ in range(5):
         assert client.get("/v1/investors/me", headers=investor.basic).status_code == 401

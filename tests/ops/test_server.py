@@ -117,14 +117,19 @@ def test_two_workers_refuse_a_key_revoked_from_the_cli_within_a_second(
         assert revoke.returncode == 0, revoke.stderr
         revoked_at = time.monotonic()
         outcomes: list[tuple[float, int]] = []
+        # Each outcome is stamped with when its burst *began*: a worker's cached entry expires one
+        # second after its read began, and that read began before the revocation committed, so
+        # every request sent a second or more after ``revoked_at`` must be refused, by every
+        # worker, however slowly the machine answers.
         while time.monotonic() - revoked_at < 10:
-            outcomes += [(time.monotonic() - revoked_at, status) for status in burst(8)]
-            late = [status for elapsed, status in outcomes if elapsed >= 1.5]
+            began = time.monotonic() - revoked_at
+            outcomes += [(began, status) for status in burst(8)]
+            late = [status for elapsed, status in outcomes if elapsed >= 1.0]
             if len(late) >= 48:
                 break
         accepted = [elapsed for elapsed, status in outcomes if status == 200]
-        assert not accepted or max(accepted) < 1.5, f"accepted {max(accepted):.2f} s after revocation"
-        late = [status for elapsed, status in outcomes if elapsed >= 1.5]
+        assert not accepted or max(accepted) < 1.0, f"accepted a request sent {max(accepted):.2f} s after revocation"
+        late = [status for elapsed, status in outcomes if elapsed >= 1.0]
         assert len(late) >= 16 and set(late) == {401}
         statuses = [status for _, status in outcomes]
         assert pids_answering(401) == warm_pids  # every worker refuses it

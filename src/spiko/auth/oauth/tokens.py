@@ -238,7 +238,12 @@ class AccessTokenVerifier:
         return self._cache.get(token_hash)
 
     def load(self, token_hash: str) -> AccessEntry:
-        """Read the token's state from the database (and cache it, found or not)."""
+        """Read the token's state from the database (and cache it, found or not).
+
+        The entry's one-second life counts from before the read, and a ``clear`` made while the
+        read was in flight keeps it out of the cache (see ``TTLCache.set_if_current``).
+        """
+        ticket = self._cache.ticket()
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(
@@ -261,7 +266,7 @@ class AccessTokenVerifier:
             expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row
             live = revoked is None and grant_revoked is None and client_revoked is None
             entry = AccessEntry(investor_id, grant_id, client_id, scope, expires.timestamp(), live, True)
-        self._cache.set(token_hash, entry)
+        self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 
     def clear(self) -> None:
