@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
@@ -27,6 +28,11 @@ from spiko.context import AppContext  # noqa: E402
 from tests.databases import DatabaseFactory  # noqa: E402
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+# Property tests judge results, not speed: on a shared, loaded machine one example may take longer
+# than Hypothesis's default 200 ms deadline without anything being wrong.
+hypothesis_settings.register_profile("spiko", deadline=None)
+hypothesis_settings.load_profile("spiko")
 
 
 @pytest.fixture(scope="session")

@@ -221,3 +221,129 @@ def test_repeated_parameters_are_refused(browser, app_client):
     path = authorize_path(app_client) + "&state=another-state-value"
     response = browser.get(path, follow_redirects=False)
     assert response.status_code == 400 and "location" not in response.headers
+
+
+# -- prompt=login and max_age (OpenID Connect Core 3.1.2.1) -----------------------------------------
+
+
+def _sign_in_from(browser, location: str, investor) -> str:  # type: ignore[no-untyped-def]
+    """Follow a redirect to the sign-in form, sign in, and return where the form sends the browser."""
+    assert urlsplit(location).path == "/login"
+    target = parse_qs(urlsplit(location).query)["next"][0]
+    page = browser.get(location)
+    assert page.status_code == 200 and 'name="password"' in page.text
+    signed_in = browser.post(
+        "/login",
+        data={
+            "email": investor.email,
+            "password": investor.password,
+            "csrf_token": csrf_token(page.text),
+            "next": target,
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    assert signed_in.headers["location"] == target
+    return target
+
+
+def _session_cookie(browser) -> str | None:  # type: ignore[no-untyped-def]
+    return browser.cookies.get("spiko_session")
+
+
+def _backdate_sessions(ctx, investor, seconds: int) -> None:  # type: ignore[no-untyped-def]
+    """As if the investor had signed in ``seconds`` ago."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from spiko.db.models.identity import User, WebSession
+
+    with ctx.transaction() as session:
+        users = select(User.id).where(User.investor_id == investor.investor_id)
+        rows = session.scalars(select(WebSession).where(WebSession.user_id.in_(users))).all()
+        assert rows
+        for row in rows:
+            row.created_at = row.created_at - timedelta(seconds=seconds)
+
+
+def test_prompt_login_asks_a_signed_in_investor_to_sign_in_again(browser, app_client, investor):
+    decide(browser, authorize_path(app_client))  # consent given once, remembered
+    before = _session_cookie(browser)
+    path = authorize_path(app_client, prompt="login consent")
+    response = browser.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    target = _sign_in_from(browser, response.headers["location"], investor)
+    query = parse_qs(urlsplit(target).query)
+    assert query["prompt"] == ["consent"], "only 'login' is taken out of the prompt"
+    assert query["state"] == parse_qs(urlsplit(path).query)["state"]
+    assert _session_cookie(browser) != before, "a new session was made"
+    # Back at the authorization request: the consent asked for shows, and no sign-in loop.
+    answer = redirect_params(decide(browser, target))
+    assert "code" in answer
+
+
+def test_prompt_login_with_nothing_else_goes_straight_on_after_signing_in(browser, app_client, investor):
+    decide(browser, authorize_path(app_client))
+    response = browser.get(authorize_path(app_client, prompt="login"), follow_redirects=False)
+    target = _sign_in_from(browser, response.headers["location"], investor)
+    assert "prompt" not in parse_qs(urlsplit(target).query)
+    assert "code" in redirect_params(browser.get(target, follow_redirects=False))
+
+
+def test_the_id_token_auth_time_is_the_new_sign_in(ctx, browser, app_client, investor):
+    import time
+
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    from tests.oauth.helpers import exchange
+
+    decide(browser, authorize_path(app_client, scope="openid offline"))
+    _backdate_sessions(ctx, investor, 7200)
+    signed_in_from = int(time.time())
+    response = browser.get(
+        authorize_path(app_client, scope="openid offline", max_age="3600"), follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"].startswith("/login?")
+    target = _sign_in_from(browser, response.headers["location"], investor)
+    assert "max_age" not in parse_qs(urlsplit(target).query)
+    code = redirect_params(browser.get(target, follow_redirects=False))["code"]
+    tokens = exchange(browser, app_client, code).json()
+    claims = jwt.decode(
+        tokens["id_token"], KeySet.import_key_set(browser.get("/.well-known/jwks.json").json())
+    ).claims
+    assert claims["auth_time"] >= signed_in_from - 1
+
+
+def test_a_recent_sign_in_satisfies_max_age(ctx, browser, app_client, investor):
+    decide(browser, authorize_path(app_client))
+    _backdate_sessions(ctx, investor, 600)
+    assert "code" in redirect_params(
+        browser.get(authorize_path(app_client, max_age="3600"), follow_redirects=False)
+    )
+    response = browser.get(authorize_path(app_client, max_age="599"), follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login?")
+
+
+def test_prompt_none_with_an_old_sign_in_is_login_required(ctx, browser, app_client, investor):
+    decide(browser, authorize_path(app_client))
+    _backdate_sessions(ctx, investor, 600)
+    answer = redirect_params(
+        browser.get(authorize_path(app_client, prompt="none", max_age="60"), follow_redirects=False)
+    )
+    assert answer["error"] == "login_required"
+
+
+def test_prompt_none_cannot_be_combined(browser, app_client):
+    answer = redirect_params(
+        browser.get(authorize_path(app_client, prompt="none login"), follow_redirects=False)
+    )
+    assert answer["error"] == "invalid_request"
+
+
+def test_a_malformed_max_age_is_invalid_request(browser, app_client):
+    for bad in ("-1", "soon", "1.5", "9" * 20):
+        answer = redirect_params(browser.get(authorize_path(app_client, max_age=bad), follow_redirects=False))
+        assert answer["error"] == "invalid_request", bad
+        assert "max_age" in answer["error_description"]

@@ -6,13 +6,16 @@ thread pool inside one database transaction (``AuthorizationServer.run``).
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -109,6 +112,43 @@ def _refuse(
     return _error_page(request, error)
 
 
+def _max_age(raw: str | None) -> int | None:
+    """The OIDC ``max_age`` parameter: a non-negative whole number of seconds, or absent."""
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise InvalidRequestError("max_age must be a non-negative number of seconds")
+    return int(raw)
+
+
+def _signed_in_too_long_ago(grant_user: GrantUser, max_age: int | None) -> bool:
+    if max_age is None:
+        return False
+    if grant_user.auth_time is None:
+        return True
+    return time.time() - grant_user.auth_time.timestamp() > max_age
+
+
+def _sign_in_again(request: Request) -> Response:
+    """To the sign-in form even though a session exists (``prompt=login``, or an old ``max_age``).
+
+    After signing in, the browser comes back to the same authorization request without
+    ``prompt=login`` and ``max_age``: the new session has just been created, which is what both
+    asked for, and the ID token's ``auth_time`` says when.
+    """
+    kept = []
+    for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+        if key == "max_age":
+            continue
+        if key == "prompt":
+            value = " ".join(word for word in value.split() if word != "login")
+            if not value:
+                continue
+        kept.append((key, value))
+    target = request.url.path + (f"?{urlencode(kept)}" if kept else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
 def _authorize(
     server: AuthorizationServer, request: Request, http: HttpRequest, decision_form: dict[str, str] | None
 ) -> Response:
@@ -121,11 +161,33 @@ def _authorize(
         except OAuth2Error as error:
             return _refuse(server, request, oauth_request, error)
         prompts = (oauth_request.payload.data.get("prompt") or "").split()
+        state = oauth_request.payload.state
+        if "none" in prompts and len(prompts) > 1:
+            combined = InvalidRequestError(
+                "prompt=none cannot be combined with other values",
+                redirect_uri=grant.redirect_uri,
+                state=state,
+            )
+            return _refuse(server, request, oauth_request, combined)
+        try:
+            max_age = _max_age(oauth_request.payload.data.get("max_age"))
+        except InvalidRequestError as malformed:
+            malformed.redirect_uri, malformed.state = grant.redirect_uri, state
+            return _refuse(server, request, oauth_request, malformed)
         if user is None or grant_user is None:
             if "none" in prompts:
-                error = LoginRequiredError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state)
+                error = LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
                 return _refuse(server, request, oauth_request, error)
             return to_login(request)
+        if decision_form is None and ("login" in prompts or _signed_in_too_long_ago(grant_user, max_age)):
+            if "none" in prompts:
+                return _refuse(
+                    server,
+                    request,
+                    oauth_request,
+                    LoginRequiredError(redirect_uri=grant.redirect_uri, state=state),
+                )
+            return _sign_in_again(request)
         client = oauth_request.client
         scope = oauth_request.scope or ""
         if decision_form is None:
@@ -138,7 +200,6 @@ def _authorize(
                 )
                 return response
             if "none" in prompts:
-                state = oauth_request.payload.state
                 error = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
                 return _refuse(server, request, oauth_request, error)
             return _consent_page(request, user, client, scope, grant.redirect_uri)
