@@ -159,6 +159,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                 await asyncio.sleep(access_lines.max_delay)
                 access_lines.flush()
 
+        # Revocations made by other processes, applied here as soon as Redis delivers them.
+        ctx.invalidations.on_received = lambda topic: metrics.invalidations.labels(topic).inc()
+        ctx.invalidations.start()
         tasks = [
             asyncio.create_task(record_key_use_forever()),
             asyncio.create_task(write_access_log_forever()),
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             except Exception:
                 logger.exception("could not record API key use")
             access_lines.flush()
+            ctx.invalidations.close()
 
     app = FastAPI(
         title="Spiko",

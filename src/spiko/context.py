@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spiko.config import Settings
 from spiko.core.cache import TTLCache
+from spiko.core.invalidation import Invalidations
 from spiko.core.ratelimit import RateLimiter, make_rate_limiter
 from spiko.db.engine import make_engine, make_session_factory, transaction
 
@@ -28,7 +29,12 @@ class AppContext:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return make_rate_limiter(self.settings.redis_url)
+        return make_rate_limiter(self.settings.redis_url, self.settings.redis_prefix)
+
+    @cached_property
+    def invalidations(self) -> Invalidations:
+        """Revocations told to every process through Redis (when configured); see the module."""
+        return Invalidations(self.settings.redis_url, channel=self.settings.redis_prefix + "invalidations")
 
     @cached_property
     def api_keys(self):  # type: ignore[no-untyped-def]
@@ -54,4 +60,6 @@ class AppContext:
     def close(self) -> None:
         if "api_keys" in self.__dict__:
             self.api_keys.flush_last_used()
+        if "invalidations" in self.__dict__:
+            self.invalidations.close()
         self.engine.dispose()

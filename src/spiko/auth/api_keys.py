@@ -5,11 +5,13 @@ HMAC-SHA256(server subkey, secret): a high-entropy secret needs no slow hash, so
 costs microseconds, and a copy of the table is useless without the server's secret key.
 
 Verification cache (per process): ``client_id`` -> (key id, investor, secret hash, live).
-Invalidated by: ``invalidate(client_id)``, which every revocation in this process calls once its
-transaction has committed (so the revoking process refuses the key at once), and by expiry,
+Invalidated by: ``invalidate(client_id)``, which every revocation calls once its transaction has
+committed (so the revoking process refuses the key at once, and with Redis every listening
+worker as soon as the message arrives: ``spiko.core.invalidation``), and by expiry,
 ``api_key_cache_ttl_seconds`` (1 s, never more) counted from *before* the row was read (so
-another worker, or a revocation from the CLI, is seen within that TTL). Unknown client ids are cached too, as
-dead entries, so a flood of guesses costs one query per id per TTL.
+another worker, or a revocation from the CLI, is seen within that TTL even without Redis).
+Unknown client ids are cached too, as dead entries, so a flood of guesses costs one query per
+id per TTL.
 
 Last use: each successful check records the time in memory; a background task writes the
 latest time per key every ``api_key_last_used_flush_seconds`` with one UPDATE per key used in
@@ -63,6 +65,7 @@ class ApiKeyVerifier:
         self._hash_key = derive_key(ctx.settings.secret_key, "api-key-secret")
         # Never above 1 s: that bound is the promise made about revocations seen by other workers.
         self._cache: TTLCache[CachedKey] = TTLCache(min(ctx.settings.api_key_cache_ttl_seconds, 1.0))
+        ctx.invalidations.on("api_keys", self._cache.invalidate, self._cache.clear)
         # key id -> epoch seconds of the latest successful use not yet written.
         self._last_used: dict[str, float] = {}
         self._last_used_lock = threading.Lock()
@@ -102,7 +105,8 @@ class ApiKeyVerifier:
         return matches and entry.live
 
     def invalidate(self, client_id: str) -> None:
-        self._cache.invalidate(client_id)
+        """Forget ``client_id`` here at once, and in every server process listening through Redis."""
+        self._ctx.invalidations.publish("api_keys", client_id)
 
     def record_use(self, key_id: str) -> None:
         with self._last_used_lock:  # uncontended almost always: the flush holds it for a swap

@@ -57,8 +57,12 @@ def list_clients(args: argparse.Namespace) -> list[dict[str, Any]]:
 def revoke_client(args: argparse.Namespace) -> None:
     from spiko.auth.oauth.clients import revoke_client
 
-    with context() as ctx, ctx.transaction() as session:
-        revoke_client(session, args.client_id)
+    with context() as ctx:
+        with ctx.transaction() as session:
+            revoke_client(session, args.client_id)
+        # After the commit: with Redis, every server worker drops its cached tokens now (without
+        # it, within the one-second life of their cache entries).
+        ctx.invalidations.publish("oauth_tokens")
     print(f"revoked {args.client_id}", file=sys.stderr)
 
 

@@ -97,6 +97,12 @@ class Metrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.invalidations = Counter(
+            "spiko_cache_invalidations_received_total",
+            "Cache invalidations received from other processes through Redis, by topic",
+            ["topic"],
+            registry=self.registry,
+        )
         self.login_failures = Counter(
             "spiko_login_failures_total",
             "Refused sign-ins on the investor app, by reason",

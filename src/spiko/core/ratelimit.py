@@ -94,5 +94,5 @@ class RedisRateLimiter:
         self._redis.delete(self._prefix + key)
 
 
-def make_rate_limiter(redis_url: str | None) -> RateLimiter:
-    return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
+def make_rate_limiter(redis_url: str | None, prefix: str = "spiko:") -> RateLimiter:
+    return RedisRateLimiter(redis_url, prefix=prefix + "rl:") if redis_url else MemoryRateLimiter()

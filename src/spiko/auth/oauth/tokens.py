@@ -233,6 +233,7 @@ class AccessTokenVerifier:
     def __init__(self, ctx: Any) -> None:
         self._ctx = ctx
         self._cache: TTLCache[AccessEntry] = TTLCache(min(1.0, ctx.settings.api_key_cache_ttl_seconds))
+        ctx.invalidations.on("oauth_tokens", lambda _key: self._cache.clear(), self._cache.clear)
 
     def cached(self, token_hash: str) -> AccessEntry | None:
         return self._cache.get(token_hash)
@@ -270,8 +271,11 @@ class AccessTokenVerifier:
         return entry
 
     def clear(self) -> None:
-        """Forget every cached token: called after this process revokes anything."""
-        self._cache.clear()
+        """Forget every cached token: called after this process revokes anything.
+
+        Here at once, and in every server process listening through Redis.
+        """
+        self._ctx.invalidations.publish("oauth_tokens")
 
 
 def now_epoch() -> float:
