@@ -140,6 +140,26 @@ def other_investor(ctx: AppContext) -> InvestorFixture:
     return create_investor(ctx, name="Mallory Holdings")
 
 
+def run_cli(
+    database_url: str, *args: str, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``spiko ARGS…`` in a process of its own, as an operator runs it, on the test database."""
+    env = {
+        **os.environ,
+        "SPIKO_DATABASE_URL": database_url,
+        "SPIKO_SECRET_KEY": TEST_SECRET_KEY,
+        **(extra_env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "spiko.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 from sqlalchemy import update
 
 from spiko.db.models.identity import Investor
 from spiko.services import identity
-from tests.conftest import TEST_SECRET_KEY, basic_auth
+from tests.conftest import basic_auth, run_cli
 from tests.spec import assert_matches
 
 
@@ -42,23 +39,14 @@ def test_the_secret_of_another_key_does_not_open_this_one(client, investor, othe
 
 
 def test_oauth_client_credentials_are_not_an_api_key(client, database_url, tmp_path):
-    env = {**os.environ, "SPIKO_DATABASE_URL": database_url, "SPIKO_SECRET_KEY": TEST_SECRET_KEY}
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spiko.cli",
-            "oauth-clients",
-            "create",
-            "--name",
-            "Some App",
-            "--redirect-uri",
-            "https://app.example/callback",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    created = run_cli(
+        database_url,
+        "oauth-clients",
+        "create",
+        "--name",
+        "Some App",
+        "--redirect-uri",
+        "https://app.example/callback",
         cwd=tmp_path,
     )
     assert created.returncode == 0, created.stderr

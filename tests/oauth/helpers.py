@@ -58,6 +58,27 @@ def sign_in(client: Any, email: str, password: str) -> None:
     assert response.status_code == 303, response.text
 
 
+def sign_in_from(browser: Any, location: str, investor: Any) -> str:
+    """Follow a redirect to the sign-in form, sign in, and return where the form sends the browser."""
+    assert urlsplit(location).path == "/login"
+    target = parse_qs(urlsplit(location).query)["next"][0]
+    page = browser.get(location)
+    assert page.status_code == 200 and 'name="password"' in page.text
+    signed_in = browser.post(
+        "/login",
+        data={
+            "email": investor.email,
+            "password": investor.password,
+            "csrf_token": csrf_token(page.text),
+            "next": target,
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    assert signed_in.headers["location"] == target
+    return target
+
+
 def new_state() -> str:
     return secrets.token_urlsafe(16)
 

@@ -17,6 +17,7 @@ from tests.oauth.helpers import (
     pkce_pair,
     redirect_params,
     register_app,
+    sign_in_from,
 )
 
 
@@ -114,23 +115,10 @@ def test_a_signed_out_investor_signs_in_and_comes_back_to_the_request(app, inves
         assert first.status_code == 303
         login_url = first.headers["location"]
         assert login_url.startswith("/login?next=")
-        target = parse_qs(urlsplit(login_url).query)["next"][0]
-        assert target == path
         page = browser.get(login_url)
         assert f'value="{path}"'.replace("&", "&amp;") in page.text
-        signed_in = browser.post(
-            "/login",
-            data={
-                "email": investor.email,
-                "password": investor.password,
-                "csrf_token": csrf_token(page.text),
-                "next": target,
-            },
-            follow_redirects=False,
-        )
-        assert signed_in.status_code == 303
-        assert signed_in.headers["location"] == path
-        answer = redirect_params(decide(browser, signed_in.headers["location"]))
+        assert sign_in_from(browser, login_url, investor) == path
+        answer = redirect_params(decide(browser, path))
         assert answer["state"] == state and "code" in answer
 
 
@@ -226,27 +214,6 @@ def test_repeated_parameters_are_refused(browser, app_client):
 # -- prompt=login and max_age (OpenID Connect Core 3.1.2.1) -----------------------------------------
 
 
-def _sign_in_from(browser, location: str, investor) -> str:  # type: ignore[no-untyped-def]
-    """Follow a redirect to the sign-in form, sign in, and return where the form sends the browser."""
-    assert urlsplit(location).path == "/login"
-    target = parse_qs(urlsplit(location).query)["next"][0]
-    page = browser.get(location)
-    assert page.status_code == 200 and 'name="password"' in page.text
-    signed_in = browser.post(
-        "/login",
-        data={
-            "email": investor.email,
-            "password": investor.password,
-            "csrf_token": csrf_token(page.text),
-            "next": target,
-        },
-        follow_redirects=False,
-    )
-    assert signed_in.status_code == 303, signed_in.text
-    assert signed_in.headers["location"] == target
-    return target
-
-
 def _session_cookie(browser) -> str | None:  # type: ignore[no-untyped-def]
     return browser.cookies.get("spiko_session")
 
@@ -273,7 +240,7 @@ def test_prompt_login_asks_a_signed_in_investor_to_sign_in_again(browser, app_cl
     path = authorize_path(app_client, prompt="login consent")
     response = browser.get(path, follow_redirects=False)
     assert response.status_code == 303
-    target = _sign_in_from(browser, response.headers["location"], investor)
+    target = sign_in_from(browser, response.headers["location"], investor)
     query = parse_qs(urlsplit(target).query)
     assert query["prompt"] == ["consent"], "only 'login' is taken out of the prompt"
     assert query["state"] == parse_qs(urlsplit(path).query)["state"]
@@ -286,7 +253,7 @@ def test_prompt_login_asks_a_signed_in_investor_to_sign_in_again(browser, app_cl
 def test_prompt_login_with_nothing_else_goes_straight_on_after_signing_in(browser, app_client, investor):
     decide(browser, authorize_path(app_client))
     response = browser.get(authorize_path(app_client, prompt="login"), follow_redirects=False)
-    target = _sign_in_from(browser, response.headers["location"], investor)
+    target = sign_in_from(browser, response.headers["location"], investor)
     assert "prompt" not in parse_qs(urlsplit(target).query)
     assert "code" in redirect_params(browser.get(target, follow_redirects=False))
 
@@ -306,7 +273,7 @@ def test_the_id_token_auth_time_is_the_new_sign_in(ctx, browser, app_client, inv
         authorize_path(app_client, scope="openid offline", max_age="3600"), follow_redirects=False
     )
     assert response.status_code == 303 and response.headers["location"].startswith("/login?")
-    target = _sign_in_from(browser, response.headers["location"], investor)
+    target = sign_in_from(browser, response.headers["location"], investor)
     assert "max_age" not in parse_qs(urlsplit(target).query)
     code = redirect_params(browser.get(target, follow_redirects=False))["code"]
     tokens = exchange(browser, app_client, code).json()

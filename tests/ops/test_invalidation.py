@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +22,7 @@ import redis
 from spiko.context import AppContext
 from spiko.core.invalidation import Invalidations
 from spiko.services import identity
-from tests.conftest import TEST_SECRET_KEY, basic_auth, create_investor, start_server, stop_server
+from tests.conftest import basic_auth, create_investor, run_cli, start_server, stop_server
 
 REDIS_URL = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -183,15 +181,7 @@ def test_two_workers_hear_a_cli_revocation_through_redis(ctx, database_url, tmp_
             return int(listeners[0][1]) if listeners else 0
 
         assert eventually(lambda: subscribed_workers() == 2), "both workers subscribe"
-        env = {**os.environ, "SPIKO_DATABASE_URL": database_url, "SPIKO_SECRET_KEY": TEST_SECRET_KEY, **extra}
-        revoke = subprocess.run(
-            [sys.executable, "-m", "spiko.cli", "api-keys", "revoke", holder.client_id],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
+        revoke = run_cli(database_url, "api-keys", "revoke", holder.client_id, cwd=tmp_path, extra_env=extra)
         assert revoke.returncode == 0, revoke.stderr
 
         def received() -> float:
@@ -221,20 +211,7 @@ def test_revoking_an_app_from_the_cli_clears_listening_token_caches(contexts, da
     verifier = oauth_server(worker).access_tokens
     entry = AccessEntry("i", "g", app.client_id, "offline", time.time() + 3600, True, True)
     verifier._cache.set_if_current("h" * 64, entry, verifier._cache.ticket())
-    env = {
-        **os.environ,
-        "SPIKO_DATABASE_URL": database_url,
-        "SPIKO_SECRET_KEY": TEST_SECRET_KEY,
-        "SPIKO_REDIS_URL": REDIS_URL,
-        "SPIKO_REDIS_PREFIX": prefix,
-    }
-    revoked = subprocess.run(
-        [sys.executable, "-m", "spiko.cli", "oauth-clients", "revoke", app.client_id],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    extra = {"SPIKO_REDIS_URL": REDIS_URL, "SPIKO_REDIS_PREFIX": prefix}
+    revoked = run_cli(database_url, "oauth-clients", "revoke", app.client_id, cwd=tmp_path, extra_env=extra)
     assert revoked.returncode == 0, revoked.stderr
     assert eventually(lambda: len(verifier._cache) == 0), "the CLI's revocation did not reach the worker"

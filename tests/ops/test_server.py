@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET_KEY, basic_auth, create_investor, start_server, stop_server
+from tests.conftest import basic_auth, create_investor, run_cli, start_server, stop_server
 from tests.web.conftest import CLIENT_ID_RE, CSRF_RE, SECRET_RE
 
 pytestmark = pytest.mark.server
@@ -105,15 +103,7 @@ def test_two_workers_refuse_a_key_revoked_from_the_cli_within_a_second(
         assert len(warm_pids) == 2, "the requests did not reach both workers"
         sent_before = warmed * 16
 
-        env = {**os.environ, "SPIKO_DATABASE_URL": database_url, "SPIKO_SECRET_KEY": TEST_SECRET_KEY}
-        revoke = subprocess.run(
-            [sys.executable, "-m", "spiko.cli", "api-keys", "revoke", holder.client_id],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
+        revoke = run_cli(database_url, "api-keys", "revoke", holder.client_id, cwd=tmp_path)
         assert revoke.returncode == 0, revoke.stderr
         revoked_at = time.monotonic()
         outcomes: list[tuple[float, int]] = []
