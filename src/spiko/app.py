@@ -37,6 +37,7 @@ from spiko.api.v1 import (
 from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
+from spiko.core.cors import ScopedCORSMiddleware
 from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
 from spiko.errors import (
@@ -202,6 +203,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(ops.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    if settings.cors_origins:
+        app.add_middleware(ScopedCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app

@@ -82,7 +82,20 @@ class Settings:
     token_requests_per_address: int = 120
     token_window_seconds: int = 60
     sandbox_annual_rate: Decimal = Decimal("0.035")
+    # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
+    cors_allowed_origins: str = ""
     log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        from spiko.core.cors import parse_origins
+
+        parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
+
+    @property
+    def cors_origins(self) -> list[str]:
+        from spiko.core.cors import parse_origins
+
+        return parse_origins(self.cors_allowed_origins)
 
     @property
     def sqlalchemy_url(self) -> str:
