@@ -49,6 +49,8 @@ def load_or_create_secret_key(database_url: str) -> str:
     return path.read_text().strip()
 
 
+MAX_REFRESH_REUSE_GRACE_SECONDS = 300
+
 _CASTERS: dict[str, Callable[[str], object]] = {
     "int": int,
     "float": float,
@@ -71,6 +73,8 @@ class Settings:
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 90 * 24 * 3600
     authorization_code_ttl_seconds: int = 600
+    # A rotated-out refresh token may be exchanged again this long after its first use (0: never).
+    refresh_token_reuse_grace_seconds: int = 0
     api_key_cache_ttl_seconds: float = 1.0
     api_key_last_used_flush_seconds: float = 5.0
     investor_cache_ttl_seconds: float = 1.0
@@ -90,6 +94,11 @@ class Settings:
         from spiko.core.cors import parse_origins
 
         parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
+        if not 0 <= self.refresh_token_reuse_grace_seconds <= MAX_REFRESH_REUSE_GRACE_SECONDS:
+            raise ValueError(
+                "SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS must be between 0 and "
+                f"{MAX_REFRESH_REUSE_GRACE_SECONDS}"
+            )
 
     @property
     def cors_origins(self) -> list[str]:

@@ -309,3 +309,58 @@ def test_revoke_ends_the_grant_at_the_server(server, investor):
     with pytest.raises(OAuth2Error) as caught:
         new_session(server, app, token=token).refresh()  # and so did the refresh token
     assert caught.value.error == "invalid_grant"
+
+
+class LosesRefreshAnswers(httpx.BaseTransport):
+    """Delivers every request; loses the answer of the next refresh once ``armed`` (after the
+    server has rotated the token), as a dropped connection would."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.armed = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if self.armed and b"grant_type=refresh_token" in request.read():
+            self.armed = False
+            response.read()
+            response.close()
+            raise httpx.ReadError("connection reset by peer", request=request)
+        return response
+
+
+@pytest.fixture(scope="module")
+def graced_server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """A server that lets a rotated-out refresh token be exchanged again for 60 seconds."""
+    yield from _server(
+        databases,
+        tmp_path_factory.mktemp("graced"),
+        extra_env={"SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS": "60"},
+    )
+
+
+def test_a_lost_refresh_answer_costs_the_grant_without_a_reuse_grace(server):
+    investor = server.investor("Strict Rotation SAS")
+    network = LosesRefreshAnswers()
+    session, _ = authorized(server, investor, transport=network)
+    network.armed = True
+    with pytest.raises(httpx.ReadError):
+        session.refresh()
+    with pytest.raises(OAuth2Error) as caught:
+        session.refresh()  # the only refresh token it has was rotated out by the lost exchange
+    assert caught.value.tag == "invalid_grant"
+
+
+def test_with_a_reuse_grace_the_session_recovers_from_a_lost_refresh_answer(graced_server):
+    investor = graced_server.investor("Graced Rotation SAS")
+    network = LosesRefreshAnswers()
+    session, tokens = authorized(graced_server, investor, transport=network)
+    network.armed = True
+    with pytest.raises(httpx.ReadError):
+        session.refresh()
+    issued = len(tokens.seen)
+    session.refresh()  # the same refresh token again, within the grace period
+    assert len(tokens.seen) == issued + 1
+    with SpikoClient(graced_server.url, auth=session) as client:
+        assert client.investors.me().name == "Graced Rotation SAS"
+    session.refresh()  # and the new refresh token rotates as usual

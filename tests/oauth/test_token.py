@@ -188,6 +188,64 @@ def test_refresh_tokens_rotate_and_reuse_revokes_the_whole_grant(browser, client
     assert refresh(client, app_client, second["refresh_token"]).json()["error"] == "invalid_grant"
 
 
+def test_with_a_reuse_grace_a_lost_refresh_answer_can_be_asked_for_again(
+    client_with, app_client, investor, ctx
+):
+    """``SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS``: the same refresh token exchanged again soon
+    after its first exchange gets a new pair, and the grant lives on; once the grace period
+    (counted from the first exchange) is over, a reuse revokes the grant as without it."""
+    from tests.oauth.helpers import sign_in
+
+    graced = client_with(refresh_token_reuse_grace_seconds=60)
+    sign_in(graced, investor.email, investor.password)
+    first = tokens_for(graced, app_client)
+    lost = refresh(graced, app_client, first["refresh_token"]).json()  # the answer the client never saw
+    first_exchange = _rotated_at(ctx, first["access_token"])
+    again = refresh(graced, app_client, first["refresh_token"])
+    assert again.status_code == 200, again.text
+    again = again.json()
+    assert again["refresh_token"] not in (lost["refresh_token"], first["refresh_token"])
+    for tokens in (lost, again):
+        assert _me(graced, tokens["access_token"]).status_code == 200
+    # The grace period runs from the first exchange; reuses inside it do not extend it.
+    rotated_at = _rotated_at(ctx, first["access_token"])
+    assert rotated_at == first_exchange
+    with ctx.transaction() as session:
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.access_token_hash == _hash(first["access_token"]))
+            .values(refresh_rotated_at=rotated_at - timedelta(seconds=61))
+        )
+    late = refresh(graced, app_client, first["refresh_token"])
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+    for tokens in (lost, again):
+        assert _me(graced, tokens["access_token"]).status_code == 401  # the whole grant revoked
+
+
+def test_the_reuse_grace_is_bounded():
+    import pytest
+
+    from spiko.config import Settings
+
+    for bad in (-1, 301):
+        with pytest.raises(ValueError, match="REFRESH_TOKEN_REUSE_GRACE_SECONDS"):
+            Settings(refresh_token_reuse_grace_seconds=bad)
+    assert Settings(refresh_token_reuse_grace_seconds=300).refresh_token_reuse_grace_seconds == 300
+
+
+def _rotated_at(ctx, access_token: str):  # type: ignore[no-untyped-def]
+    with ctx.transaction(write=False) as session:
+        return session.scalar(
+            select(OAuthToken.refresh_rotated_at).where(OAuthToken.access_token_hash == _hash(access_token))
+        )
+
+
+def _hash(token: str) -> str:
+    from spiko.auth.oauth.tokens import hash_token
+
+    return hash_token(token)
+
+
 def test_a_refresh_may_carry_the_redirect_uri_and_a_narrower_scope(browser, client, app_client):
     tokens = tokens_for(browser, app_client, scope="offline openid")
     response = refresh(client, app_client, tokens["refresh_token"], redirect_uri=app_client.redirect_uri)

@@ -141,7 +141,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         token = tokens.find_token(session, refresh_token, "refresh_token", lock=True)
         if token is None or token.grant_revoked or token.client_revoked:
             return None
-        if token.refresh_rotated:
+        if token.refresh_rotated and not self._within_reuse_grace(token):
             # A rotated-out refresh token came back: one of its two holders is not the client.
             tokens.revoke_grant(session, token.grant_id, "refresh_token_reused")
             note_revocation()
@@ -149,6 +149,18 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if token.is_expired():
             raise InvalidGrantError("The refresh token has expired.")
         return token
+
+    def _within_reuse_grace(self, token: tokens.StoredToken) -> bool:
+        """A client whose refresh answer was lost may present the same token again, briefly.
+
+        Only when the operator set ``SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS`` (0 by default):
+        within that many seconds of the token's *first* exchange it is exchanged again for a new
+        pair, and the grant stays alive. After it, a reuse revokes the grant as always.
+        """
+        grace = self.server.settings.refresh_token_reuse_grace_seconds
+        if grace <= 0 or token.refresh_rotated_at is None:
+            return False
+        return utcnow() - token.refresh_rotated_at <= timedelta(seconds=grace)
 
     def authenticate_user(self, refresh_token: tokens.StoredToken) -> tokens.GrantUser | None:
         user = tokens.load_user(db(), refresh_token.user.user_id)

@@ -65,6 +65,7 @@ class StoredToken(TokenMixin):  # type: ignore[misc]
     client_revoked: bool
     matched: str  # "access_token" or "refresh_token": which of the two was presented
     client: Client | None = None
+    refresh_rotated_at: datetime | None = None  # when the refresh token was first exchanged
 
     def check_client(self, client: Client) -> bool:
         return bool(client.pk == self.client_pk)
@@ -136,6 +137,7 @@ def find_token(session: Session, value: str, kind: str, *, lock: bool = False) -
         grant_revoked=grant_revoked_at is not None,
         client_revoked=client_revoked_at is not None,
         matched=kind,
+        refresh_rotated_at=token.refresh_rotated_at,
     )
 
 
@@ -181,7 +183,12 @@ def revoke_access_token(session: Session, token_id: str) -> None:
 
 
 def mark_refresh_rotated(session: Session, token_id: str) -> None:
-    session.execute(update(OAuthToken).where(OAuthToken.id == token_id).values(refresh_rotated_at=utcnow()))
+    """Record the first exchange only: a reuse within the grace period does not extend it."""
+    session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.id == token_id, OAuthToken.refresh_rotated_at.is_(None))
+        .values(refresh_rotated_at=utcnow())
+    )
 
 
 def load_user(session: Session, user_id: str) -> GrantUser | None:
