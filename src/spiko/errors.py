@@ -105,6 +105,16 @@ class DepositNotAllowedError(ApiError):
         super().__init__(shareClassId=share_class_id, shareClassSymbol=share_class_symbol)
 
 
+class SubscriptionNotAllowedError(ApiError):
+    """``DepositNotAllowedError`` as the deprecated subscription routes name it."""
+
+    status = 409
+    tag = "SubscriptionNotAllowedError"
+
+    def __init__(self, share_class_id: str, share_class_symbol: str) -> None:
+        super().__init__(shareClassId=share_class_id, shareClassSymbol=share_class_symbol)
+
+
 class ApplicationError(ApiError):
     status = 400
     tag = "ApplicationError"

@@ -17,6 +17,7 @@ from spiko.client import (
     AsyncSpikoClient,
     BankTransfer,
     CollectionNotCancelableError,
+    DepositNotAllowedError,
     ForbiddenError,
     HttpApiDecodeError,
     InsufficientBalanceError,
@@ -85,6 +86,20 @@ def test_bank_accounts_list_and_get(market, server, client, investor):
     other = server.investor("Someone Else")
     with server.client(other) as theirs, pytest.raises(NotFoundError):
         theirs.bank_accounts.get(added["id"])
+
+
+def test_a_share_class_closed_to_api_deposits_raises_deposit_not_allowed(market, server, client):
+    account = client.accounts.create(market.id("EUTBL"))
+    server.cli("share-classes", "api-deposits", "EUTBL", "off")
+    try:
+        with pytest.raises(DepositNotAllowedError) as caught:
+            client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2500.00"))
+    finally:
+        server.cli("share-classes", "api-deposits", "EUTBL", "on")
+    assert caught.value.status == 409
+    assert caught.value.share_class_symbol == "EUTBL"
+    assert caught.value.share_class_id == market.id("EUTBL")
+    assert client.deposit_orders.list() == []
 
 
 def test_deposit_orders_lifecycle_and_cancel(market, client, investor):

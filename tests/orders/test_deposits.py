@@ -10,7 +10,7 @@ import pytest
 
 from spiko.errors import ApplicationError
 from spiko.services import deposits
-from tests.orders.conftest import PREVIOUS, TODAY, random_id
+from tests.orders.conftest import PREVIOUS, TODAY, assert_component, random_id
 from tests.spec import assert_matches
 
 WIRE_REFERENCE = re.compile(r"^[0-9A-Z]{5,15}$")
@@ -224,3 +224,51 @@ def test_direct_debit_deposits(world, investor, other_investor):
         "/v1/deposit-orders", params={"investorId": investor.investor_id}, headers=investor.basic
     ).json()
     assert len(listed) == 1 and listed[0]["amount"]["value"] == "5000.00"
+
+
+def test_a_share_class_closed_to_api_deposits_refuses_them_and_writes_nothing(world, investor, cli):
+    account = world.account(investor)
+    bank = world.bank_account(investor)
+    eutbl = world.share_classes["EUTBL"]
+    code, closed, err = cli("share-classes", "api-deposits", "EUTBL", "off")
+    assert code == 0, err
+    assert closed["symbol"] == "EUTBL" and closed["apiDepositsAllowed"] is False
+    expected = {"_tag": "DepositNotAllowedError", "shareClassId": eutbl, "shareClassSymbol": "EUTBL"}
+
+    body = {"amount": {"value": "5000.00", "currency": "EUR"}, "shareClassId": eutbl, "accountId": account}
+    # 409, as every refusal of a valid request because of the state of things (the reference lists
+    # this body under 400): a client can tell it from a malformed request.
+    by_wire = world.client.post("/v1/deposit-orders", json=body, headers=investor.basic)
+    assert by_wire.status_code == 409
+    assert assert_component(by_wire, "DepositNotAllowedError") == expected
+    by_debit = world.client.post(
+        "/v1/deposit-orders/direct-debit", json={**body, "bankAccountId": bank}, headers=investor.basic
+    )
+    assert by_debit.status_code == 409
+    assert assert_component(by_debit, "DepositNotAllowedError") == expected
+    deprecated = world.client.post("/v1/subscription-orders", json=body, headers=investor.basic)
+    assert deprecated.status_code == 409
+    assert assert_component(deprecated, "SubscriptionNotAllowedError") == {
+        **expected,
+        "_tag": "SubscriptionNotAllowedError",
+    }
+    listed = world.client.get(
+        "/v1/deposit-orders", params={"investorId": investor.investor_id}, headers=investor.basic
+    )
+    assert listed.json() == []  # nothing half-written
+
+    # Other share classes are untouched, and the class can be opened again.
+    usd_account = world.account(investor, "USTBL")
+    assert world.deposit(investor, usd_account, "5000.00", "USTBL", "USD").status_code == 200
+    code, opened, _ = cli("share-classes", "api-deposits", "EUTBL", "on")
+    assert code == 0 and opened["apiDepositsAllowed"] is True
+    assert world.deposit(investor, account, "1500.00").status_code == 200
+    listed_classes = {sc["symbol"]: sc["apiDepositsAllowed"] for sc in cli("share-classes", "list")[1]}
+    assert listed_classes == {"EUTBL": True, "UKTBL": True, "USTBL": True}
+
+
+def test_the_api_deposits_command_refuses_unknown_classes_and_states(cli):
+    code, out, err = cli("share-classes", "api-deposits", "NOPE", "off")
+    assert code == 1 and out is None and "NOPE" in err
+    with pytest.raises(SystemExit):
+        cli("share-classes", "api-deposits", "EUTBL", "maybe")

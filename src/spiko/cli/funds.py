@@ -34,6 +34,14 @@ def register(commands: Any) -> None:
 
     share_classes = group(commands, "share-classes", "share classes of the funds")
     command(share_classes, "list", "list the share classes", list_share_classes)
+    api_deposits = command(
+        share_classes,
+        "api-deposits",
+        "allow or refuse deposit orders through the API for a share class (refused: investors wire directly)",
+        set_api_deposits,
+    )
+    api_deposits.add_argument("symbol", metavar="SYMBOL")
+    api_deposits.add_argument("state", choices=["on", "off"])
 
     nav = group(commands, "nav", "net asset values")
     publish = command(nav, "publish", "publish a share class's NAV for a business day", publish_nav)
@@ -131,12 +139,27 @@ def list_funds(args: argparse.Namespace) -> list[dict[str, Any]]:
         return [{**fund_body(session, f), "name": f.name} for f in reference.list_funds(session)]
 
 
-def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
+def _share_class(share_class: Any) -> dict[str, Any]:
     from spiko.api.v0.public import share_class_body
+
+    return {**share_class_body(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
+
+
+def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
     from spiko.services import reference
 
     with context() as ctx, ctx.transaction(write=False) as session:
-        return [share_class_body(share_class) for share_class in reference.list_share_classes(session)]
+        return [_share_class(share_class) for share_class in reference.list_share_classes(session)]
+
+
+def set_api_deposits(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import reference
+
+    with context() as ctx, ctx.transaction() as session:
+        share_class = reference.get_share_class_by_symbol(session, args.symbol)
+        share_class.api_deposits_allowed = args.state == "on"
+        session.flush()
+        return _share_class(share_class)
 
 
 def publish_nav(args: argparse.Namespace) -> dict[str, Any]:

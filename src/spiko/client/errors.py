@@ -125,11 +125,16 @@ class CollectionNotCancelableError(SpikoError):
 
 
 class DepositNotAllowedError(SpikoError):
+    """409: deposit orders cannot be created through the API for this share class; wire the money
+    directly instead. ``error.share_class_id`` and ``error.share_class_symbol`` name the class."""
+
     status = 409
 
 
 class SubscriptionNotAllowedError(SpikoError):
-    status = 400
+    """409: the same refusal, as the deprecated subscription routes name it."""
+
+    status = 409
 
 
 class TooManyRequestsError(SpikoError):

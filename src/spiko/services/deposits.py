@@ -19,7 +19,13 @@ from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, BankAccount, DepositOrder
 from spiko.db.types import utcnow
 from spiko.domain.money import decimals_of, format_amount, minor_units
-from spiko.errors import ApplicationError, CollectionNotCancelableError, NotFoundError
+from spiko.errors import (
+    ApplicationError,
+    CollectionNotCancelableError,
+    DepositNotAllowedError,
+    NotFoundError,
+    SubscriptionNotAllowedError,
+)
 from spiko.services import orders, reference
 
 # No I or O: a reference is read over the phone and typed into banking apps.
@@ -72,6 +78,9 @@ def create_deposit(
     share_class = orders.share_class(session, share_class_id)
     if bank_account_id is not None:
         orders.owned(session, BankAccount, bank_account_id, investor_id, "Bank account")
+    if not share_class.api_deposits_allowed:
+        refusal = SubscriptionNotAllowedError if wording == "Subscription" else DepositNotAllowedError
+        raise refusal(share_class.id, share_class.symbol)
     if currency != share_class.currency:
         raise ApplicationError(
             f"{share_class.symbol} takes {wording.lower()}s in {share_class.currency}, not {currency}",

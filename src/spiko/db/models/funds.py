@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from spiko.db.base import Base, uuid_pk
@@ -62,6 +62,8 @@ class ShareClass(Base):
     bank_account_number: Mapped[str] = mapped_column(String(34))
     bank_account_bic: Mapped[str] = mapped_column(String(11))
     bank_account_intermediary_bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    # False: deposit orders cannot be created through the API; investors wire the money directly.
+    api_deposits_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     fund: Mapped[Fund] = relationship(back_populates="share_classes")
