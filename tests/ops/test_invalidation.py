@@ -215,3 +215,21 @@ def test_revoking_an_app_from_the_cli_clears_listening_token_caches(contexts, da
     revoked = run_cli(database_url, "oauth-clients", "revoke", app.client_id, cwd=tmp_path, extra_env=extra)
     assert revoked.returncode == 0, revoked.stderr
     assert eventually(lambda: len(verifier._cache) == 0), "the CLI's revocation did not reach the worker"
+
+
+def test_an_unreachable_redis_is_reported_once_per_outage(caplog):
+    import logging
+
+    listener = Invalidations("redis://127.0.0.1:1/0")  # nothing listens there
+    with caplog.at_level(logging.DEBUG, logger="spiko.invalidation"):
+        listener.start()
+        try:
+            assert eventually(
+                lambda: len([r for r in caplog.records if r.name == "spiko.invalidation"]) >= 3
+            ), "the listener keeps retrying"
+            assert not listener.wait_until_subscribed(0)
+        finally:
+            listener.close()
+    records = [r for r in caplog.records if r.name == "spiko.invalidation"]
+    assert [r.levelno for r in records].count(logging.WARNING) == 1
+    assert all(r.levelno == logging.DEBUG for r in records[1:])

@@ -131,6 +131,7 @@ class Invalidations:
     def _listen_forever(self) -> None:
         backoff = 0.1
         subscriptions = 0
+        failures = 0  # in a row: one warning per outage, not one per retry
         while not self._stop.is_set():
             pubsub = None
             try:
@@ -142,7 +143,7 @@ class Invalidations:
                 subscriptions += 1
                 if subscriptions > 1:
                     logger.info("cache invalidations: subscribed again, caches cleared")
-                backoff = 0.1
+                backoff, failures = 0.1, 0
                 self._subscribed.set()
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=0.5)
@@ -152,8 +153,10 @@ class Invalidations:
                 self._subscribed.clear()
                 if self._stop.is_set():
                     break
-                logger.warning(
-                    "cache invalidations: subscription lost, retrying",
+                failures += 1
+                logger.log(
+                    logging.WARNING if failures == 1 else logging.DEBUG,
+                    "cache invalidations: not subscribed, retrying (caches still expire within a second)",
                     extra={"fields": {"error": str(error), "retry_in_seconds": backoff}},
                 )
                 self._stop.wait(backoff)
