@@ -62,17 +62,21 @@ class Invalidations:
         return self._redis_url is not None
 
     def _client(self) -> Any:
-        if self._redis is None:
-            import redis
+        with self._lock:
+            if self._redis is None:
+                self._redis = self._connect()
+            return self._redis
 
-            self._redis = redis.Redis.from_url(
-                self._redis_url,
-                socket_connect_timeout=1.0,
-                socket_timeout=2.0,
-                health_check_interval=10,
-                client_name=self.client_name,  # shows in CLIENT LIST, per process
-            )
-        return self._redis
+    def _connect(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(
+            self._redis_url,
+            socket_connect_timeout=1.0,
+            socket_timeout=2.0,
+            health_check_interval=10,
+            client_name=self.client_name,  # shows in CLIENT LIST, per process
+        )
 
     def on(self, topic: str, invalidate: Callable[[str], None], clear: Callable[[], None]) -> None:
         with self._lock:
@@ -124,9 +128,10 @@ class Invalidations:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        if self._redis is not None:
-            self._redis.close()
-            self._redis = None
+        with self._lock:
+            client, self._redis = self._redis, None
+        if client is not None:
+            client.close()
 
     def _listen_forever(self) -> None:
         backoff = 0.1
