@@ -29,7 +29,7 @@ class AppContext:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return make_rate_limiter(self.settings.redis_url, self.settings.redis_prefix)
+        return make_rate_limiter(self, self.settings.redis_url, self.settings.redis_prefix)
 
     @cached_property
     def invalidations(self) -> Invalidations:

@@ -249,3 +249,12 @@ def test_rate_limits_are_shared_through_redis(client_with, investor, redis_url):
     assert sign_in(first, investor.email, "wrong password").status_code == 400
     assert sign_in(second, investor.email, "wrong password").status_code == 400
     assert sign_in(first, investor.email, investor.password).status_code == 429
+
+
+def test_rate_limits_are_shared_through_the_database_without_redis(client_with, investor):
+    """Without Redis, two processes (here two apps) on one database count the same attempts."""
+    first = client_with(login_attempts_per_account=2, login_attempts_per_address=100)
+    second = client_with(login_attempts_per_account=2, login_attempts_per_address=100)
+    assert sign_in(first, investor.email, "wrong password").status_code == 400
+    assert sign_in(second, investor.email, "wrong password").status_code == 400
+    assert sign_in(first, investor.email, investor.password).status_code == 429

@@ -1,11 +1,16 @@
-"""Fixed-window rate limiting, in memory for one process or in Redis when shared by workers."""
+"""Fixed-window rate limiting, shared by every worker: in Redis when it is configured, otherwise in
+the database (``rate_limit_windows``).
+
+A limit of N per window means the (N+1)th hit inside a window is refused, whichever worker or
+process receives it: the counters live where every worker sees them.
+"""
 
 from __future__ import annotations
 
-import threading
+import hashlib
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -20,44 +25,6 @@ class RateLimiter(Protocol):
     def peek(self, key: str, limit: int, window_seconds: int) -> Verdict: ...
 
     def reset(self, key: str) -> None: ...
-
-
-class MemoryRateLimiter:
-    """Counters in this process; entries expire with their window."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def _current(self, key: str, window_seconds: int, now: float) -> tuple[float, int]:
-        started, count = self._windows.get(key, (now, 0))
-        if now - started >= window_seconds:
-            started, count = now, 0
-        return started, count
-
-    def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._windows) > 100_000:
-                self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
-            started, count = self._current(key, window_seconds, now)
-            count += 1
-            self._windows[key] = (started, count)
-        if count > limit:
-            return Verdict(False, max(1, int(window_seconds - (now - started)) + 1))
-        return Verdict(True, 0)
-
-    def peek(self, key: str, limit: int, window_seconds: int) -> Verdict:
-        now = time.monotonic()
-        with self._lock:
-            started, count = self._current(key, window_seconds, now)
-        if count >= limit:
-            return Verdict(False, max(1, int(window_seconds - (now - started)) + 1))
-        return Verdict(True, 0)
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._windows.pop(key, None)
 
 
 class RedisRateLimiter:
@@ -94,5 +61,104 @@ class RedisRateLimiter:
         self._redis.delete(self._prefix + key)
 
 
-def make_rate_limiter(redis_url: str | None, prefix: str = "spiko:") -> RateLimiter:
-    return RedisRateLimiter(redis_url, prefix=prefix + "rl:") if redis_url else MemoryRateLimiter()
+class DatabaseRateLimiter:
+    """Counters in ``rate_limit_windows``, one short write transaction per hit.
+
+    The count is incremented by one atomic ``UPDATE`` (a row lock on PostgreSQL, the write lock
+    on SQLite), which also starts a new window when the stored one is over; the first hit of a
+    key inserts its row, and a concurrent first hit that loses the race on the primary key
+    retries as an update. Every ``CLEANUP_EVERY`` hits, windows that began more than a day ago
+    (or than the longest window in use, if longer) are deleted.
+    """
+
+    CLEANUP_EVERY = 1000  # hits
+    KEEP_SECONDS = 86_400
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self._hits = 0
+        self._longest_window = 0
+
+    @staticmethod
+    def _stored(key: str) -> str:
+        # Keys carry what clients sent (a client id, an address): stored as their SHA-256, always
+        # 64 safe characters whatever bytes came in.
+        return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
+        from sqlalchemy import case, insert, select, update
+        from sqlalchemy.exc import IntegrityError
+
+        from spiko.db.models.limits import RateLimitWindow as W
+
+        key = self._stored(key)
+        now = time.time()
+        self._longest_window = max(self._longest_window, window_seconds)
+        over = W.window_started <= now - window_seconds
+        for _ in range(3):
+            try:
+                with self._ctx.transaction() as session:
+                    updated = session.execute(
+                        update(W)
+                        .where(W.key == key)
+                        .values(
+                            count=case((over, 1), else_=W.count + 1),
+                            window_started=case((over, now), else_=W.window_started),
+                        )
+                    )
+                    if updated.rowcount == 0:  # type: ignore[attr-defined]
+                        session.execute(insert(W).values(key=key, window_started=now, count=1))
+                        started, count = now, 1
+                    else:
+                        started, count = session.execute(
+                            select(W.window_started, W.count).where(W.key == key)
+                        ).one()
+                break
+            except IntegrityError:
+                continue  # another process inserted the key first: count on its row
+        else:
+            raise RuntimeError("rate-limit counter kept conflicting")
+        self._maybe_clean_up(now)
+        if count > limit:
+            return Verdict(False, max(1, int(window_seconds - (now - started)) + 1))
+        return Verdict(True, 0)
+
+    def peek(self, key: str, limit: int, window_seconds: int) -> Verdict:
+        from sqlalchemy import select
+
+        from spiko.db.models.limits import RateLimitWindow as W
+
+        key = self._stored(key)
+        now = time.time()
+        with self._ctx.transaction(write=False) as session:
+            row = session.execute(select(W.window_started, W.count).where(W.key == key)).first()
+        if row is None or row.window_started <= now - window_seconds or row.count < limit:
+            return Verdict(True, 0)
+        return Verdict(False, max(1, int(window_seconds - (now - row.window_started)) + 1))
+
+    def reset(self, key: str) -> None:
+        from sqlalchemy import delete
+
+        from spiko.db.models.limits import RateLimitWindow as W
+
+        with self._ctx.transaction() as session:
+            session.execute(delete(W).where(W.key == self._stored(key)))
+
+    def _maybe_clean_up(self, now: float) -> None:
+        self._hits += 1
+        if self._hits % self.CLEANUP_EVERY:
+            return
+        from sqlalchemy import delete
+
+        from spiko.db.models.limits import RateLimitWindow as W
+
+        with self._ctx.transaction() as session:
+            keep = max(self.KEEP_SECONDS, self._longest_window)
+            session.execute(delete(W).where(W.window_started < now - keep))
+
+
+def make_rate_limiter(ctx: Any, redis_url: str | None, prefix: str = "spiko:") -> RateLimiter:
+    """Redis when configured; otherwise the database, which every worker shares too."""
+    if redis_url:
+        return RedisRateLimiter(redis_url, prefix=prefix + "rl:")
+    return DatabaseRateLimiter(ctx)

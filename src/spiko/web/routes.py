@@ -136,9 +136,10 @@ def login(
                 email=email,
                 error="Invalid email or password.",
             )
-        limiter.reset(account_key)
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
+    # After the commit: the counters may live in the same database, in a transaction of their own.
+    limiter.reset(account_key)
     logger.info("sign-in", extra={"fields": {"user_id": user.id}})
     return response
 

@@ -1,4 +1,13 @@
 """ORM tables, one module per area; importing this package registers them all on ``Base.metadata``."""
 
-from spiko.db.models import funds, idempotency, identity, ledger, oauth, orders, reporting  # noqa: F401
+from spiko.db.models import (  # noqa: F401
+    funds,
+    idempotency,
+    identity,
+    ledger,
+    limits,
+    oauth,
+    orders,
+    reporting,
+)
 from spiko.db.models.identity import ApiKey, Investor, User, WebSession  # noqa: F401
