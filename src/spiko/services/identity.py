@@ -83,15 +83,39 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def authenticate_user(session: Session, email: str, password: str) -> User | None:
-    """The user whose password matches, or None; costs one argon2 verification either way."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A sign-in's first step, done without holding a write transaction: the slow argon2
+    verification of the password against the hash that was read (``user_id`` is None when no
+    user has the email; the verification costs the same)."""
+
+    user_id: str | None
+    password_hash: str | None
+    matches: bool
+
+
+def check_password(session: Session, email: str, password: str) -> PasswordCheck:
     user = find_user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password):
+    password_hash = user.password_hash if user else None
+    return PasswordCheck(user.id if user else None, password_hash, verify_password(password_hash, password))
+
+
+def confirm_sign_in(session: Session, check: PasswordCheck, password: str) -> User | None:
+    """The second step, in the write transaction that records the session: the user, unless the
+    password did not match or was changed since it was checked."""
+    if not check.matches or check.user_id is None:
         return None
-    assert user is not None  # verify_password is False without a hash
+    user = session.get(User, check.user_id)
+    if user is None or user.password_hash != check.password_hash:
+        return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # parameters were raised since it was stored
     return user
+
+
+def authenticate_user(session: Session, email: str, password: str) -> User | None:
+    """The user whose password matches, or None; costs one argon2 verification either way."""
+    return confirm_sign_in(session, check_password(session, email, password), password)
 
 
 def get_investor(session: Session, investor_id: str) -> Investor:

@@ -124,18 +124,27 @@ def login(
                 error=_too_many_attempts(verdict.retry_after),
                 headers={"Retry-After": str(verdict.retry_after)},
             )
+
+    def refused() -> Response:
+        request.app.state.metrics.login_failures.labels("invalid_credentials").inc()
+        return render(
+            request,
+            "login.html",
+            status_code=400,
+            next=target,
+            email=email,
+            error="Invalid email or password.",
+        )
+
+    # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
+    with ctx.transaction(write=False) as session:
+        check = identity.check_password(session, email, password)
+    if not check.matches:
+        return refused()
     with ctx.transaction() as session:
-        user = identity.authenticate_user(session, email, password)
+        user = identity.confirm_sign_in(session, check, password)
         if user is None:
-            request.app.state.metrics.login_failures.labels("invalid_credentials").inc()
-            return render(
-                request,
-                "login.html",
-                status_code=400,
-                next=target,
-                email=email,
-                error="Invalid email or password.",
-            )
+            return refused()
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
     # After the commit: the counters may live in the same database, in a transaction of their own.
