@@ -105,6 +105,7 @@ class DatabaseRateLimiter:
                             count=case((over, 1), else_=W.count + 1),
                             window_started=case((over, now), else_=W.window_started),
                         )
+                        .execution_options(synchronize_session=False)
                     )
                     if updated.rowcount == 0:  # type: ignore[attr-defined]
                         session.execute(insert(W).values(key=key, window_started=now, count=1))
