@@ -130,12 +130,14 @@ def obtain_code(client: Any, app: RegisteredApp, **params: str | None) -> str:
     return answer["code"]
 
 
-def exchange(client: Any, app: RegisteredApp, code: str, **extra: str) -> Any:
+def exchange(
+    client: Any, app: RegisteredApp, code: str, *, headers: dict[str, str] | None = None, **extra: str
+) -> Any:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.redirect_uri, **extra}
-    headers = app.basic if app.client_secret else {}
+    sent = {**(app.basic if app.client_secret else {}), **(headers or {})}
     if not app.client_secret:
         data.setdefault("client_id", app.client_id)
-    return client.post("/oauth2/token", data=data, headers=headers)
+    return client.post("/oauth2/token", data=data, headers=sent)
 
 
 def refresh(client: Any, app: RegisteredApp, refresh_token: str, **extra: str) -> Any:

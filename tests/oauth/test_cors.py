@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from spiko.config import Settings
-from tests.oauth.helpers import bearer, obtain_code, pkce_pair, register_app, sign_in
+from tests.oauth.helpers import bearer, exchange, obtain_code, pkce_pair, register_app, sign_in
 
 SPA = "https://budget.example"
 OTHER_SPA = "http://127.0.0.1:5173"
@@ -73,17 +73,7 @@ def test_a_single_page_app_completes_pkce_from_its_origin(cors_client, investor,
     code = obtain_code(cors_client, spa, code_challenge=challenge, code_challenge_method="S256")
     assert preflight(cors_client, "/oauth2/token", SPA, headers="content-type").status_code == 200
     cors_client.cookies.clear()  # the app's script has none of the investor app's cookies
-    answer = cors_client.post(
-        "/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": spa.redirect_uri,
-            "client_id": spa.client_id,
-            "code_verifier": verifier,
-        },
-        headers={"Origin": SPA},
-    )
+    answer = exchange(cors_client, spa, code, code_verifier=verifier, headers={"Origin": SPA})
     assert answer.status_code == 200, answer.text
     assert answer.headers["access-control-allow-origin"] == SPA
     access = answer.json()["access_token"]

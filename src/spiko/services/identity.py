@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
 from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from spiko.auth.secrets import constant_time_equals
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
@@ -106,7 +107,7 @@ def confirm_sign_in(session: Session, check: PasswordCheck, password: str) -> Us
     if not check.matches or check.user_id is None:
         return None
     user = session.get(User, check.user_id)
-    if user is None or user.password_hash != check.password_hash:
+    if user is None or not constant_time_equals(user.password_hash, check.password_hash or ""):
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # parameters were raised since it was stored
