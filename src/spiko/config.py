@@ -67,9 +67,8 @@ class Settings:
     issuer: str = "http://127.0.0.1:8000"
     secret_key: str = field(default="", repr=False)
     redis_url: str | None = None
-    redis_prefix: str = (
-        "spiko:"  # every Redis key and channel starts with it (one Redis, several deployments)
-    )
+    # Every Redis key and channel starts with it, so several deployments can share one Redis.
+    redis_prefix: str = "spiko:"
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 90 * 24 * 3600
     authorization_code_ttl_seconds: int = 600
