@@ -11,18 +11,9 @@ import pytest
 
 from spiko.config import Settings
 from spiko.context import AppContext
+from tests.chromium import chromium
 from tests.conftest import TEST_SECRET_KEY, create_investor
 from tests.oauth.helpers import bearer, new_state, pkce_pair, register_app
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Callback:
@@ -64,8 +55,6 @@ class Callback:
 @pytest.mark.browser
 @pytest.mark.server
 def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     with Callback() as callback:
         ctx = AppContext(
             Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=live_server.url)
@@ -94,36 +83,32 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
         deny_query.pop("code_challenge")
         deny_query.pop("code_challenge_method")
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_context().new_page()
-                page.set_default_timeout(20_000)
-                page.goto(authorization_url)
-                assert "/login" in page.url  # signed out: first sign in
-                page.fill("input[name=email]", person.email)
-                page.fill("input[name=password]", person.password)
-                page.click("button[type=submit]")
-                page.wait_for_selector("[data-testid=consent]")  # back at the request, asked to consent
-                assert page.inner_text("[data-testid=client-name]") == "Chromium Budget App"
-                assert "offline" in page.inner_text("[data-testid=consent]")
-                page.click("button[name=decision][value=allow]")
-                page.wait_for_selector("#done")
-                final = urlsplit(page.url)
-                assert f"{final.scheme}://{final.netloc}{final.path}" == callback.url
+        with chromium() as browser:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(20_000)
+            page.goto(authorization_url)
+            assert "/login" in page.url  # signed out: first sign in
+            page.fill("input[name=email]", person.email)
+            page.fill("input[name=password]", person.password)
+            page.click("button[type=submit]")
+            page.wait_for_selector("[data-testid=consent]")  # back at the request, asked to consent
+            assert page.inner_text("[data-testid=client-name]") == "Chromium Budget App"
+            assert "offline" in page.inner_text("[data-testid=consent]")
+            page.click("button[name=decision][value=allow]")
+            page.wait_for_selector("#done")
+            final = urlsplit(page.url)
+            assert f"{final.scheme}://{final.netloc}{final.path}" == callback.url
 
-                # A returning investor is not asked again.
-                second_state = new_state()
-                page.goto(authorization_url.replace(state, second_state))
-                page.wait_for_selector("#done")
+            # A returning investor is not asked again.
+            second_state = new_state()
+            page.goto(authorization_url.replace(state, second_state))
+            page.wait_for_selector("#done")
 
-                # Another app, declined: it gets access_denied and no code.
-                page.goto(f"{live_server.url}/oauth2/auth?{urlencode(deny_query)}")
-                assert page.inner_text("[data-testid=client-name]") == "Denied App"
-                page.click("button[name=decision][value=deny]")
-                page.wait_for_selector("#done")
-            finally:
-                browser.close()
+            # Another app, declined: it gets access_denied and no code.
+            page.goto(f"{live_server.url}/oauth2/auth?{urlencode(deny_query)}")
+            assert page.inner_text("[data-testid=client-name]") == "Denied App"
+            page.click("button[name=decision][value=deny]")
+            page.wait_for_selector("#done")
 
     first, second, declined = callback.received
     assert declined["error"] == "access_denied" and declined["state"] == deny_state
