@@ -136,6 +136,28 @@ class World:
             headers=investor.basic,
         )
 
+    def transfer(
+        self,
+        investor: InvestorFixture,
+        source: str,
+        target: str,
+        amount: dict[str, Any],
+        *,
+        investor_id: str | None = None,
+        symbol: str = "EUTBL",
+    ) -> Any:
+        return self.client.post(
+            "/v1/transfer-orders",
+            json={
+                "investorId": investor_id or investor.investor_id,
+                "fromAccountId": source,
+                "toAccountId": target,
+                "shareClassId": self.share_classes[symbol],
+                "transferAmount": amount,
+            },
+            headers=investor.basic,
+        )
+
 
 @pytest.fixture
 def cli(

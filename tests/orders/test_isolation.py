@@ -21,17 +21,9 @@ def owned(world, investor):
     world.invest(investor, account, "10000.00")
     deposit = world.deposit(investor, account, "1000.00").json()["id"]
     withdrawal = world.withdraw(investor, account, bank, {"mode": "shares", "shares": "500"}).json()["id"]
-    transfer = world.client.post(
-        "/v1/transfer-orders",
-        json={
-            "investorId": investor.investor_id,
-            "fromAccountId": account,
-            "toAccountId": second,
-            "shareClassId": world.share_classes["EUTBL"],
-            "transferAmount": {"type": "in-shares", "sharesAmount": "100"},
-        },
-        headers=investor.basic,
-    ).json()["id"]
+    transfer = world.transfer(investor, account, second, {"type": "in-shares", "sharesAmount": "100"}).json()[
+        "id"
+    ]
     return {
         "account": account,
         "second": second,

@@ -26,17 +26,7 @@ def test_a_whole_cycle(world, investor):
     withdrawal = world.withdraw(investor, account, bank, {"mode": "shares", "shares": "1000"})
     assert_matches(withdrawal, "/withdrawal-orders/", "post")
     assert withdrawal.status_code == 200, withdrawal.text
-    transfer = world.client.post(
-        "/v1/transfer-orders",
-        json={
-            "investorId": investor.investor_id,
-            "fromAccountId": account,
-            "toAccountId": second,
-            "shareClassId": world.share_classes["EUTBL"],
-            "transferAmount": {"type": "in-shares", "sharesAmount": "500"},
-        },
-        headers=investor.basic,
-    )
+    transfer = world.transfer(investor, account, second, {"type": "in-shares", "sharesAmount": "500"})
     assert_matches(transfer, "/transfer-orders/", "post")
     assert transfer.status_code == 200, transfer.text
     assert world.holdings(second) == Decimal("500")

@@ -20,23 +20,9 @@ def accounts(world, investor):
     return source, target
 
 
-def transfer(world, investor, source, target, amount, *, investor_id=None):
-    return world.client.post(
-        "/v1/transfer-orders",
-        json={
-            "investorId": investor_id or investor.investor_id,
-            "fromAccountId": source,
-            "toAccountId": target,
-            "shareClassId": world.share_classes["EUTBL"],
-            "transferAmount": amount,
-        },
-        headers=investor.basic,
-    )
-
-
 def test_transfers_in_shares_amount_and_total(world, investor, accounts):
     source, target = accounts
-    in_shares = transfer(world, investor, source, target, {"type": "in-shares", "sharesAmount": "1000"})
+    in_shares = world.transfer(investor, source, target, {"type": "in-shares", "sharesAmount": "1000"})
     body = assert_matches(in_shares, "/transfer-orders/", "post")
     assert body["status"] == "executed" and body["executedAt"]
     assert body["sharesAmount"] == "1000.00000"
@@ -44,8 +30,7 @@ def test_transfers_in_shares_amount_and_total(world, investor, accounts):
     assert body["fromInvestorId"] == body["toInvestorId"] == investor.investor_id
     assert world.holdings(target) == Decimal("1000")
 
-    in_amount = transfer(
-        world,
+    in_amount = world.transfer(
         investor,
         source,
         target,
@@ -56,7 +41,7 @@ def test_transfers_in_shares_amount_and_total(world, investor, accounts):
     assert moved["sharesAmount"] == "95.66631" and moved["amount"]["value"] == "99.99"
 
     total = assert_matches(
-        transfer(world, investor, source, target, {"type": "total"}), "/transfer-orders/", "post"
+        world.transfer(investor, source, target, {"type": "total"}), "/transfer-orders/", "post"
     )
     assert total["sharesAmount"] == "8470.96527"
     assert world.holdings(source) == 0
@@ -83,33 +68,33 @@ def test_transfers_are_valued_at_the_latest_nav(world, investor):
     world.invest(investor, source, "10000.00")
     # The clock moves to Saturday: the latest NAV is still Monday's.
     world.set_today(TODAY + timedelta(days=5))
-    moved = transfer(world, investor, source, target, {"type": "in-shares", "sharesAmount": "1000"}).json()
+    moved = world.transfer(investor, source, target, {"type": "in-shares", "sharesAmount": "1000"}).json()
     assert moved["amount"]["value"] == "1045.30"
 
 
 def test_transfer_refusals(world, investor, other_investor, accounts):
     source, target = accounts
     theirs = world.account(other_investor)
-    too_many = transfer(world, investor, source, target, {"type": "in-shares", "sharesAmount": "9566.63159"})
+    too_many = world.transfer(investor, source, target, {"type": "in-shares", "sharesAmount": "9566.63159"})
     assert too_many.status_code == 409
     assert assert_component(too_many, "InsufficientBalanceError")["payload"]["type"] == "shares"
     ten_thousand = {"type": "in-amount", "amount": {"value": "10000.00", "currency": "EUR"}}
-    too_much = transfer(world, investor, source, target, ten_thousand)
+    too_much = world.transfer(investor, source, target, ten_thousand)
     assert too_much.status_code == 409 and too_much.json()["payload"]["type"] == "amount"
-    empty = transfer(world, investor, target, source, {"type": "total"})
+    empty = world.transfer(investor, target, source, {"type": "total"})
     assert empty.status_code == 409 and empty.json()["payload"] == {"type": "empty-account"}
     for amount in (
         {"type": "in-shares", "sharesAmount": "0"},
         {"type": "in-shares", "sharesAmount": "0.000001"},
     ):
-        response = transfer(world, investor, source, target, amount)
+        response = world.transfer(investor, source, target, amount)
         assert assert_matches(response, "/transfer-orders/", "post")["_tag"] == "BadRequestError"
-    same = transfer(world, investor, source, source, {"type": "total"})
+    same = world.transfer(investor, source, source, {"type": "total"})
     assert assert_matches(same, "/transfer-orders/", "post")["_tag"] == "BadRequestError"
-    assert transfer(world, investor, source, theirs, {"type": "total"}).status_code == 404
-    assert transfer(world, investor, source, random_id(), {"type": "total"}).status_code == 404
-    forbidden = transfer(
-        world, investor, source, target, {"type": "total"}, investor_id=other_investor.investor_id
+    assert world.transfer(investor, source, theirs, {"type": "total"}).status_code == 404
+    assert world.transfer(investor, source, random_id(), {"type": "total"}).status_code == 404
+    forbidden = world.transfer(
+        investor, source, target, {"type": "total"}, investor_id=other_investor.investor_id
     )
     assert forbidden.status_code == 403
     # Nothing moved.
@@ -120,13 +105,13 @@ def test_pending_withdrawals_are_not_transferable(world, investor, accounts):
     source, target = accounts
     bank = world.bank_account(investor)
     assert world.withdraw(investor, source, bank, {"mode": "shares", "shares": "9000"}).status_code == 200
-    response = transfer(world, investor, source, target, {"type": "total"})
+    response = world.transfer(investor, source, target, {"type": "total"})
     assert response.json()["sharesAmount"] == "566.63158"
 
 
 def test_transfer_isolation(world, investor, other_investor, accounts):
     source, target = accounts
-    order = transfer(world, investor, source, target, {"type": "total"}).json()
+    order = world.transfer(investor, source, target, {"type": "total"}).json()
     assert (
         world.client.get(f"/v1/transfer-orders/{order['id']}", headers=other_investor.basic).status_code
         == 404

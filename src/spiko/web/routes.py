@@ -82,6 +82,10 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", next=safe_next(next), email="", error=None)
 
 
+# The same words for an unknown email and a wrong password: the form tells nothing about who exists.
+INVALID_CREDENTIALS = "Invalid email or password."
+
+
 def _too_many_attempts(retry_after: int) -> str:
     minutes = max(1, (retry_after + 59) // 60)
     return f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
@@ -108,43 +112,38 @@ def login(
     address_key = "login:address:" + address
     limiter = ctx.rate_limiter
     window = settings.login_window_seconds
+
+    def refused(reason: str, status_code: int, error: str, headers: dict[str, str] | None = None) -> Response:
+        """The form again, with the email typed and the reason; counted in /metrics."""
+        request.app.state.metrics.login_failures.labels(reason).inc()
+        return render(
+            request,
+            "login.html",
+            status_code=status_code,
+            next=target,
+            email=email,
+            error=error,
+            headers=headers,
+        )
+
     for key, limit in (
         (account_key, settings.login_attempts_per_account),
         (address_key, settings.login_attempts_per_address),
     ):
         verdict = limiter.hit(key, limit, window)
         if not verdict.allowed:
-            request.app.state.metrics.login_failures.labels("rate_limited").inc()
-            return render(
-                request,
-                "login.html",
-                status_code=429,
-                next=target,
-                email=email,
-                error=_too_many_attempts(verdict.retry_after),
-                headers={"Retry-After": str(verdict.retry_after)},
-            )
-
-    def refused() -> Response:
-        request.app.state.metrics.login_failures.labels("invalid_credentials").inc()
-        return render(
-            request,
-            "login.html",
-            status_code=400,
-            next=target,
-            email=email,
-            error="Invalid email or password.",
-        )
+            retry = {"Retry-After": str(verdict.retry_after)}
+            return refused("rate_limited", 429, _too_many_attempts(verdict.retry_after), retry)
 
     # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
     with ctx.transaction(write=False) as session:
         check = identity.check_password(session, email, password)
     if not check.matches:
-        return refused()
+        return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
     with ctx.transaction() as session:
         user = identity.confirm_sign_in(session, check, password)
         if user is None:
-            return refused()
+            return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
     # After the commit: the counters may live in the same database, in a transaction of their own.
