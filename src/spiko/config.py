@@ -20,6 +20,13 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def load_env_file() -> None:
+    """Read ``.env`` in the current folder, if any; variables already set win over it."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
 def _secret_key_file(database_url: str) -> Path:
     """Where a generated secret key is kept: next to the SQLite file, else in the current folder."""
     if database_url.startswith("sqlite:///") and not database_url.endswith(":memory:"):
@@ -123,9 +130,7 @@ class Settings:
     @classmethod
     def from_env(cls, *, port: int | None = None, load_dotenv_file: bool = True) -> Settings:
         if load_dotenv_file:
-            from dotenv import load_dotenv
-
-            load_dotenv(override=False)
+            load_env_file()
         env = os.environ
         database_url = env.get("SPIKO_DATABASE_URL") or DEFAULT_DATABASE_URL
         issuer = env.get("SPIKO_ISSUER") or f"http://127.0.0.1:{port or 8000}"
