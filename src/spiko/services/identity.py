@@ -184,3 +184,29 @@ def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None 
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key
+
+
+def list_investors(session: Session) -> list[Investor]:
+    """Every investor with its users, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    query = select(Investor).options(selectinload(Investor.users))
+    return list(session.scalars(query.order_by(Investor.created_at, Investor.id)))
+
+
+def set_password(session: Session, email: str, password: str) -> tuple[User, int]:
+    """Give a user a new password and sign out every browser signed in as them (a reset is often
+    done because the old password leaked); the user and how many sessions ended."""
+    from sqlalchemy import delete
+
+    from spiko.db.models.identity import WebSession
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFoundError(f"no user with email {normalize_email(email)}")
+    user.password_hash = hash_password(password)
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    return user, int(ended.rowcount)  # type: ignore[attr-defined]
