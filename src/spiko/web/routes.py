@@ -148,6 +148,9 @@ def login(
         start_session(session, request, response, user)
     # After the commit: the counters may live in the same database, in a transaction of their own.
     limiter.reset(account_key)
+    # The address limit counts failures only: a successful sign-in takes its hit back, so people
+    # sharing an address (an office, local testing) are never locked out by signing in.
+    limiter.forgive(address_key)
     logger.info("sign-in", extra={"fields": {"user_id": user.id}})
     return response
 
