@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -264,3 +265,38 @@ def test_fx_show_inverts_and_crosses_published_rates(database_url, tmp_path):
     # On a day before the GBP rate was published there is nothing to cross.
     refused(run_cli(database_url, "fx", "show", "--base", "USD", "--quote", "GBP", "--day", "2025-03-03",
                     cwd=tmp_path), "no USD/GBP rate")  # fmt: skip
+
+
+def test_serve_reads_dotenv_in_the_current_folder_too(database_url, tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()
+    issuer = f"http://localhost:{port}"  # not the default http://127.0.0.1:PORT
+    (tmp_path / ".env").write_text(
+        f"SPIKO_DATABASE_URL={database_url}\nSPIKO_SECRET_KEY={TEST_SECRET_KEY}\nSPIKO_ISSUER={issuer}\n"
+    )
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("SPIKO_")}
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "spiko.cli", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=clean,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answer.json()["issuer"] == issuer
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0

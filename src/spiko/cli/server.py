@@ -57,7 +57,7 @@ def run_serve(args: argparse.Namespace) -> None:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from spiko.config import Settings
+    from spiko.config import Settings, load_env_file
     from spiko.core.observability import uvicorn_log_config
     from spiko.db.migrate import upgrade
 
@@ -65,6 +65,7 @@ def _serve(args: argparse.Namespace) -> None:
         raise ValueError("--workers must be at least 1")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
+    load_env_file()  # before the issuer's default below, so that a SPIKO_ISSUER in .env counts
     os.environ.setdefault("SPIKO_ISSUER", f"http://{args.host}:{args.port}")
     settings = Settings.from_env(port=args.port)
     # Workers must share one secret key (sessions, CSRF tokens, API key hashes): fix it in the
