@@ -288,7 +288,7 @@ def test_serve_reads_dotenv_in_the_current_folder_too(database_url, tmp_path):
     try:
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             assert server.poll() is None and time.monotonic() < deadline, log.read_text()
             try:

@@ -120,7 +120,7 @@ def demo(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while True:
             assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()

@@ -57,7 +57,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             assert self.process.poll() is None, self.log_path.read_text()
             assert time.monotonic() < deadline, self.log_path.read_text()

@@ -4,19 +4,56 @@ flight is answered, the buffered last-use times are written, and the exit code i
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from spiko.db.models.identity import ApiKey
 from spiko.services.seed import seed_reference_data
-from tests.conftest import basic_auth, create_investor, start_server
+from tests.conftest import TEST_SECRET_KEY, LiveServer, basic_auth, create_investor, free_port
 
 pytestmark = pytest.mark.server
+
+
+def start(database_url: str, tmp_path, workers: int, extra_env: dict[str, str]) -> LiveServer:
+    """``spiko serve`` in a process of its own; several workers may take a while to start on a
+    loaded machine, hence the generous bound (it only stops a start that hangs)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPIKO_DATABASE_URL": database_url,
+        "SPIKO_SECRET_KEY": TEST_SECRET_KEY,
+        "SPIKO_ISSUER": f"http://127.0.0.1:{port}",
+        **extra_env,
+    }
+    log_path = tmp_path / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "spiko.cli", "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log_path.read_text()
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return LiveServer(url, process, log_path, env)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    process.wait()
+    raise AssertionError(f"server did not start:\n{log_path.read_text()}")
 
 
 def wait_for_exit(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
@@ -40,12 +77,7 @@ def test_a_stop_signal_finishes_the_request_in_flight_writes_last_use_and_exits_
         eutbl = seed_reference_data(session)["EUTBL"].id
     holder = create_investor(ctx)
     # Last use is written only at shutdown: the periodic flush would come after an hour.
-    server = start_server(
-        database_url,
-        tmp_path,
-        workers=workers,
-        extra_env={"SPIKO_API_KEY_LAST_USED_FLUSH_SECONDS": "3600"},
-    )
+    server = start(database_url, tmp_path, workers, {"SPIKO_API_KEY_LAST_USED_FLUSH_SECONDS": "3600"})
     try:
         body = json.dumps(
             {"type": "internal", "investorId": holder.investor_id, "shareClassId": eutbl, "name": "In flight"}
