@@ -7,6 +7,7 @@ moves the shares it buys, rounded down (never more value than asked for).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -123,7 +124,7 @@ def create_transfer(
 
 
 def list_transfers(
-    session: Session, investor_id: str, statuses: list[str] | None = None
+    session: Session, investor_id: str, statuses: Sequence[str] | None = None
 ) -> list[TransferOrder]:
     query = select(TransferOrder).where(TransferOrder.investor_id == investor_id)
     if statuses:

@@ -47,7 +47,7 @@ def investor_body(investor: Investor) -> dict[str, Any]:
 def _read_body(ctx: AppContext, investor_id: str) -> bytes:
     with ctx.transaction(write=False) as session:
         body = investor_body(get_investor(session, investor_id))
-    return JSONResponse(body).body  # encoded once, served from the cache until it expires
+    return bytes(JSONResponse(body).body)  # encoded once, served from the cache until it expires
 
 
 async def investor_json(ctx: AppContext, investor_id: str) -> bytes:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, OctKey, RSAKey
+from joserfc.jwk import KeyParameters, KeySet, KeySetSerialization, OctKey, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ class KeyRing:
     def create_key(self, session: Session) -> OAuthSigningKey:
         generated = RSAKey.generate_key(RSA_KEY_BITS, private=True)
         kid = generated.thumbprint()
-        parameters = {"kid": kid, "use": "sig", "alg": ALGORITHM}
+        parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": ALGORITHM}
         key = RSAKey.import_key(generated.as_dict(private=True), parameters=parameters)
         row = OAuthSigningKey(
             kid=kid,
@@ -171,4 +171,5 @@ class KeyRing:
         return {"keys": self.load(session).published}
 
     def public_key_set(self, session: Session) -> KeySet:
-        return KeySet.import_key_set(self.jwks(session))
+        serialization: KeySetSerialization = {"keys": self.load(session).published}
+        return KeySet.import_key_set(serialization)

@@ -324,6 +324,7 @@ class _Renderer:
         share_class = self.share_class(order.share_class_id)
         at_creation = self.nav_at(order.share_class_id, order.created_day)
         nav_at_creation = at_creation.value if at_creation else Decimal(0)
+        shares: Decimal | None
         if order.requested_amount is not None:
             estimate = order.requested_amount
         else:
