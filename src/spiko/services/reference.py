@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatingDay, ShareClass
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
+from spiko.domain.money import CURRENCIES
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
 
-# The currencies of the public specification's CurrencyCode.
-CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "SGD")
 EXCHANGE_RATE_KINDS = ("indicative", "execution")
 
 

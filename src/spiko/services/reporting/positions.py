@@ -29,6 +29,7 @@ from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
+from spiko.domain.money import minor_units
 from spiko.domain.positions import (
     DailyPosition,
     Movement,
@@ -45,13 +46,6 @@ _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
-_MINOR_UNITS = {"JPY": 0}
-
-
-def currency_decimals(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
-
-
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
     """A name-based id: the same position keeps its id when it is recomputed."""
     return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
@@ -331,7 +325,7 @@ def materialize(session: Session, account_id: str, share_class: ShareClass) -> i
         days,
         _movements(session, account_id, share_class.id, start, horizon),
         _navs(session, share_class.id, start, horizon),
-        currency_decimals(share_class.currency),
+        minor_units(share_class.currency),
     )
     rows = []
     previous_shares = state.shares
@@ -405,7 +399,7 @@ def account_positions(
     else:
         movements = _movements(session, account_id, share_class.id, roll_start, last)
         navs = _navs(session, share_class.id, roll_start, last)
-    decimals = currency_decimals(share_class.currency)
+    decimals = minor_units(share_class.currency)
     result: list[AccountPosition] = []
     previous_shares = state.shares
     for day in days_between(roll_start, last):
@@ -459,5 +453,5 @@ def empty_positions(
         days_between(first, last),
         {},
         _navs(session, share_class.id, first, last),
-        currency_decimals(share_class.currency),
+        minor_units(share_class.currency),
     )
