@@ -56,14 +56,16 @@ def create_transfer(
     if mode == "total":
         moved = available
     elif mode == "in-shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a transfer in shares needs a number of shares")
         if shares <= 0 or decimals_of(shares) > decimals:
             raise BadRequestError(f"sharesAmount must be positive with at most {decimals} decimals")
         if shares > available:
             raise InsufficientBalanceError.shares(shares, available, decimals)
         moved = shares
     elif mode == "in-amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a transfer in amount needs an amount and its currency")
         if currency != share_class.currency:
             raise BadRequestError(f"{share_class.symbol} is valued in {share_class.currency}, not {currency}")
         if amount <= 0:

@@ -30,6 +30,7 @@ from spiko.errors import (
     BadRequestError,
     ForbiddenError,
     InsufficientBalanceError,
+    NotFoundError,
     ServiceUnavailableError,
 )
 from spiko.services import orders, reference
@@ -68,13 +69,15 @@ def create_withdrawal(
     requested_amount: Decimal | None = None
     requested_shares: Decimal | None = None
     if mode == "amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a withdrawal by amount needs an amount and its currency")
         requested_amount = amount
         reserve = _reserve_for_amount(
             share_class, available, latest.value if latest else None, amount, currency
         )
     elif mode == "shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a withdrawal by shares needs a number of shares")
         requested_shares = shares
         reserve = _reserve_for_shares(share_class, available, latest.value if latest else None, shares)
     else:
@@ -210,7 +213,8 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    assert order is not None
+    if order is None:
+        raise NotFoundError("Withdrawal order not found")
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
