@@ -106,6 +106,3 @@ def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
     ]
     return sorted(apps, key=lambda app: app.authorized_at, reverse=True)
 
-
-def find_client_pk(session: Session, client_id: str) -> str | None:
-    return session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))

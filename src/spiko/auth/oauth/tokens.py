@@ -9,7 +9,6 @@ is written to the database when a token is used.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -284,6 +283,3 @@ class AccessTokenVerifier:
         """
         self._ctx.invalidations.publish("oauth_tokens")
 
-
-def now_epoch() -> float:
-    return time.time()
