@@ -22,7 +22,8 @@ logger = logging.getLogger("spiko.web")
 
 
 def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def safe_next(target: str | None) -> str:

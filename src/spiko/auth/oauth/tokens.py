@@ -216,7 +216,7 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
         )
         .values(revoked_at=now, revoked_reason="revoked_by_investor")
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
