@@ -42,7 +42,9 @@ def check_period(session: Session, first: date, last: date) -> None:
         raise BadRequestError("'to' must not be before 'from'")
     latest = clock.today(session) + timedelta(days=FUTURE_MARGIN_DAYS)
     if last > latest:
-        raise BadRequestError(f"a period may not end after {latest.isoformat()} (today plus {FUTURE_MARGIN_DAYS} days)")
+        raise BadRequestError(
+            f"a period may not end after {latest.isoformat()} (today plus {FUTURE_MARGIN_DAYS} days)"
+        )
     if (last - first).days + 1 > store.MAX_DAYS:
         raise BadRequestError(f"a period covers at most {store.MAX_DAYS} days")
 
