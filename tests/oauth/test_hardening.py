@@ -3,7 +3,14 @@ codes outliving a revocation, logout with someone else's ID token, token endpoin
 
 from __future__ import annotations
 
-from tests.oauth.helpers import authorize_path, obtain_code, pkce_pair, redirect_params
+from tests.oauth.helpers import (
+    authorize_path,
+    csrf_token,
+    exchange,
+    obtain_code,
+    pkce_pair,
+    redirect_params,
+)
 
 
 def test_a_public_client_may_not_use_plain_pkce(browser, public_app):
@@ -39,3 +46,20 @@ def test_unsupported_response_modes_are_refused(browser, app_client, public_app)
             assert "#" not in response.headers["location"]
     # The one mode implemented, named explicitly, works as the default does.
     assert obtain_code(browser, app_client, response_mode="query")
+
+
+def test_revoking_an_app_kills_the_codes_it_has_not_redeemed_yet(browser, client, app_client):
+    code = obtain_code(browser, app_client)  # consented and issued, not redeemed yet
+    page = browser.get("/authorized-apps")
+    assert app_client.client_id in page.text
+    revoked = browser.post(
+        "/authorized-apps", data={"client_id": app_client.client_id, "csrf_token": csrf_token(page.text)}
+    )
+    assert revoked.status_code == 200
+    late = exchange(client, app_client, code)
+    assert late.status_code == 400, late.text
+    assert late.json()["error"] == "invalid_grant"
+    # The app did not come back: no access listed, and its next request asks for consent again.
+    assert app_client.client_id not in browser.get("/authorized-apps").text
+    again = browser.get(authorize_path(app_client), follow_redirects=False)
+    assert again.status_code == 200 and 'name="decision"' in again.text
