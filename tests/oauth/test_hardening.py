@@ -3,6 +3,9 @@ codes outliving a revocation, logout with someone else's ID token, token endpoin
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
+from tests.conftest import create_investor
 from tests.oauth.helpers import (
     authorize_path,
     csrf_token,
@@ -10,6 +13,8 @@ from tests.oauth.helpers import (
     obtain_code,
     pkce_pair,
     redirect_params,
+    sign_in,
+    tokens_for,
 )
 
 
@@ -63,3 +68,25 @@ def test_revoking_an_app_kills_the_codes_it_has_not_redeemed_yet(browser, client
     assert app_client.client_id not in browser.get("/authorized-apps").text
     again = browser.get(authorize_path(app_client), follow_redirects=False)
     assert again.status_code == 200 and 'name="decision"' in again.text
+
+
+def test_logout_with_another_investors_id_token_asks_first(app, ctx, browser, app_client, client):
+    intruder = create_investor(ctx, name="Intruder")
+    with TestClient(app, base_url="http://testserver") as intruder_browser:
+        sign_in(intruder_browser, intruder.email, intruder.password)
+        foreign = tokens_for(intruder_browser, app_client, scope="openid offline", nonce="intruder-nonce")
+    response = browser.get(
+        "/oauth2/sessions/logout",
+        params={"id_token_hint": foreign["id_token"], "post_logout_redirect_uri": app_client.redirect_uri},
+        follow_redirects=False,
+    )
+    assert response.status_code == 200, response.text
+    assert 'action="/oauth2/sessions/logout"' in response.text  # the confirmation form
+    assert browser.get("/integrations", follow_redirects=False).status_code == 200  # still signed in
+    # The investor's own ID token signs out without a question.
+    own = tokens_for(browser, app_client, scope="openid offline", nonce="own-nonce")
+    done = browser.get(
+        "/oauth2/sessions/logout", params={"id_token_hint": own["id_token"]}, follow_redirects=False
+    )
+    assert "signed-out" in done.text
+    assert browser.get("/integrations", follow_redirects=False).status_code == 303

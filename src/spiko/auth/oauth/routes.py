@@ -378,8 +378,10 @@ def _logout(server: AuthorizationServer, request: Request, http: HttpRequest) ->
             validated = server.validate_endpoint_request("end_session", http)
         except OAuth2Error as error:
             return _error_page(request, error)
-        if validated.needs_confirmation:
-            # Without a valid id_token_hint the request may come from anyone: ask the user.
+        hinted = (validated.id_token_claims or {}).get("sub")
+        if validated.needs_confirmation or (user is not None and hinted != user.user_id):
+            # Without a valid id_token_hint the request may come from anyone, and with someone
+            # else's it comes from an app that investor used, not this one: ask the user.
             return render(request, "oauth_logout.html", user=user, signed_out=user is None)
         response: Response | None = server.create_endpoint_response("end_session", validated)
         if response is None:
