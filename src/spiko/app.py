@@ -38,6 +38,7 @@ from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
+from spiko.core.edge import ControlCharacterMiddleware, Surface
 from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
 from spiko.errors import (
@@ -77,6 +78,11 @@ def is_api_path(path: str) -> bool:
 
 def is_oauth_path(path: str) -> bool:
     return path.startswith(OAUTH_PREFIXES)
+
+
+def surface_of(path: str) -> Surface:
+    """Which of the server's surfaces answers a path, for refusals made before any route."""
+    return "api" if is_api_path(path) else "oauth" if is_oauth_path(path) else "page"
 
 
 def _tagged(error: ApiError) -> JSONResponse:
@@ -205,6 +211,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
     if settings.cors_origins:
         app.add_middleware(ScopedCORSMiddleware, origins=settings.cors_origins)
+    app.add_middleware(ControlCharacterMiddleware, surface_of=surface_of)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app
