@@ -83,6 +83,8 @@ class Settings:
     login_window_seconds: int = 900
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
+    # Failed client authentications at the token endpoint, per (client named, address).
+    token_failures_per_client_and_address: int = 10
     token_window_seconds: int = 60
     sandbox_annual_rate: Decimal = Decimal("0.035")
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.

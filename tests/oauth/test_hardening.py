@@ -3,8 +3,12 @@ codes outliving a revocation, logout with someone else's ID token, token endpoin
 
 from __future__ import annotations
 
+import base64
+
 from fastapi.testclient import TestClient
 
+from spiko.app import create_app
+from spiko.context import AppContext
 from tests.conftest import create_investor
 from tests.oauth.helpers import (
     authorize_path,
@@ -13,6 +17,7 @@ from tests.oauth.helpers import (
     obtain_code,
     pkce_pair,
     redirect_params,
+    register_app,
     sign_in,
     tokens_for,
 )
@@ -90,3 +95,58 @@ def test_logout_with_another_investors_id_token_asks_first(app, ctx, browser, ap
     )
     assert "signed-out" in done.text
     assert browser.get("/integrations", follow_redirects=False).status_code == 303
+
+
+# -- the token endpoint's limits --------------------------------------------------------------------
+
+
+def _refresh_attempt(http, app, secret=None):  # type: ignore[no-untyped-def]
+    """A token request naming ``app`` (its refresh token is invalid: an authenticated one gets 400)."""
+    data = {"grant_type": "refresh_token", "refresh_token": "not-a-refresh-token"}
+    raw = f"{app.client_id}:{secret or app.client_secret}".encode()
+    return http.post(
+        "/oauth2/token", data=data, headers={"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    )
+
+
+def _from(app, address):  # type: ignore[no-untyped-def]
+    return TestClient(app, base_url="http://testserver", client=(address, 40000))
+
+
+def test_a_stranger_naming_a_client_cannot_lock_it_out(settings):  # type: ignore[no-untyped-def]
+    ctx = AppContext(
+        settings.with_overrides(token_requests_per_client=5, token_failures_per_client_and_address=3)
+    )
+    try:
+        target = register_app(ctx)
+        application = create_app(ctx=ctx)
+        with _from(application, "203.0.113.66") as stranger, _from(application, "198.51.100.7") as owner:
+            guesses = [_refresh_attempt(stranger, target, secret=f"guess-{n}").status_code for n in range(8)]
+            # The guesses slow down the guesser, from its own address only.
+            assert guesses == [401, 401, 401] + [429] * 5
+            refused = _refresh_attempt(stranger, target, secret="guess-9")
+            assert (
+                refused.json()["error"] == "temporarily_unavailable"
+                and int(refused.headers["retry-after"]) >= 1
+            )
+            # Even the right secret from the guesser's address waits: it cannot tell a hit from a miss.
+            assert _refresh_attempt(stranger, target).status_code == 429
+            # The client itself, from its own address, is served: its limit counts its own requests.
+            assert [_refresh_attempt(owner, target).status_code for _ in range(5)] == [400] * 5
+            assert _refresh_attempt(owner, target).status_code == 429
+    finally:
+        ctx.close()
+
+
+def test_unauthenticated_requests_do_not_count_against_the_client(settings):  # type: ignore[no-untyped-def]
+    ctx = AppContext(settings.with_overrides(token_requests_per_client=3))
+    try:
+        target = register_app(ctx)
+        application = create_app(ctx=ctx)
+        for n in range(6):  # strangers from six addresses, one wrong secret each
+            with _from(application, f"203.0.113.{n + 1}") as stranger:
+                assert _refresh_attempt(stranger, target, secret="wrong").status_code == 401
+        with _from(application, "198.51.100.7") as owner:
+            assert [_refresh_attempt(owner, target).status_code for _ in range(4)] == [400, 400, 400, 429]
+    finally:
+        ctx.close()
