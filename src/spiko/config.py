@@ -81,6 +81,9 @@ class Settings:
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
     login_window_seconds: int = 900
+    # After the free failures above, a sign-in waits this long, doubling after each failure.
+    login_delay_seconds: int = 60
+    login_max_delay_seconds: int = 900
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
     # Failed client authentications at the token endpoint, per (client named, address).

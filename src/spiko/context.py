@@ -32,6 +32,18 @@ class AppContext:
         return make_rate_limiter(self, self.settings.redis_url, self.settings.redis_prefix)
 
     @cached_property
+    def sign_in_throttle(self):  # type: ignore[no-untyped-def]
+        """Delays after failed sign-ins, shared by every worker (see ``spiko.auth.throttle``)."""
+        from spiko.auth.throttle import SignInThrottle, make_store
+
+        store = make_store(self, self.settings.redis_url, self.settings.redis_prefix)
+        return SignInThrottle(
+            store,
+            delay_seconds=self.settings.login_delay_seconds,
+            max_delay_seconds=self.settings.login_max_delay_seconds,
+        )
+
+    @cached_property
     def invalidations(self) -> Invalidations:
         """Revocations told to every process through Redis (when configured); see the module."""
         return Invalidations(self.settings.redis_url, channel=self.settings.redis_prefix + "invalidations")
