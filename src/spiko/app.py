@@ -48,6 +48,7 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.web import docs as web_docs
 from spiko.web import routes as web_routes
 from spiko.web.rendering import STATIC_DIR, render
 
@@ -193,7 +194,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
         lifespan=lifespan,
         redirect_slashes=False,
-        docs_url="/docs",
+        docs_url=None,  # served by spiko.web.docs, from files shipped with the package
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -207,6 +208,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
     app.include_router(ops.router)
+    app.include_router(web_docs.router)
+    app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     if settings.cors_origins:
