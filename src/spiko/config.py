@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./spiko.db"
@@ -93,11 +94,16 @@ class Settings:
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     log_level: str = "INFO"
+    # /metrics is refused unless one of these is set: a Bearer token, or client addresses and
+    # networks (comma-separated, e.g. "127.0.0.1, 10.0.0.0/8") it is served to.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_allowed_addresses: str = ""
 
     def __post_init__(self) -> None:
         from spiko.core.cors import parse_origins
 
         parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
+        self.metrics_networks  # noqa: B018 - a malformed list of addresses stops the start too
         if not 0 <= self.refresh_token_reuse_grace_seconds <= MAX_REFRESH_REUSE_GRACE_SECONDS:
             raise ValueError(
                 "SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS must be between 0 and "
@@ -109,6 +115,19 @@ class Settings:
         from spiko.core.cors import parse_origins
 
         return parse_origins(self.cors_allowed_origins)
+
+    @property
+    def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
+        networks = []
+        for item in self.metrics_allowed_addresses.split(","):
+            if item.strip():
+                try:
+                    networks.append(ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"SPIKO_METRICS_ALLOWED_ADDRESSES: {item.strip()!r} is not an address or network"
+                    ) from None
+        return networks
 
     @property
     def sqlalchemy_url(self) -> str:
