@@ -41,6 +41,7 @@ from spiko.core.cors import ScopedCORSMiddleware
 from spiko.core.edge import ControlCharacterMiddleware, Surface
 from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
+from spiko.core.transport import StrictTransportSecurityMiddleware
 from spiko.errors import (
     ApiError,
     ForbiddenError,
@@ -215,6 +216,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     if settings.cors_origins:
         app.add_middleware(ScopedCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(ControlCharacterMiddleware, surface_of=surface_of)
+    if settings.issuer.startswith("https://"):
+        app.add_middleware(StrictTransportSecurityMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app
