@@ -81,7 +81,6 @@ class Settings:
     max_api_keys_per_investor: int = 20
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
-    login_window_seconds: int = 900
     # After the free failures above, a sign-in waits this long, doubling after each failure.
     login_delay_seconds: int = 60
     login_max_delay_seconds: int = 900
