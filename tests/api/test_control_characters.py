@@ -170,3 +170,31 @@ def test_control_characters_in_other_forms_are_refused(client: TestClient, inves
 def test_a_path_with_a_nul_is_refused(client: TestClient, investor: InvestorFixture) -> None:
     response = client.get("/v1/deposit-orders/abc%00def", headers=investor.basic)
     _decode_error(response, "path")
+
+
+def test_operator_inputs_follow_the_same_rule(ctx, investor: InvestorFixture) -> None:  # type: ignore[no-untyped-def]
+    """What the CLI hands the services (investors, API keys, OAuth clients) is judged alike."""
+    from spiko.auth.oauth.clients import register_client
+    from spiko.errors import ApiError
+    from spiko.services import identity
+
+    attempts = [
+        lambda s: identity.create_investor(
+            s, name="Nul SAS", email="nul\x00@example.com", password="long password 1"
+        ),
+        lambda s: identity.create_investor(
+            s, name="Line\nBreak SAS", email="lb@example.com", password="long password 1"
+        ),
+        lambda s: identity.create_api_key(
+            s, ctx.api_keys, investor_id=investor.investor_id, name="key\x00", max_live_keys=20
+        ),
+        lambda s: register_client(
+            s, name="App", redirect_uris=["https://app.example/cb\r\nX: 1"], public=False
+        ),
+        lambda s: register_client(s, name="App\x00", redirect_uris=["https://app.example/cb"], public=False),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ApiError) as refused, ctx.transaction() as session:
+            attempt(session)
+        assert refused.value.status == 400
+        assert "control characters" in str(refused.value)
