@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -30,6 +31,8 @@ FREE_TEXT_FIELDS = frozenset({"password", "description", "note", "comment", "mes
 EMAIL_FIELDS = frozenset({"email"})
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_HEADER_REFUSED = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 
 class Offence(Exception):
@@ -65,20 +68,27 @@ def _check_pairs(location: str, pairs: list[tuple[str, str]]) -> None:
 
 def _check_target(scope: dict[str, Any]) -> None:
     _check("path", "", scope.get("path", ""), TextKind.ID)
-    query = scope.get("query_string", b"").decode("latin-1")
-    if query:
+    raw: bytes = scope.get("query_string", b"")
+    # Without a percent escape, a query can only hold a control character as a raw byte (which
+    # HTTP parsers refuse anyway): a byte scan is enough, and the common case stays cheap.
+    if raw and (b"%" in raw or _RAW_CONTROL.search(raw)):
+        query = raw.decode("latin-1")
         _check_pairs("query", parse_qsl(query, keep_blank_values=True, errors="replace"))
 
 
 def _check_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    # Header bytes are Latin-1 on the wire; UTF-8 text in them shows up as bytes 0x80-0xFF, so
+    # only C0 and DEL are judged here (the HTTP parser already refuses most of them). Credentials
+    # are refused by their readers, as malformed (401). One scan of all values, joined by a tab
+    # (allowed), keeps the common case cheap.
+    if not _HEADER_REFUSED.search(b"\t".join(value for name, value in headers if name != b"authorization")):
+        return
     for name, value in headers:
         if name == b"authorization":
-            continue  # credentials are refused by their readers, as malformed (401)
-        # Header bytes are Latin-1 on the wire; UTF-8 text in them shows up as bytes 0x80-0xFF,
-        # so only C0 and DEL are judged here (the HTTP parser already refuses most of them).
-        refused = next((byte for byte in value if byte < 0x20 and byte != 0x09 or byte == 0x7F), None)
+            continue
+        refused = _HEADER_REFUSED.search(value)
         if refused is not None:
-            raise Offence("header", name.decode("latin-1"), chr(refused))
+            raise Offence("header", name.decode("latin-1"), refused.group().decode("latin-1"))
 
 
 def _json_strings(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
