@@ -167,9 +167,12 @@ def test_control_characters_in_other_forms_are_refused(client: TestClient, inves
     assert "key" not in client.get("/integrations").text.split("test key")[-1]
 
 
-def test_a_path_with_a_nul_is_refused(client: TestClient, investor: InvestorFixture) -> None:
-    response = client.get("/v1/deposit-orders/abc%00def", headers=investor.basic)
-    _decode_error(response, "path")
+def test_a_path_with_a_control_character_is_not_found(client: TestClient, investor: InvestorFixture) -> None:
+    for path in ("/v1/deposit-orders/abc%00def", "/v0/share-classes/EUTBL%00", "/v1/accounts/%0d%0a"):
+        response = client.get(path, headers=investor.basic)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["_tag"] == "NotFoundError"
+    assert client.get("/integrations%00").status_code == 404
 
 
 def test_operator_inputs_follow_the_same_rule(ctx, investor: InvestorFixture) -> None:  # type: ignore[no-untyped-def]

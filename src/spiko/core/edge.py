@@ -1,11 +1,11 @@
 """Control characters refused at the edge, before any route, form parser or database sees them.
 
-Every request's path, query parameters, header values and body fields
-(URL-encoded and multipart forms, JSON strings) pass ``spiko.core.text``; the first offender is
-answered with a 400 in the surface's own format: a tagged ``HttpApiDecodeError`` on the APIs, an
-RFC 6749 ``invalid_request`` on the authorization server, an HTML page on the investor app.
-Basic credentials are judged by the same rule where they are decoded (``auth/principal.py``,
-``auth/oauth/requests.py``), which refuse them as malformed credentials (401).
+Every request's path, query parameters, header values and body fields (URL-encoded and
+multipart forms, JSON strings) pass ``spiko.core.text``; the first offender is answered in the
+surface's own format: a 400 tagged ``HttpApiDecodeError`` on the APIs, an RFC 6749
+``invalid_request`` on the authorization server, an HTML page on the investor app (a path is
+not found: 404). Basic credentials are judged by the same rule where they are decoded
+(``auth/principal.py``, ``auth/oauth/requests.py``), which refuse them as malformed (401).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from spiko.core.text import TextKind, control_character, describe
-from spiko.errors import HttpApiDecodeError
+from spiko.errors import HttpApiDecodeError, NotFoundError
 
 Surface = Literal["api", "oauth", "page"]
 SurfaceOf = Callable[[str], Surface]
@@ -141,6 +141,17 @@ async def _check_form(scope: dict[str, Any], body: bytes) -> None:
 
 
 def _refusal(surface: Surface, offence: Offence) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    if offence.location == "path":
+        # No route or resource has such a name: not found, as any other unknown id in a path.
+        if surface == "page":
+            page = (
+                "<!doctype html><html lang=en><meta charset=utf-8><title>Page not found · Spiko</title>"
+                '<link rel="stylesheet" href="/static/app.css"><main><section class="card narrow">'
+                "<h1>Page not found</h1><p>There is no page at this address.</p></section></main></html>"
+            )
+            return 404, [(b"content-type", b"text/html; charset=utf-8")], page.encode()
+        body = json.dumps(NotFoundError("Not found").body()).encode()
+        return 404, [(b"content-type", b"application/json")], body
     if surface == "api":
         path: list[str | int] = [offence.location]
         if offence.name:
