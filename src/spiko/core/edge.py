@@ -159,9 +159,9 @@ def _refusal(surface: Surface, offence: Offence) -> tuple[int, list[tuple[bytes,
         error = HttpApiDecodeError.single(path, offence.message, "Refinement")
         return 400, [(b"content-type", b"application/json")], json.dumps(error.body()).encode()
     if surface == "oauth":
-        body = {"error": "invalid_request", "error_description": offence.message}
+        oauth_body = {"error": "invalid_request", "error_description": offence.message}
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-        return 400, headers, json.dumps(body).encode()
+        return 400, headers, json.dumps(oauth_body).encode()
     page = (
         "<!doctype html><html lang=en><meta charset=utf-8><title>Request refused · Spiko</title>"
         '<link rel="stylesheet" href="/static/app.css"><main><section class="card narrow">'
