@@ -19,6 +19,7 @@ from spiko.db.engine import make_engine, make_session_factory, transaction
 
 if TYPE_CHECKING:
     from spiko.auth.api_keys import ApiKeyVerifier
+    from spiko.auth.throttle import SignInThrottle
 
 
 @dataclass
@@ -36,7 +37,7 @@ class AppContext:
         return make_rate_limiter(self, self.settings.redis_url, self.settings.redis_prefix)
 
     @cached_property
-    def sign_in_throttle(self):  # type: ignore[no-untyped-def]
+    def sign_in_throttle(self) -> SignInThrottle:
         """Delays after failed sign-ins, shared by every worker (see ``spiko.auth.throttle``)."""
         from spiko.auth.throttle import SignInThrottle, make_store
 

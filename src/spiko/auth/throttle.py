@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from spiko.auth.secrets import random_token, sha256_hex
 
@@ -96,7 +96,7 @@ class RedisFailureStore:
         while True:
             with self._redis.pipeline() as pipe:
                 try:
-                    pipe.watch(name)  # type: ignore[no-untyped-call]
+                    cast(Any, pipe).watch(name)  # redis-py leaves watch() untyped
                     raw_failures, raw_last = pipe.hmget(name, "failures", "last")
                     failures, last = _remembered(int(raw_failures or 0), float(raw_last or 0), now)
                     refused_until = verdict(failures, last)
