@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -244,8 +245,10 @@ def test_a_successful_sign_in_clears_the_account_counter(client_with, investor):
 
 def test_rate_limits_are_shared_through_redis(client_with, investor, redis_url):
     """With SPIKO_REDIS_URL, two processes (here two apps) count the same attempts."""
-    first = client_with(redis_url=redis_url, login_attempts_per_account=2, login_attempts_per_address=100)
-    second = client_with(redis_url=redis_url, login_attempts_per_account=2, login_attempts_per_address=100)
+    # A prefix of this test's own: tests running at the same time share Redis and the address.
+    shared = {"redis_url": redis_url, "redis_prefix": f"spiko-test:{uuid.uuid4().hex}:"}
+    first = client_with(**shared, login_attempts_per_account=2, login_attempts_per_address=100)
+    second = client_with(**shared, login_attempts_per_account=2, login_attempts_per_address=100)
     assert sign_in(first, investor.email, "wrong password").status_code == 400
     assert sign_in(second, investor.email, "wrong password").status_code == 400
     assert sign_in(first, investor.email, investor.password).status_code == 429
