@@ -1,4 +1,5 @@
-"""Fixtures for the SDK tests: a real server per test module, investors, and operator commands."""
+"""Fixtures for the SDK tests: the app per test module, served in-process (or by a real server where
+the network is the point), investors, and operator commands."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from spiko.app import create_app
 from spiko.client import ApiKeyAuth, SpikoClient
 from spiko.config import Settings
 from spiko.context import AppContext
+from tests.app_transport import AppTransport
+from tests.client.browser import Browser
 from tests.conftest import (
     TEST_SECRET_KEY,
     InvestorFixture,
@@ -26,24 +31,42 @@ from tests.conftest import (
 )
 from tests.databases import DatabaseFactory
 
+# The issuer (and base URL) of the in-process app: the default of a development server. No socket
+# is opened on it: requests reach the app through ``Server.transport``.
+IN_PROCESS_URL = "http://127.0.0.1:8000"
+
 
 @dataclass
 class Server:
-    """A running server with the database it serves and a context on that database."""
+    """The app on its own database, and a context on that database.
 
-    live: LiveServer
+    In-process (``transport`` set), every client made here sends its requests to the app through
+    ``transport``; a live server (``live`` set) is reached over the network at ``url``.
+    """
+
+    url: str
     database_url: str
     ctx: AppContext
-
-    @property
-    def url(self) -> str:
-        return self.live.url
+    transport: AppTransport | None = None
+    live: LiveServer | None = None
 
     def investor(self, name: str | None = None) -> InvestorFixture:
         return create_investor(self.ctx, name=name)
 
     def client(self, investor: InvestorFixture, **options: Any) -> SpikoClient:
-        return SpikoClient(self.url, auth=ApiKeyAuth(investor.client_id, investor.client_secret), **options)
+        auth = ApiKeyAuth(investor.client_id, investor.client_secret)
+        return SpikoClient(self.url, auth=auth, **{"transport": self.transport, **options})
+
+    def network(self) -> httpx.BaseTransport:
+        """The way to the app, for a test transport to wrap (closing it leaves the app serving)."""
+        return self.transport or httpx.HTTPTransport()
+
+    def http(self) -> httpx.Client:
+        """A plain HTTP client on the app."""
+        return httpx.Client(base_url=self.url, transport=self.transport, timeout=30)
+
+    def browser(self) -> Browser:
+        return Browser(self.url, transport=self.transport)
 
     def cli(self, *argv: str) -> Any:
         """Run a ``spiko`` operator command on this server's database; its JSON output, parsed."""
@@ -72,24 +95,40 @@ class Server:
         return json.loads(text) if text else None
 
 
-def _server(
+def in_process(databases: DatabaseFactory, **settings: Any) -> Iterator[Server]:
+    """The app served in-process on a fresh database, with ``settings`` changed."""
+    database_url = databases.fresh()
+    ctx = AppContext(
+        Settings(database_url=database_url, issuer=IN_PROCESS_URL, secret_key=TEST_SECRET_KEY, **settings)
+    )
+    transport = AppTransport(create_app(ctx=ctx))
+    try:
+        yield Server(IN_PROCESS_URL, database_url, ctx, transport=transport)
+    finally:
+        transport.shutdown()
+        ctx.close()
+        databases.drop(database_url)
+
+
+def live(
     databases: DatabaseFactory, workdir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[Server]:
+    """A real server (``spiko serve`` in a process of its own) on a fresh database."""
     database_url = databases.fresh()
-    live = start_server(database_url, workdir, extra_env=extra_env)
-    ctx = AppContext(Settings(database_url=database_url, issuer=live.url, secret_key=TEST_SECRET_KEY))
+    server = start_server(database_url, workdir, extra_env=extra_env)
+    ctx = AppContext(Settings(database_url=database_url, issuer=server.url, secret_key=TEST_SECRET_KEY))
     try:
-        yield Server(live, database_url, ctx)
+        yield Server(server.url, database_url, ctx, live=server)
     finally:
         ctx.close()
-        stop_server(live)
+        stop_server(server)
         databases.drop(database_url)
 
 
 @pytest.fixture(scope="module")
-def server(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One real server per test module (tests create their own investors, so they never share data)."""
-    yield from _server(databases, tmp_path_factory.mktemp("server"))
+def server(databases: DatabaseFactory) -> Iterator[Server]:
+    """The app per test module (tests create their own investors, so they never share data)."""
+    yield from in_process(databases)
 
 
 @pytest.fixture
@@ -134,13 +173,12 @@ class Market:
 
 @pytest.fixture(scope="module")
 def market(server: Server) -> Market:
-    import httpx
-
     server.cli("reference", "seed")
     server.cli("clock", "set", "--day", TODAY)
     for day, value in ((PREVIOUS, "1.045000"), (TODAY, "1.045300")):
         server.cli("nav", "publish", "--share-class", "EUTBL", "--day", day, "--value", value)
     for day, value in ((PREVIOUS, "1.062000"), (TODAY, "1.062200")):
         server.cli("nav", "publish", "--share-class", "USTBL", "--day", day, "--value", value)
-    listed = httpx.get(server.url + "/v0/share-classes/", timeout=30).json()
+    with server.http() as http:
+        listed = http.get("/v0/share-classes/").json()
     return Market(server, {item["symbol"]: item for item in listed})

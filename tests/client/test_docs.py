@@ -12,6 +12,7 @@ import re
 import shlex
 import sys
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,15 @@ import pytest
 
 from spiko.cli import main
 from tests.client.browser import Browser
-from tests.client.conftest import Market
+from tests.client.conftest import Market, Server, live
 from tests.client.test_cli import browser_that_consents
 from tests.conftest import TEST_SECRET_KEY, InvestorFixture, free_port
+
+
+@pytest.fixture(scope="module")
+def server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """A real server: the guide's code runs as written, over the network."""
+    yield from live(databases, tmp_path_factory.mktemp("server"))
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "sdk.md"

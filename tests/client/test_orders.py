@@ -233,7 +233,7 @@ def test_deprecated_redemption_orders_warn_and_work(market, client, investor):
 def test_async_client_against_the_same_server(market, server, investor):
     async def main() -> tuple[str, list[str], str]:
         auth = ApiKeyAuth(investor.client_id, investor.client_secret)
-        async with AsyncSpikoClient(server.url, auth=auth) as client:
+        async with AsyncSpikoClient(server.url, auth=auth, transport=server.transport) as client:
             account = await client.accounts.create(market.id("EUTBL"), name="Async")
             listed = await client.accounts.list()
             created = await client.deposit_orders.create(account.id, market.id("EUTBL"), eur("1500"))
@@ -247,7 +247,6 @@ def test_async_client_against_the_same_server(market, server, investor):
 
 def test_an_oauth_session_drives_the_same_operations(market, server, investor):
     from spiko.client import OAuth2Session
-    from tests.client.browser import Browser
 
     redirect_uri = "http://127.0.0.1:8765/callback"
     app = server.cli("oauth-clients", "create", "--name", "Cash Manager", "--redirect-uri", redirect_uri)
@@ -256,14 +255,15 @@ def test_an_oauth_session_drives_the_same_operations(market, server, investor):
         client_id=app["client_id"],
         client_secret=app["client_secret"],
         redirect_uri=redirect_uri,
+        transport=server.transport,
     )
-    browser = Browser(server.url)
+    browser = server.browser()
     try:
         browser.sign_in(investor.email, investor.password)
         session.exchange(browser.authorize(session.authorization_url()))
     finally:
         browser.close()
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         account = client.accounts.create(market.id("EUTBL"), name="Via OAuth")
         created = client.deposit_orders.create(account.id, market.id("EUTBL"), eur("1200"))
         assert client.deposit_orders.get(created.id).account_id == account.id

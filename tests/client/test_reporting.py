@@ -143,11 +143,10 @@ def test_account_statement_is_a_pdf(client: SpikoClient, history: History):
 def test_async_iter_walks_every_page(market: Market, history: History):
     async def main() -> list[str]:
         auth = ApiKeyAuth(history.investor.client_id, history.investor.client_secret)
-        async with AsyncSpikoClient(market.server.url, auth=auth) as client:
+        server = market.server
+        async with AsyncSpikoClient(server.url, auth=auth, transport=server.transport) as client:
             return [item.id async for item in client.account_transactions.iter(history.account_id, limit=2)]
 
-    with SpikoClient(
-        market.server.url, auth=ApiKeyAuth(history.investor.client_id, history.investor.client_secret)
-    ) as sync:
+    with market.server.client(history.investor) as sync:
         expected = [item.id for item in sync.account_transactions.list(history.account_id, limit=1000).items]
     assert asyncio.run(main()) == expected
