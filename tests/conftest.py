@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -140,10 +144,63 @@ def other_investor(ctx: AppContext) -> InvestorFixture:
     return create_investor(ctx, name="Mallory Holdings")
 
 
+@dataclass
+class CliRun:
+    """What a ``spiko`` command did: its exit code and what it printed (as ``subprocess.run`` says it)."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """The JSON the command printed on stdout (``None`` if it printed nothing)."""
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+@contextlib.contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``variables`` set, restored afterwards."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_cli(
+    database_url: str, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None
+) -> CliRun:
+    """``spiko ARGS…`` as an operator runs it, on the test database (in ``cwd``): run in this process
+    through ``spiko.cli.main`` (what the installed ``spiko`` script calls), its output captured and its
+    exit status returned, a usage error's ``SystemExit`` included. ``run_process`` runs the real
+    process, for the tests where the process is the point."""
+    from spiko.cli import main
+
+    variables = {"SPIKO_DATABASE_URL": database_url, "SPIKO_SECRET_KEY": TEST_SECRET_KEY, **(extra_env or {})}
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        environment(variables),
+        contextlib.chdir(cwd) if cwd else contextlib.nullcontext(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse: --help, usage errors
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    return CliRun(list(args), code, out.getvalue(), err.getvalue())
+
+
+def run_process(
     database_url: str, *args: str, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``spiko ARGS…`` in a process of its own, as an operator runs it, on the test database."""
+    """``spiko ARGS…`` in a process of its own (``python -m spiko.cli``), on the test database."""
     env = {
         **os.environ,
         "SPIKO_DATABASE_URL": database_url,

@@ -3,10 +3,6 @@ the network is the point), investors, and operator commands."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +22,7 @@ from tests.conftest import (
     InvestorFixture,
     LiveServer,
     create_investor,
+    run_cli,
     start_server,
     stop_server,
 )
@@ -70,29 +67,10 @@ class Server:
 
     def cli(self, *argv: str) -> Any:
         """Run a ``spiko`` operator command on this server's database; its JSON output, parsed."""
-        from spiko.cli import main
-
-        out = io.StringIO()
-        err = io.StringIO()
-        saved = {
-            name: os.environ.get(name) for name in ("SPIKO_DATABASE_URL", "SPIKO_SECRET_KEY", "SPIKO_ISSUER")
-        }
-        os.environ.update(
-            SPIKO_DATABASE_URL=self.database_url, SPIKO_SECRET_KEY=TEST_SECRET_KEY, SPIKO_ISSUER=self.url
-        )
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(list(argv))
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-        if code != 0:
-            raise RuntimeError(f"spiko {' '.join(argv)} failed: {err.getvalue().strip()}")
-        text = out.getvalue().strip()
-        return json.loads(text) if text else None
+        done = run_cli(self.database_url, *argv, extra_env={"SPIKO_ISSUER": self.url})
+        if done.returncode != 0:
+            raise RuntimeError(f"spiko {' '.join(argv)} failed: {done.stderr.strip()}")
+        return done.json()
 
 
 def in_process(databases: DatabaseFactory, **settings: Any) -> Iterator[Server]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from spiko.context import AppContext
 from spiko.services import bank_accounts, clock, deposits, execution, orders, reference, seed
-from tests.conftest import InvestorFixture
+from tests.conftest import InvestorFixture, run_cli
 from tests.spec import assert_matches
 
 # Monday 2025-03-03: a business day of every fund, with a Friday NAV behind it.
@@ -160,21 +159,12 @@ class World:
 
 
 @pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
-) -> Any:
+def cli(database_url: str, tmp_path: Any) -> Any:
     """Run ``spiko ...`` in-process on the test database; returns (exit code, parsed stdout, stderr)."""
-    from spiko.cli import main
-
-    monkeypatch.setenv("SPIKO_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SPIKO_SECRET_KEY", settings.secret_key)
-    monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> tuple[int, Any, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        out = json.loads(captured.out) if captured.out.strip() else None
-        return code, out, captured.err
+        done = run_cli(database_url, *args, cwd=tmp_path)
+        return done.returncode, done.json(), done.stderr
 
     return run
 
