@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import json
@@ -11,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from spiko.app import create_app  # noqa: E402
 from spiko.config import Settings  # noqa: E402
 from spiko.context import AppContext  # noqa: E402
 from tests.databases import DatabaseFactory  # noqa: E402
+from tests.world import InvestorFixture, basic_auth, create_investor  # noqa: E402, F401 - shared helpers
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 
@@ -92,46 +91,6 @@ def client_with(settings: Settings):  # type: ignore[no-untyped-def]
     for test_client, context in opened:
         test_client.__exit__(None, None, None)
         context.close()
-
-
-@dataclass
-class InvestorFixture:
-    investor_id: str
-    email: str
-    password: str
-    client_id: str
-    client_secret: str
-
-    @property
-    def basic(self) -> dict[str, str]:
-        return basic_auth(self.client_id, self.client_secret)
-
-
-def basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
-    raw = f"{client_id}:{client_secret}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-
-def create_investor(
-    ctx: AppContext, *, name: str | None = None, investor_type: str = "organization"
-) -> InvestorFixture:
-    from spiko.services import identity
-
-    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    password = "correct horse battery"
-    with ctx.transaction() as session:
-        investor, _ = identity.create_investor(
-            session,
-            name=name or f"Investor {email[:15]}",
-            email=email,
-            password=password,
-            investor_type=investor_type,
-            tax_identification_number="FR123" if investor_type == "individual" else None,
-        )
-        key = identity.create_api_key(
-            session, ctx.api_keys, investor_id=investor.id, name="test key", max_live_keys=20
-        )
-    return InvestorFixture(investor.id, email, password, key.client_id, key.client_secret)
 
 
 @pytest.fixture
@@ -270,7 +229,7 @@ def start_server(
         cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a generous bound: a loaded machine starts Python slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from tests.conftest import (
     stop_server,
 )
 from tests.databases import DatabaseFactory
+from tests.world import World, build_world
 
 # The issuer (and base URL) of the in-process app: the default of a development server. No socket
 # is opened on it: requests reach the app through ``Server.transport``.
@@ -123,40 +125,17 @@ def client(server: Server, investor: InvestorFixture) -> Iterator[SpikoClient]:
 # Monday 2025-03-03: a business day of every fund, with the Friday before it.
 TODAY = "2025-03-03"
 PREVIOUS = "2025-02-28"
-IBANS = ["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606"]
-
-
-@dataclass
-class Market:
-    """A server with reference data, the sandbox clock on a business day, and NAVs published."""
-
-    server: Server
-    share_classes: dict[str, dict[str, Any]]
-
-    def id(self, symbol: str) -> str:
-        return str(self.share_classes[symbol]["id"])
-
-    def bank_account(self, investor: InvestorFixture, index: int = 0) -> dict[str, Any]:
-        return self.server.cli(  # type: ignore[no-any-return]
-            "bank-accounts", "add", "--email", investor.email, "--iban", IBANS[index], "--bic", "DEUTDEFFXXX",
-            "--name", f"Main {index}",
-        )  # fmt: skip
-
-    def fund(self, wire_reference: str) -> dict[str, Any]:
-        return self.server.cli("deposits", "fund", "--reference", wire_reference)  # type: ignore[no-any-return]
-
-    def execute(self) -> dict[str, Any]:
-        return self.server.cli("orders", "execute")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
-def market(server: Server) -> Market:
-    server.cli("reference", "seed")
-    server.cli("clock", "set", "--day", TODAY)
-    for day, value in ((PREVIOUS, "1.045000"), (TODAY, "1.045300")):
-        server.cli("nav", "publish", "--share-class", "EUTBL", "--day", day, "--value", value)
-    for day, value in ((PREVIOUS, "1.062000"), (TODAY, "1.062200")):
-        server.cli("nav", "publish", "--share-class", "USTBL", "--day", day, "--value", value)
-    with server.http() as http:
-        listed = http.get("/v0/share-classes/").json()
-    return Market(server, {item["symbol"]: item for item in listed})
+def market(server: Server) -> World:
+    """The shared test world on the server's database: every share class on ``TODAY``, EUTBL and
+    USTBL with a NAV on that day and the one before."""
+    today, previous = date.fromisoformat(TODAY), date.fromisoformat(PREVIOUS)
+    navs = [
+        ("EUTBL", previous, "1.045000"),
+        ("EUTBL", today, "1.045300"),
+        ("USTBL", previous, "1.062000"),
+        ("USTBL", today, "1.062200"),
+    ]
+    return build_world(server.ctx, today, until_year=2026, navs=navs)

@@ -18,8 +18,9 @@ from spiko.client import (
     SpikoConnectionError,
     SpikoError,
 )
-from tests.client.conftest import Market, Server
+from tests.client.conftest import Server
 from tests.conftest import InvestorFixture
+from tests.world import World
 
 FAST = RetryPolicy(max_retries=3, backoff=0.01, max_backoff=0.05)
 
@@ -56,7 +57,7 @@ def eur(value: str) -> Amount:
     return Amount(value=Decimal(value), currency="EUR")
 
 
-def test_a_deposit_whose_answer_is_lost_is_created_once(market: Market, server, client, investor):
+def test_a_deposit_whose_answer_is_lost_is_created_once(market: World, server, client, investor):
     account = client.accounts.create(market.id("EUTBL"))
     network = LossyNetwork(server.network(), drop=2)
     with lossy_client(server, investor, network) as lossy:
@@ -69,21 +70,21 @@ def test_a_deposit_whose_answer_is_lost_is_created_once(market: Market, server, 
     assert orders[0].wire_reference == created.wire_instructions.reference
 
 
-def test_without_the_lossy_network_two_creates_are_two_orders(market: Market, client):
+def test_without_the_lossy_network_two_creates_are_two_orders(market: World, client):
     account = client.accounts.create(market.id("EUTBL"))
     client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2000"))
     client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2000"))
     assert len(client.deposit_orders.list()) == 2  # each call has its own key
 
 
-def test_an_account_whose_answer_is_lost_is_opened_once(market: Market, server, client, investor):
+def test_an_account_whose_answer_is_lost_is_opened_once(market: World, server, client, investor):
     network = LossyNetwork(server.network(), drop=1)
     with lossy_client(server, investor, network) as lossy:
         account = lossy.accounts.create(market.id("EUTBL"), name="Once")
     assert [item.id for item in client.accounts.list()] == [account.id]
 
 
-def test_a_withdrawal_whose_answer_is_lost_reserves_shares_once(market: Market, server, client, investor):
+def test_a_withdrawal_whose_answer_is_lost_reserves_shares_once(market: World, server, client, investor):
     account = client.accounts.create(market.id("EUTBL"))
     bank = market.bank_account(investor)
     deposit = client.deposit_orders.create(account.id, market.id("EUTBL"), eur("10000"))
@@ -94,13 +95,13 @@ def test_a_withdrawal_whose_answer_is_lost_reserves_shares_once(market: Market, 
         order = lossy.withdrawal_orders.create(
             account.id,
             market.id("EUTBL"),
-            destination=BankTransfer(bank_account_id=bank["id"]),
+            destination=BankTransfer(bank_account_id=bank),
             quantity=SharesQuantity(shares=Decimal("9000")),
         )
     assert [item.id for item in client.withdrawal_orders.list()] == [order.id]
 
 
-def test_a_cancel_whose_answer_is_lost_is_retried_safely(market: Market, server, client, investor):
+def test_a_cancel_whose_answer_is_lost_is_retried_safely(market: World, server, client, investor):
     account = client.accounts.create(market.id("EUTBL"))
     created = client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2000"))
     network = LossyNetwork(server.network(), drop=1)
@@ -109,7 +110,7 @@ def test_a_cancel_whose_answer_is_lost_is_retried_safely(market: Market, server,
     assert canceled.status == "canceled"  # the stored answer, not "no longer cancelable"
 
 
-def test_the_same_key_twice_returns_the_first_order_and_another_body_is_refused(market: Market, client):
+def test_the_same_key_twice_returns_the_first_order_and_another_body_is_refused(market: World, client):
     account = client.accounts.create(market.id("EUTBL"))
     first = client.deposit_orders.create(
         account.id, market.id("EUTBL"), eur("2000"), idempotency_key="order-42-abc"
@@ -126,7 +127,7 @@ def test_the_same_key_twice_returns_the_first_order_and_another_body_is_refused(
     assert len(client.deposit_orders.list()) == 1
 
 
-def test_when_every_answer_is_lost_the_error_says_so(market: Market, server, client, investor):
+def test_when_every_answer_is_lost_the_error_says_so(market: World, server, client, investor):
     account = client.accounts.create(market.id("EUTBL"))
     network = LossyNetwork(server.network(), drop=10)
     with lossy_client(server, investor, network) as lossy, pytest.raises(SpikoConnectionError):
