@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from spiko.app import create_app  # noqa: E402
 from spiko.config import Settings  # noqa: E402
 from spiko.context import AppContext  # noqa: E402
+from tests.app_transport import AppTransport  # noqa: E402
 from tests.databases import DatabaseFactory  # noqa: E402
 from tests.world import InvestorFixture, basic_auth, create_investor  # noqa: E402, F401 - shared helpers
 
@@ -73,6 +74,14 @@ def app(ctx: AppContext):  # type: ignore[no-untyped-def]
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, raise_server_exceptions=False, base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def app_transport(app) -> Iterator[AppTransport]:  # type: ignore[no-untyped-def]
+    """The test's app served in-process to any httpx client given it as ``transport``."""
+    transport = AppTransport(app)
+    yield transport
+    transport.shutdown()
 
 
 @pytest.fixture
