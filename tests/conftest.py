@@ -128,17 +128,15 @@ class CliRun:
 
 @contextlib.contextmanager
 def environment(variables: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``variables`` set, restored afterwards."""
-    saved = {name: os.environ.get(name) for name in variables}
+    """``os.environ`` with ``variables`` set, restored whole afterwards (whatever was set meanwhile,
+    by a ``.env`` file the command read for one, is gone)."""
+    saved = dict(os.environ)
     os.environ.update(variables)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run_cli(

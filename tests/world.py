@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from spiko.context import AppContext
+from spiko.presenters.operations import execution_summary
 from spiko.services import (
     accounts,
     bank_accounts,
@@ -337,7 +338,7 @@ class World:
     def execute(self, day: date | None = None) -> dict[str, Any]:
         """Execute the orders due (on ``day``, by default the sandbox clock's today); the summary."""
         with self.ctx.transaction() as session:
-            return execution.execute_orders(session, day).as_json()
+            return execution_summary(execution.execute_orders(session, day))
 
     def holdings(self, account_id: str, symbol: str = "EUTBL") -> Decimal:
         with self.ctx.transaction(write=False) as session:

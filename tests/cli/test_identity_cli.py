@@ -122,7 +122,7 @@ def test_api_keys_create_list_revoke(database_url, client, investor, tmp_path):
 
     revoked = run_cli(database_url, "api-keys", "revoke", created["client_id"], cwd=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
-    assert revoked.stdout == ""
+    assert revoked.stdout == "{}\n"
     revoked_at = time.monotonic()  # after the command committed
     while True:
         # A server caches a key a second at most: a request begun a second after the revocation is refused.
@@ -184,7 +184,7 @@ def test_db_upgrade_migrates_an_empty_database(databases, tmp_path):
     try:
         result = run_process(url, "db", "upgrade", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert result.stdout == ""
+        assert result.stdout == "{}\n"
         engine = create_engine(normalize_database_url(url))
         try:
             tables = set(inspect(engine).get_table_names())
