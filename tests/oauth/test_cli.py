@@ -6,22 +6,15 @@ import json
 
 import pytest
 
-from spiko.cli import main
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import run_cli
 from tests.oauth.helpers import REDIRECT_URI
 
 
 @pytest.fixture
-def spiko(database_url, tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SPIKO_DATABASE_URL", database_url)
-    monkeypatch.setenv("SPIKO_SECRET_KEY", TEST_SECRET_KEY)
-
+def spiko(database_url, tmp_path):  # type: ignore[no-untyped-def]
     def run(*argv: str) -> tuple[int, object, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        out = captured.out.strip()
-        return code, (json.loads(out) if out else None), captured.err
+        done = run_cli(database_url, *argv, cwd=tmp_path)
+        return done.returncode, done.json(), done.stderr
 
     return run
 

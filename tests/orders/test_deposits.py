@@ -270,5 +270,5 @@ def test_a_share_class_closed_to_api_deposits_refuses_them_and_writes_nothing(wo
 def test_the_api_deposits_command_refuses_unknown_classes_and_states(cli):
     code, out, err = cli("share-classes", "api-deposits", "NOPE", "off")
     assert code == 1 and out is None and "NOPE" in err
-    with pytest.raises(SystemExit):
-        cli("share-classes", "api-deposits", "EUTBL", "maybe")
+    code, out, err = cli("share-classes", "api-deposits", "EUTBL", "maybe")
+    assert code == 2 and out is None and "maybe" in err  # a usage error

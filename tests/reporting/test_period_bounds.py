@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from spiko.services.reporting.history import FUTURE_MARGIN_DAYS
 from tests.conftest import InvestorFixture
-from tests.reporting.conftest import Ledger
 from tests.reporting.test_reporting_api import get, known_history
+from tests.world import World
 
 ROUTES = ("/accounting-positions/account-history", "/yields/history")
 
@@ -24,7 +24,7 @@ def _refused(response: Any) -> str:
 
 
 def test_a_period_centuries_ahead_is_refused_at_once(
-    ledger: Ledger, investor: InvestorFixture, client: TestClient
+    ledger: World, investor: InvestorFixture, client: TestClient
 ) -> None:
     ids = known_history(ledger, investor)
     sc = ledger.share_classes["EUTBL"]
@@ -53,7 +53,7 @@ def test_a_period_centuries_ahead_is_refused_at_once(
 
 
 def test_the_margin_after_today_is_served_and_the_day_after_it_is_not(
-    ledger: Ledger, investor: InvestorFixture, client: TestClient
+    ledger: World, investor: InvestorFixture, client: TestClient
 ) -> None:
     ids = known_history(ledger, investor)
     sc = ledger.share_classes["EUTBL"]
@@ -66,7 +66,7 @@ def test_the_margin_after_today_is_served_and_the_day_after_it_is_not(
 
 
 def test_a_span_longer_than_served_is_refused(
-    ledger: Ledger, investor: InvestorFixture, client: TestClient
+    ledger: World, investor: InvestorFixture, client: TestClient
 ) -> None:
     ids = known_history(ledger, investor)
     sc = ledger.share_classes["EUTBL"]

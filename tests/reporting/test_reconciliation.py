@@ -13,8 +13,9 @@ from sqlalchemy import select
 from spiko.db.models.ledger import ShareMovement
 from spiko.services.reporting.positions import _navs
 from tests.conftest import InvestorFixture
-from tests.reporting.conftest import START, Ledger, random_history
+from tests.reporting.conftest import START, random_history
 from tests.spec import assert_matches
+from tests.world import World
 
 CENT = Decimal("0.01")
 
@@ -41,9 +42,9 @@ def _all_pages(client: TestClient, investor: InvestorFixture, **params: Any) -> 
 
 
 def test_a_year_of_orders_reconciles_to_the_cent(
-    ledger: Ledger, investor: InvestorFixture, client: TestClient
+    ledger: World, investor: InvestorFixture, client: TestClient
 ) -> None:
-    books = [ledger.account(investor, name=f"Book {index}") for index in range(3)]
+    books = [ledger.open_account(investor, name=f"Book {index}") for index in range(3)]
     count = random_history(ledger, investor, books, days=372, seed_value=11)
     assert count >= 250, count
     sc = ledger.share_classes["EUTBL"]
