@@ -63,6 +63,7 @@ def record_movement(
     shares: Decimal,
     amount: Decimal,
     nav: Decimal,
+    cost: Decimal | None = None,
 ) -> ShareMovement:
     row = ShareMovement(
         investor_id=investor_id,
@@ -75,6 +76,7 @@ def record_movement(
         shares=shares,
         amount=amount,
         nav=nav,
+        cost=cost,
         currency=share_class.currency,
     )
     session.add(row)

@@ -9,22 +9,21 @@ share class's NAV rebased to 100 at its first NAV, fund assets are an empty list
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.api.deps import DbSession
 from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, ShareClass
-from spiko.db.models.ledger import ShareMovement
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
 from spiko.errors import HttpApiDecodeError, NotFoundError
 from spiko.services import reference
+from spiko.services.reporting.totals import share_class_totals
 
 router = APIRouter()
 
@@ -260,61 +259,21 @@ def get_share_class_yield(shareClassSymbol: ShareClassSymbol, session: DbSession
 
 
 def _totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue]) -> list[dict[str, Any]]:
-    """Totals of the share class at the close of each given NAV's day, from the share ledger.
-
-    totalShares: shares held by all accounts; totalAssets: totalShares × NAV rounded down to the
-    currency's minor unit; numberOfHolders: investors holding a positive number of shares;
-    totalOrders: cash subscribed minus cash redeemed since launch; totalYield: totalAssets −
-    totalOrders, the gain of the share class's holders since launch.
-    """
-    if not navs:
-        return []
-    last_day = navs[-1].day
-    signed_cash = case(
-        (ShareMovement.kind == "subscription", ShareMovement.amount),
-        (ShareMovement.kind == "redemption", -ShareMovement.amount),
-        else_=Decimal(0),
-    )
-    rows = session.execute(
-        select(
-            ShareMovement.day,
-            ShareMovement.investor_id,
-            func.sum(ShareMovement.shares),
-            func.sum(signed_cash),
-        )
-        .where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= last_day)
-        .group_by(ShareMovement.day, ShareMovement.investor_id)
-        .order_by(ShareMovement.day)
-    ).all()
-    holdings: dict[str, Decimal] = defaultdict(Decimal)
-    total_shares = Decimal(0)
-    total_orders = Decimal(0)
+    """Totals of the share class at the close of each given NAV's day (``services.reporting.totals``)."""
     currency = share_class.currency
-    minor = nav_rules.quantum(CURRENCY_DECIMALS.get(currency, 2))
-    results: list[dict[str, Any]] = []
-    index = 0
-    for nav in navs:
-        while index < len(rows) and rows[index][0] <= nav.day:
-            _, investor_id, shares, cash = rows[index]
-            shares, cash = Decimal(shares or 0), Decimal(cash or 0)
-            holdings[investor_id] += shares
-            total_shares += shares
-            total_orders += cash
-            index += 1
-        assets = (total_shares * nav.value).quantize(minor, rounding=ROUND_FLOOR)
-        results.append(
-            {
-                "totalShares": format(
-                    total_shares.quantize(nav_rules.quantum(share_class.share_decimals)), "f"
-                ),
-                "totalAssets": {"value": _cash(max(assets, Decimal(0)), currency), "currency": currency},
-                "numberOfHolders": sum(1 for held in holdings.values() if held > 0),
-                "netAssetValue": nav_body(share_class, nav),
-                "totalYield": {"value": _cash(assets - total_orders, currency), "currency": currency},
-                "totalOrders": {"value": _cash(total_orders, currency), "currency": currency},
-            }
-        )
-    return results
+    return [
+        {
+            "totalShares": format(
+                totals.total_shares.quantize(nav_rules.quantum(share_class.share_decimals)), "f"
+            ),
+            "totalAssets": {"value": _cash(totals.total_assets, currency), "currency": currency},
+            "numberOfHolders": totals.holders,
+            "netAssetValue": nav_body(share_class, totals.nav),
+            "totalYield": {"value": _cash(totals.total_yield, currency), "currency": currency},
+            "totalOrders": {"value": _cash(totals.total_orders, currency), "currency": currency},
+        }
+        for totals in share_class_totals(session, share_class, navs)
+    ]
 
 
 @router.get(

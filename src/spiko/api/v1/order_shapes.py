@@ -20,7 +20,7 @@ from spiko.auth.principal import Principal
 from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferOrder, WithdrawalOrder
-from spiko.domain.money import MoneyError, format_amount, format_decimal, parse_non_negative
+from spiko.domain.money import MoneyError, format_amount, format_decimal, minor_units, parse_non_negative
 from spiko.errors import HttpApiDecodeError
 from spiko.services import accounts as account_service
 from spiko.services import idempotency
@@ -50,8 +50,9 @@ class AmountIn(StrictModel):
 
 
 def parse_amount(amount: AmountIn, path: list[str | int]) -> Decimal:
+    """The amount, with no more decimals than its currency's minor unit (every order type)."""
     try:
-        return parse_non_negative(amount.value, max_decimals=18, what="value")
+        return parse_non_negative(amount.value, max_decimals=minor_units(amount.currency), what="value")
     except MoneyError as error:
         raise HttpApiDecodeError.single([*path, "value"], str(error), "Refinement") from None
 

@@ -29,6 +29,7 @@ from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
+from spiko.domain.money import minor_units
 from spiko.domain.positions import (
     DailyPosition,
     Movement,
@@ -45,11 +46,10 @@ _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
-_MINOR_UNITS = {"JPY": 0}
 
 
 def currency_decimals(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
+    return minor_units(currency)
 
 
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
@@ -98,7 +98,13 @@ def _movements(
     session: Session, account_id: str, share_class_id: str, first: date, last: date
 ) -> dict[date, list[Movement]]:
     rows = session.execute(
-        select(ShareMovement.day, ShareMovement.kind, ShareMovement.shares, ShareMovement.amount)
+        select(
+            ShareMovement.day,
+            ShareMovement.kind,
+            ShareMovement.shares,
+            ShareMovement.amount,
+            ShareMovement.cost,
+        )
         .where(
             ShareMovement.account_id == account_id,
             ShareMovement.share_class_id == share_class_id,
@@ -108,8 +114,8 @@ def _movements(
         .order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
     )
     grouped: dict[date, list[Movement]] = defaultdict(list)
-    for day, kind, shares, amount in rows:
-        grouped[day].append(Movement(day, MovementKind(kind), shares, amount))
+    for day, kind, shares, amount, cost in rows:
+        grouped[day].append(Movement(day, MovementKind(kind), shares, amount, cost))
     return grouped
 
 

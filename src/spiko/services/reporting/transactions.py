@@ -27,6 +27,7 @@ from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferO
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.db.types import UTCDateTime
 from spiko.domain.cursor import Cursor
+from spiko.domain.money import withdrawal_estimate
 from spiko.services.reporting.positions import currency_decimals
 
 TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "yield")
@@ -324,11 +325,19 @@ class _Renderer:
         share_class = self.share_class(order.share_class_id)
         at_creation = self.nav_at(order.share_class_id, order.created_day)
         nav_at_creation = at_creation.value if at_creation else Decimal(0)
-        if order.requested_amount is not None:
-            estimate = order.requested_amount
-        else:
-            shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
-            estimate = shares * nav_at_creation
+        reserved = order.requested_shares if order.requested_shares is not None else order.reserved_shares
+        estimate = (
+            withdrawal_estimate(
+                order.quantity_mode,
+                nav_at_creation,
+                order.currency,
+                share_class.share_decimals,
+                amount=order.requested_amount,
+                shares=reserved,
+            )
+            if at_creation is not None
+            else Decimal(0)
+        )
         common = {
             **self.common(order.share_class_id, order.created_at, order.id),
             "orderType": "Redemption",
