@@ -1,21 +1,22 @@
 """The sandbox clock moving forward: a whole fund cycle in seconds.
 
 Each step goes to the next business day (of any fund), publishes that day's NAVs grown at the
-configured annual rate from the previous ones, lets every pending unfunded deposit arrive in
-full (the sandbox's bank pays everything), executes what is executable at the new NAVs, and
-sets the clock to that day.
+configured annual rate from the previous ones and that day's exchange rates, lets every pending
+unfunded deposit arrive in full (the sandbox's bank pays everything), executes what is
+executable at the new NAVs, and sets the clock to that day. Near the end of a year it lists the
+official closing days of the years ahead.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from spiko.domain import calendar
-from spiko.services import clock, deposits, execution, idempotency, reference
+from spiko.services import clock, deposits, execution, idempotency, reference, seed
 
 
 def next_business_day(session: Session, day: date) -> date:
@@ -27,8 +28,12 @@ def next_business_day(session: Session, day: date) -> date:
 
 
 def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
-    day = next_business_day(session, clock.today(session))
+    today = clock.today(session)
+    if today.year != (today + timedelta(days=7)).year:
+        seed.extend_official_holidays(session, today.year + 2)
+    day = next_business_day(session, today)
     navs = reference.publish_growth_navs(session, day, annual_rate)
+    rates = seed.publish_demo_rates(session, day)
     share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
     funded = deposits.fund_all_pending(session, day)
     clock.set_today(session, day)
@@ -43,6 +48,7 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
             }
             for row in navs
         ],
+        "ratesPublished": rates,
         "depositsFunded": [order.wire_reference for order in funded],
         "execution": summary.as_json(),
     }

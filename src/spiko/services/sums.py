@@ -56,6 +56,4 @@ def grouped_sums(
         values = groups.setdefault(key, [[] for _ in columns])
         for index, value in enumerate(row[len(keys) :]):
             values[index].append(value if isinstance(value, Decimal) else Decimal(0))
-    return [
-        (key, tuple(exact_sum(values) for values in groups[key])) for key in sorted(groups)
-    ]
+    return [(key, tuple(exact_sum(values) for values in groups[key])) for key in sorted(groups)]

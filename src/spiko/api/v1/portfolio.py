@@ -63,5 +63,7 @@ def get_portfolio_totals(
                 "totalBalance": money(total.total, total.currency),
                 "breakdown": [money(amount, code) for code, amount in sorted(total.breakdown.items())],
             }
-            for total in history.portfolio_totals(session, investor_id, currency)
+            for total in history.portfolio_totals(
+                session, investor_id, currency, max_rate_age_days=ctx.settings.fx_max_age_days
+            )
         ]
