@@ -7,7 +7,7 @@ The rules themselves live in :mod:`spiko.domain.calendar` and :mod:`spiko.domain
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Context, Decimal
 
@@ -433,10 +433,12 @@ def fx_quote(
     if FX_BASE in (base, quote):
         found = _leg(session, base, quote, on_or_before, fund_id)
     else:
-        to_base = _leg(session, base, FX_BASE, on_or_before, fund_id)
-        from_base = _leg(session, FX_BASE, quote, on_or_before, fund_id)
-        if to_base is not None and from_base is not None:
-            found = to_base.then(from_base)
+        base_leg = _leg(session, FX_BASE, base, on_or_before, fund_id)
+        quote_leg = _leg(session, FX_BASE, quote, on_or_before, fund_id)
+        if base_leg is not None and quote_leg is not None:
+            # One division of the two legs from EUR: rate(A -> B) = rate(EUR -> B) / rate(EUR -> A).
+            crossed = base_leg.inverse().then(quote_leg)
+            found = replace(crossed, rate=_RATE_CONTEXT.divide(quote_leg.rate, base_leg.rate))
         else:
             found = _leg(session, base, quote, on_or_before, fund_id)
     stale = (
