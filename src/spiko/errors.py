@@ -82,7 +82,7 @@ class ConflictError(ApiError):
 
 
 class InsufficientBalanceError(ApiError):
-    status = 409
+    status = 400
     tag = "InsufficientBalanceError"
 
     def __init__(self, payload: dict[str, Any]) -> None:
@@ -98,7 +98,7 @@ class CollectionNotCancelableError(ApiError):
 
 
 class DepositNotAllowedError(ApiError):
-    status = 409
+    status = 400
     tag = "DepositNotAllowedError"
 
     def __init__(self, share_class_id: str, share_class_symbol: str) -> None:
@@ -108,7 +108,7 @@ class DepositNotAllowedError(ApiError):
 class SubscriptionNotAllowedError(ApiError):
     """``DepositNotAllowedError`` as the deprecated subscription routes name it."""
 
-    status = 409
+    status = 400
     tag = "SubscriptionNotAllowedError"
 
     def __init__(self, share_class_id: str, share_class_symbol: str) -> None:
