@@ -9,7 +9,8 @@ order is being executed, so that no order can create value out of rounding:
 - a withdrawal of shares pays ``amount = shares x NAV`` rounded **down** to the currency's minor
   unit;
 - a withdrawal of an amount redeems ``shares = amount / NAV`` rounded **up** to ``shareDecimals``
-  and then pays ``shares x NAV`` rounded down, which is never less than the amount asked for;
+  and then pays ``shares x NAV`` rounded down, which is never less than the amount asked for; an
+  amount equal to the whole value of the shares available redeems all of them;
 - the **value of a holding**, wherever it is shown (portfolio, positions, totals, statements),
   is what withdrawing every share would pay: ``shares x NAV`` rounded **down**, so a holding's
   shown value is always withdrawable in full by amount;
@@ -145,6 +146,17 @@ def shares_to_raise(amount: Decimal, nav: Decimal, share_decimals: int) -> Decim
     return round_up(_divide(amount, nav, ROUND_CEILING), share_decimals)
 
 
+def shares_to_withdraw(
+    amount: Decimal, nav: Decimal, held: Decimal, share_decimals: int, currency: str
+) -> Decimal:
+    """Shares a withdrawal of ``amount`` redeems out of ``held``: ``ceil(amount / NAV)``, capped at
+    ``held``; and every share when ``amount`` is their whole value (the value shown for a holding
+    is withdrawable in full, leaving no fraction of a share behind)."""
+    if amount >= amount_for_shares(held, nav, currency):
+        return held
+    return min(shares_to_raise(amount, nav, share_decimals), held)
+
+
 def amount_for_shares(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
     """Cash paid for ``shares`` at ``nav``: ``floor(shares * nav)`` to the currency's minor unit.
 
@@ -170,13 +182,13 @@ def withdrawal_estimate(
 ) -> Decimal:
     """What a pending withdrawal would pay at ``nav``, by the rule it executes by.
 
-    ``amount`` orders redeem ``ceil(amount / NAV)`` shares (capped at ``shares``, the shares the
-    order reserved); ``shares`` and ``total`` orders redeem ``shares``; either way the payment is
+    ``amount`` orders redeem :func:`shares_to_withdraw` out of ``shares`` (the shares the order
+    reserved); ``shares`` and ``total`` orders redeem ``shares``; either way the payment is
     ``floor(shares x NAV)``.
     """
     redeemed = shares
     if mode == "amount" and amount is not None:
-        redeemed = min(shares_to_raise(amount, nav, share_decimals), shares)
+        redeemed = shares_to_withdraw(amount, nav, shares, share_decimals, currency)
     return amount_for_shares(redeemed, nav, currency)
 
 

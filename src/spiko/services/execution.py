@@ -26,7 +26,7 @@ from spiko.domain.money import (
     format_amount,
     format_decimal,
     shares_for_amount,
-    shares_to_raise,
+    shares_to_withdraw,
 )
 from spiko.errors import ApplicationError
 from spiko.services import orders, reference
@@ -116,8 +116,9 @@ def execute_withdrawal(
     """Redeem the order's shares and pay ``floor(shares x NAV)`` to the cent.
 
     ``amount`` orders redeem ``ceil(amount / NAV)`` shares (so the payment is never below the
-    amount asked for), ``total`` orders everything not reserved by other pending withdrawals;
-    both are capped at what the account has left, so an account never goes below zero.
+    amount asked for; all of them when the amount is their whole value), ``total`` orders
+    everything not reserved by other pending withdrawals; both are capped at what the account
+    has left, so an account never goes below zero.
     """
     share_class = orders.share_class(session, order.share_class_id)
     orders.lock_accounts(session, order.account_id)
@@ -127,7 +128,9 @@ def execute_withdrawal(
         shares = order.requested_shares
     elif order.quantity_mode == "amount":
         assert order.requested_amount is not None
-        shares = shares_to_raise(order.requested_amount, nav, share_class.share_decimals)
+        shares = shares_to_withdraw(
+            order.requested_amount, nav, left, share_class.share_decimals, share_class.currency
+        )
     else:
         shares = left
     shares = max(Decimal(0), min(shares, left))
