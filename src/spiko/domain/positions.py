@@ -34,10 +34,10 @@ The rules, in the order they are applied for each calendar day D (midnight to mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
@@ -210,6 +210,22 @@ def roll_positions(
     state = start
     positions: list[DailyPosition] = []
     expected = start.day + timedelta(days=1)
+    # Every addition below is exact: far more digits than any amount or share count has.
+    with localcontext() as context:
+        context.prec = 80
+        for position in _roll(state, days, expected, movements_by_day, navs_by_day, currency_decimals):
+            positions.append(position)
+    return positions
+
+
+def _roll(
+    state: PositionState,
+    days: Iterable[date],
+    expected: date,
+    movements_by_day: Mapping[date, Sequence[Movement]],
+    navs_by_day: Mapping[date, Nav],
+    currency_decimals: int,
+) -> Iterator[DailyPosition]:
     for day in days:
         if day != expected:
             raise ValueError(f"days must be consecutive: expected {expected}, got {day}")
@@ -217,9 +233,8 @@ def roll_positions(
         position = _roll_one_day(
             state, day, movements_by_day.get(day, ()), navs_by_day.get(day), currency_decimals
         )
-        positions.append(position)
+        yield position
         state = position.state()
-    return positions
 
 
 def _roll_one_day(
