@@ -59,9 +59,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Transfer out",
         "page": "Page {page}",
         "note": (
-            "Positions are valued at the net asset value (NAV) per share of each day, rounded to the cent. "
-            "The yield is the change in value not explained by subscriptions, redemptions and transfers. "
-            "Gains use the average cost method."
+            "Positions are valued at the net asset value (NAV) per share of each day, rounded down to "
+            "the cent (what a withdrawal of every share would pay). The yield is the change in value "
+            "not explained by subscriptions, redemptions and transfers. Gains use the average cost "
+            "method."
         ),
     },
     "fr": {
@@ -104,9 +105,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Transfert émis",
         "page": "Page {page}",
         "note": (
-            "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, arrondie au "
-            "centime. Le rendement est la variation de valeur non expliquée par les souscriptions, rachats "
-            "et transferts. Les plus-values suivent la méthode du coût moyen pondéré."
+            "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, "
+            "arrondie au centime inférieur (ce que paierait le rachat de toutes les parts). Le "
+            "rendement est la variation de valeur non expliquée par les souscriptions, rachats et "
+            "transferts. Les plus-values suivent la méthode du coût moyen pondéré."
         ),
     },
     "es": {
@@ -150,8 +152,9 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Página {page}",
         "note": (
             "Las posiciones se valoran al valor liquidativo (VL) por participación de cada día, "
-            "redondeado al céntimo. El rendimiento es la variación de valor no explicada por "
-            "suscripciones, reembolsos y traspasos. Las ganancias siguen el método del coste medio."
+            "redondeado al céntimo inferior (lo que pagaría el reembolso de todas las participaciones). "
+            "El rendimiento es la variación de valor no explicada por suscripciones, reembolsos y "
+            "traspasos. Las ganancias siguen el método del coste medio."
         ),
     },
     "it": {
@@ -195,8 +198,9 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Pagina {page}",
         "note": (
             "Le posizioni sono valutate al valore netto d'inventario (NAV) per quota di ogni giorno, "
-            "arrotondato al centesimo. Il rendimento è la variazione di valore non spiegata da "
-            "sottoscrizioni, rimborsi e trasferimenti. Le plusvalenze seguono il metodo del costo medio."
+            "arrotondato per difetto al centesimo (quanto pagherebbe il rimborso di tutte le quote). Il "
+            "rendimento è la variazione di valore non spiegata da sottoscrizioni, rimborsi e "
+            "trasferimenti. Le plusvalenze seguono il metodo del costo medio."
         ),
     },
     "de": {
@@ -239,9 +243,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Übertragung gesendet",
         "page": "Seite {page}",
         "note": (
-            "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und auf den "
-            "Cent gerundet. Der Ertrag ist die Wertänderung, die nicht durch Zeichnungen, Rücknahmen und "
-            "Übertragungen erklärt ist. Gewinne folgen der Durchschnittskostenmethode."
+            "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und "
+            "auf den Cent abgerundet (was die Rücknahme aller Anteile auszahlen würde). Der Ertrag ist "
+            "die Wertänderung, die nicht durch Zeichnungen, Rücknahmen und Übertragungen erklärt ist. "
+            "Gewinne folgen der Durchschnittskostenmethode."
         ),
     },
 }
