@@ -252,7 +252,7 @@ def test_moves_between_ones_own_accounts_carry_the_cost_and_realize_nothing(
     books: list[dict[date, list[Movement]]] = [{}, {}]
     states = [PositionState.empty_before(START), PositionState.empty_before(START)]
     for index, (kind, book, size) in enumerate(actions):
-        day = business[index % len(business)]
+        day = business[index * len(business) // len(actions)]  # days in order, never back
         nav = navs[day].value
         # Bring both accounts to the end of the day before (their state is what a move carries).
         for which in (0, 1):
