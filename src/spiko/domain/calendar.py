@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import holidays as holiday_library
+if TYPE_CHECKING:  # imported when a calendar is first listed: it is only needed then
+    import holidays as holiday_library
 
 _ONE_DAY = timedelta(days=1)
 # More consecutive non-operating days than any real calendar has; guards against a calendar
@@ -88,15 +89,21 @@ def business_days(start: date, end: date, holidays: Collection[date] = ()) -> It
 
 
 def _target(years: list[int]) -> holiday_library.HolidayBase:
-    return holiday_library.financial_holidays("XECB", years=years)
+    import holidays
+
+    return holidays.financial_holidays("XECB", years=years)
 
 
 def _us(years: list[int]) -> holiday_library.HolidayBase:
-    return holiday_library.financial_holidays("XSIF", years=years)
+    import holidays
+
+    return holidays.financial_holidays("XSIF", years=years)
 
 
 def _uk(years: list[int]) -> holiday_library.HolidayBase:
-    return holiday_library.country_holidays("GB", subdiv="ENG", years=years)
+    import holidays
+
+    return holidays.country_holidays("GB", subdiv="ENG", years=years)
 
 
 OFFICIAL_CALENDARS: Final[dict[str, Callable[[list[int]], holiday_library.HolidayBase]]] = {
