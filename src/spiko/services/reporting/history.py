@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,6 +64,38 @@ def refresh_investor(ctx: AppContext, investor_id: str, share_class_id: str | No
             for account, class_id in store.investor_accounts_holding(session, investor_id, share_class_id)
         ]
     store.refresh(ctx, pairs)
+
+
+T = TypeVar("T")
+
+
+def read_fresh_account(
+    ctx: AppContext,
+    investor_id: str,
+    account_id: str,
+    share_class_id: str | None,
+    read: Callable[[Session], T],
+    *,
+    refresh: bool = True,
+) -> T:
+    """Two transactions: bring the account's stored positions up to date, then ``read`` them.
+
+    The refresh writes (in transactions of its own, see ``positions.refresh``); the read runs in
+    one read-only transaction, so it sees one consistent state however long it takes.
+    """
+    if refresh:
+        refresh_account(ctx, investor_id, account_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
+
+
+def read_fresh_investor(
+    ctx: AppContext, investor_id: str, share_class_id: str | None, read: Callable[[Session], T]
+) -> T:
+    """Two transactions: bring every position of the investor up to date, then ``read`` them."""
+    refresh_investor(ctx, investor_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
 
 
 def account_history(
