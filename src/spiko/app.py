@@ -45,6 +45,7 @@ from spiko.core.transport import StrictTransportSecurityMiddleware
 from spiko.errors import (
     ApiError,
     ForbiddenError,
+    HttpApiDecodeError,
     InternalServerError,
     NotFoundError,
     decode_error_from_validation,
@@ -139,6 +140,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 return _tagged(NotFoundError("No such route"))
             if error.status_code == 403:
                 return _tagged(ForbiddenError())
+            if error.status_code == 400 and is_api_path(path):
+                # A body the framework could not even read (bytes that are not UTF-8, a broken
+                # multipart form): the reference's decode error, like any other unreadable body.
+                return _tagged(HttpApiDecodeError.single([], f"the body could not be read: {error.detail}"))
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:

@@ -98,6 +98,9 @@ class Settings:
     token_failures_per_client_and_address: int = 10
     token_window_seconds: int = 60
     sandbox_annual_rate: Decimal = Decimal("0.035")
+    # An exchange rate older than this many days (before the day it converts for) is never used
+    # silently: conversions that would need it are refused, naming its date.
+    fx_max_age_days: int = 7
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     log_level: str = "INFO"

@@ -96,7 +96,7 @@ def test_a_share_class_closed_to_api_deposits_raises_deposit_not_allowed(market,
             client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2500.00"))
     finally:
         server.cli("share-classes", "api-deposits", "EUTBL", "on")
-    assert caught.value.status == 409
+    assert caught.value.status == 400
     assert caught.value.share_class_symbol == "EUTBL"
     assert caught.value.share_class_id == market.id("EUTBL")
     assert client.deposit_orders.list() == []
@@ -169,7 +169,7 @@ def test_withdrawal_orders_create_get_list_cancel_and_insufficient_balance(marke
             destination=BankTransfer(bank_account_id=bank),
             quantity=AmountQuantity(amount=eur("1000000")),
         )
-    assert caught.value.status == 409
+    assert caught.value.status == 400
     assert caught.value.payload["type"]
 
     total = client.withdrawal_orders.create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -20,7 +20,8 @@ CENT = Decimal("0.01")
 
 
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """The value of a holding: rounded down to the cent."""
+    return value.quantize(CENT, rounding=ROUND_FLOOR)
 
 
 def get(client: TestClient, investor: InvestorFixture, path: str, **params: Any) -> Any:
@@ -165,13 +166,15 @@ def test_transactions_list_orders_and_yields_in_the_reference_shapes(
     )
     assert by_id[ids["withdrawal"]]["sharesAmount"] == "1000.00000"
     assert by_id[ids["transfer"]]["toInvestorName"] == "Alice Treasury SAS"
-    # Yield accruals: one per business day on which shares were held (Tue 7 .. Tue 14), plus a
-    # day without NAV only when rounding left a cent there (Saturday's transfer out).
+    # Yield accruals: one per business day on which shares were held (Tue 7 .. Tue 14), plus the
+    # deposit's day when the cash that bought no share leaves a cent there, plus Saturday, when the
+    # shares moved to the other account took the gain they carry with them.
     yields = {item["yieldDay"]: item for item in body["items"] if item["orderType"] == "Yield"}
     business = ["2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10", "2025-01-13", "2025-01-14"]
-    assert set(business) <= set(yields) <= {*business, "2025-01-11"}
-    if "2025-01-11" in yields:
-        assert abs(Decimal(yields["2025-01-11"]["amount"]["value"])) == CENT
+    assert set(business) <= set(yields) <= {*business, "2025-01-06", "2025-01-11"}
+    if "2025-01-06" in yields:
+        assert Decimal(yields["2025-01-06"]["amount"]["value"]) == -CENT
+    assert Decimal(yields["2025-01-11"]["amount"]["value"]) < 0
     # Newest first by default; oldest first with direction=asc.
     keys = [(item["createdAt"], item["id"]) for item in body["items"]]
     assert keys == sorted(keys, reverse=True)
@@ -462,9 +465,7 @@ def test_positions_after_the_latest_nav_are_computed_not_stored(
     ).json()
     assert days[0]["status"] == "nav" and Decimal(days[0]["yield"]["ofDay"]["value"]) > 0
     shares = Decimal(days[0]["sharesHoldings"]).scaleb(-5)
-    assert Decimal(days[0]["holdings"]["value"]) == (shares * ledger.navs["EUTBL"]).quantize(
-        CENT, ROUND_HALF_UP
-    )
+    assert Decimal(days[0]["holdings"]["value"]) == cents(shares * ledger.navs["EUTBL"])
     assert shares == shares.quantize(Decimal("0.00001"), ROUND_DOWN)
 
 

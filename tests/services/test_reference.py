@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -178,7 +178,12 @@ def test_fx_rates(ctx: AppContext, reference_only: World) -> None:
         assert reference.exchange_rate_value(session, "EUR", "USD") == Decimal("1.0705")
         inverse = reference.exchange_rate_value(session, "USD", "EUR")
         assert abs(inverse * Decimal("1.0705") - 1) < Decimal("1e-30")
-        assert reference.exchange_rate_value(session, "USD", "GBP") is None
+        # No USD/GBP rate is published: it is crossed through EUR, and dates from its older leg.
+        cross = reference.fx_quote(session, "USD", "GBP", date(2024, 6, 28))
+        assert cross is not None and cross.day == date(2024, 6, 28)
+        assert cross.rate == Context(prec=34).divide(Decimal("0.8461"), Decimal("1.0705"))
+        assert cross.legs == ("EUR/USD", "EUR/GBP")
+        assert reference.fx_quote(session, "USD", "GBP", date(2024, 6, 27)) is None  # no EUR/GBP yet
         assert reference.get_exchange_rate(session, first.id).rate == Decimal("1.0712")
         assert reference.rate_display(Decimal("1.071200000000")) == "1.0712"
 

@@ -23,7 +23,7 @@ from spiko.domain.money import (
     decimals_of,
     format_amount,
     minor_units,
-    shares_to_raise,
+    shares_to_withdraw,
 )
 from spiko.errors import (
     ApplicationError,
@@ -128,7 +128,7 @@ def _reserve_for_amount(
             f"a withdrawal from {share_class.symbol} is at least "
             f"{format_amount(share_class.minimum_withdrawal, currency)} {currency} (or everything)"
         )
-    return min(shares_to_raise(amount, nav, share_class.share_decimals), available)
+    return shares_to_withdraw(amount, nav, available, share_class.share_decimals, currency)
 
 
 def _reserve_for_shares(
