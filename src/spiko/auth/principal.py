@@ -7,6 +7,7 @@ import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from spiko.auth.scopes import permissions
 from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class Principal:
     credential: Literal["api_key", "oauth"]
     credential_id: str  # the API key's id, or the OAuth grant's id
     client_id: str
+    # The investor-API families this credential reaches (``spiko.auth.scopes``); None: all of them.
+    scopes: frozenset[str] | None = None
 
 
 class AuthFailure(InvestorAuthenticationError):
@@ -67,4 +70,4 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     if not verifier.check(entry, secret):
         raise AuthFailure("Invalid API key credentials", "invalid_credentials")
     verifier.record_use(entry.key_id)
-    return Principal(entry.investor_id, "api_key", entry.key_id, client_id)
+    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, permissions(entry.scopes))
