@@ -71,6 +71,19 @@ def test_a_refresh_keeps_the_scope_and_may_narrow_it(browser, app_client, client
     assert refused.status_code == 403
 
 
+def test_a_refresh_may_narrow_a_shorthand_to_one_of_its_scopes(browser, app_client, client, investor):
+    token = tokens_for(browser, app_client, scope="offline read")
+    narrowed = refresh(client, app_client, token["refresh_token"], scope="offline orders:read")
+    assert narrowed.status_code == 200, narrowed.text
+    headers = bearer(narrowed.json()["access_token"])
+    me = {"investorId": investor.investor_id}
+    assert client.get("/v1/deposit-orders", params=me, headers=headers).status_code == 200
+    assert client.get("/v1/accounts", params=me, headers=headers).status_code == 403
+    # And back up to ``read`` is wider than what the new refresh token holds.
+    wider = refresh(client, app_client, narrowed.json()["refresh_token"], scope="offline read")
+    assert wider.json()["error"] == "invalid_scope"
+
+
 def test_a_refresh_may_not_widen_the_scope(browser, app_client, client, investor):
     token = tokens_for(browser, app_client, scope="offline investors:read")
     for wider in ("offline", "offline investors:read orders:write", "offline read", "offline openid"):

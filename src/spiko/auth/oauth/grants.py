@@ -158,9 +158,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return token
 
     def _validate_token_scope(self, token: tokens.StoredToken) -> None:
-        super()._validate_token_scope(token)
-        # Naming fewer scopes must never mean more access: dropping every investor-API scope of
-        # a narrowed grant would ask for full access.
+        """RFC 6749 section 6: a refresh may ask for less than the grant, never for more.
+
+        Compared by what the scopes reach, not by name: ``read`` includes ``orders:read``, and
+        dropping every investor-API scope of a narrowed grant would be asking for full access.
+        """
         requested = self.request.payload.scope
         if requested and not api_scopes.covers(token.get_scope(), requested):
             raise InvalidScopeError("The requested scope reaches more than the grant allows.")
