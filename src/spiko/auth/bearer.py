@@ -41,4 +41,5 @@ async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
         raise _refused("The access token has been revoked", "revoked_token")
     if entry.expires_at <= time.time():
         raise _refused("The access token has expired", "expired_token")
-    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, permissions(entry.scope))
+    scopes = permissions(entry.scope)
+    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from spiko.auth.scopes import permissions
@@ -23,7 +23,8 @@ class Principal:
     credential_id: str  # the API key's id, or the OAuth grant's id
     client_id: str
     # The investor-API families this credential reaches (``spiko.auth.scopes``); None: all of them.
-    scopes: frozenset[str] | None = None
+    # Required by name, so that no new kind of credential gets full access by omission.
+    scopes: frozenset[str] | None = field(kw_only=True)
 
 
 class AuthFailure(InvestorAuthenticationError):
@@ -70,4 +71,4 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     if not verifier.check(entry, secret):
         raise AuthFailure("Invalid API key credentials", "invalid_credentials")
     verifier.record_use(entry.key_id)
-    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, permissions(entry.scopes))
+    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=permissions(entry.scopes))
