@@ -120,3 +120,35 @@ def test_descriptions_name_each_scope_once_in_words():
     assert scopes.label(None) == "Full access"
     assert scopes.label("read") == "Read only"
     assert scopes.label("orders:write orders:read") == "orders:read, orders:write"
+
+
+def test_a_scope_the_server_no_longer_knows_narrows_to_nothing():
+    """A stored grant or key naming a retired scope never becomes full access."""
+    granted = scopes.permissions("offline orders:archive")
+    assert granted == {"orders:archive"}
+    for operation_id in scopes.OPERATION_SCOPES:
+        with pytest.raises(ForbiddenError):
+            scopes.enforce(granted, operation_id)
+    assert not scopes.covers("offline orders:archive", "offline")
+    assert scopes.describe("offline orders:archive") == []
+
+
+def test_a_key_stored_with_only_retired_scopes_reaches_nothing(ctx, client, investor):
+    from sqlalchemy import update
+
+    from spiko.db.models.identity import ApiKey
+    from spiko.services import identity
+    from tests.conftest import basic_auth
+
+    with ctx.transaction() as session:
+        key = identity.create_api_key(
+            session,
+            ctx.api_keys,
+            investor_id=investor.investor_id,
+            name="old",
+            max_live_keys=20,
+            scopes=["read"],
+        )
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(scopes="orders:archive"))
+    response = client.get("/v1/investors/me", headers=basic_auth(key.client_id, key.client_secret))
+    assert response.status_code == 403 and response.json()["_tag"] == "ForbiddenError"

@@ -71,4 +71,6 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     if not verifier.check(entry, secret):
         raise AuthFailure("Invalid API key credentials", "invalid_credentials")
     verifier.record_use(entry.key_id)
-    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=permissions(entry.scopes))
+    # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
+    scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
+    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)

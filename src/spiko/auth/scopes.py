@@ -34,6 +34,9 @@ SHORTHAND_DESCRIPTIONS = {
     "orders, transactions, portfolio, positions, yields and statements.",
 }
 API_SCOPES: tuple[str, ...] = (READ, *FAMILIES)
+# OAuth scopes that say how and how long an app holds access, not what it reaches. Any other
+# name narrows a grant: one this server no longer knows narrows it to nothing, never widens it.
+PROTOCOL_SCOPES = frozenset({"openid", "offline", "offline_access"})
 
 # The one scope each operation on /v1 requires, by the operation's ``operation_id``.
 OPERATION_SCOPES: dict[str, str] = {
@@ -88,8 +91,8 @@ def split(scope: str | Iterable[str] | None) -> list[str]:
 
 
 def api_scopes(scope: str | Iterable[str] | None) -> list[str]:
-    """The investor-API scopes among ``scope`` (others, like ``offline`` or ``openid``, dropped)."""
-    return [name for name in split(scope) if name in SHORTHANDS or name in FAMILIES]
+    """The investor-API scopes among ``scope`` (``offline``, ``openid``, ... dropped)."""
+    return [name for name in split(scope) if name not in PROTOCOL_SCOPES]
 
 
 def normalize(names: Iterable[str]) -> str:
@@ -167,9 +170,9 @@ def merge(first: str | None, second: str | None) -> str:
 
 def describe(scope: str | None) -> list[str]:
     """What a credential with ``scope`` may do on the investor API, in words; empty for full access."""
+    known = [name for name in api_scopes(scope) if name in API_SCOPES]
     return [
-        SHORTHAND_DESCRIPTIONS.get(name) or FAMILIES[name]
-        for name in sorted(api_scopes(scope), key=API_SCOPES.index)
+        SHORTHAND_DESCRIPTIONS.get(name) or FAMILIES[name] for name in sorted(known, key=API_SCOPES.index)
     ]
 
 
@@ -180,4 +183,4 @@ def label(scope: str | None) -> str:
         return "Full access"
     if named == [READ]:
         return "Read only"
-    return ", ".join(sorted(named, key=API_SCOPES.index))
+    return ", ".join(sorted(named, key=lambda name: (API_SCOPES + (name,)).index(name)))
