@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from spiko.auth.scopes import permissions
+from spiko.core.text import is_clean
 from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _decode_basic(credentials: str) -> tuple[str, str]:
     except (binascii.Error, ValueError, UnicodeError):
         raise AuthFailure("Malformed Basic credentials", "malformed") from None
     client_id, colon, secret = text.partition(":")
-    if not colon or not client_id or not secret:
+    if not colon or not client_id or not secret or not is_clean(text):
         raise AuthFailure("Malformed Basic credentials: expected client_id:client_secret", "malformed")
     return client_id, secret
 

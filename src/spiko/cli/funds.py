@@ -70,7 +70,12 @@ def register(commands: Any) -> None:
     fx_publish.add_argument("--rate", required=True, type=_decimal, metavar="DECIMAL")
     fx_publish.add_argument("--fund", metavar="SLUG", help="one fund (default: every fund)")
     fx_publish.add_argument("--kind", choices=["indicative", "execution"], default="indicative")
-    fx_show = command(fx, "show", "the latest rate on or before a day", show_fx)
+    fx_show = command(
+        fx,
+        "show",
+        "the latest rate on or before a day: published, else inverted, else crossed through another currency",
+        show_fx,
+    )
     fx_show.add_argument("--base", required=True, metavar="CURRENCY")
     fx_show.add_argument("--quote", required=True, metavar="CURRENCY")
     fx_show.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: any day")
@@ -106,14 +111,14 @@ def register(commands: Any) -> None:
 
 
 def _nav(share_class: Any, nav: Any) -> dict[str, Any]:
-    from spiko.api.v0.public import nav_body
+    from spiko.presenters import public
 
-    return {**nav_body(share_class, nav), "shareClassSymbol": share_class.symbol}
+    return {**public.nav(share_class, nav), "shareClassSymbol": share_class.symbol}
 
 
 def _rate(session: Any, rate: Any) -> dict[str, Any]:
     from spiko.db.models.funds import Fund
-    from spiko.services import reference
+    from spiko.presenters.formats import plain_decimal
 
     fund = session.get(Fund, rate.fund_id) if rate.fund_id else None
     return {
@@ -123,7 +128,7 @@ def _rate(session: Any, rate: Any) -> dict[str, Any]:
         "day": rate.day.isoformat(),
         "baseCurrency": rate.base_currency,
         "quoteCurrency": rate.quote_currency,
-        "fxRate": reference.rate_display(rate.rate),
+        "fxRate": plain_decimal(rate.rate),
         "kind": rate.kind,
     }
 
@@ -132,17 +137,23 @@ def _rate(session: Any, rate: Any) -> dict[str, Any]:
 
 
 def list_funds(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.api.v0.public import fund_body
+    from spiko.presenters import public
     from spiko.services import reference
 
     with context() as ctx, ctx.transaction(write=False) as session:
-        return [{**fund_body(session, f), "name": f.name} for f in reference.list_funds(session)]
+        return [
+            {
+                **public.fund(f, [row.day for row in reference.list_non_operating_days(session, f.id)]),
+                "name": f.name,
+            }
+            for f in reference.list_funds(session)
+        ]
 
 
 def _share_class(share_class: Any) -> dict[str, Any]:
-    from spiko.api.v0.public import share_class_body
+    from spiko.presenters import public
 
-    return {**share_class_body(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
+    return {**public.share_class(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
 
 
 def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -217,13 +228,25 @@ def publish_fx(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def show_fx(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.services import reference
+    from spiko.services.cross_rates import derive_rate
 
+    base, quote = args.base.upper(), args.quote.upper()
     with context() as ctx, ctx.transaction(write=False) as session:
         fund_id = reference.get_fund_by_slug(session, args.fund).id if args.fund else None
-        rate = reference.fx_rate(session, args.base.upper(), args.quote.upper(), args.day, fund_id=fund_id)
-        if rate is None:
-            raise LookupError(f"no {args.base}/{args.quote} rate published")
-        return _rate(session, rate)
+        derived = derive_rate(session, base, quote, args.day, fund_id=fund_id)
+        if derived is None:
+            raise LookupError(f"no {base}/{quote} rate published, nor one to invert or cross")
+        if derived.derivation == "published":
+            return {**_rate(session, derived.legs[0].rate), "derivation": "published"}
+        return {
+            "id": None,
+            "day": derived.day.isoformat(),
+            "baseCurrency": base,
+            "quoteCurrency": quote,
+            "fxRate": reference.rate_display(derived.rate),
+            "derivation": derived.derivation,
+            "from": [{**_rate(session, leg.rate), "inverted": leg.inverted} for leg in derived.legs],
+        }
 
 
 def add_holiday(args: argparse.Namespace) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.responses import Response
 
@@ -97,6 +97,18 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             self.access_tokens.clear()
         return result
 
+    def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's client authentication, its outcome noted for the token endpoint's limits."""
+        unit = current()
+        try:
+            client = super().authenticate_client(request, methods, endpoint)
+        except OAuth2Error:
+            unit.client_authentication_failed = endpoint == "token"
+            raise
+        if endpoint == "token":
+            unit.authenticated_client_id = client.get_client_id()
+        return client
+
     # -- storage hooks -------------------------------------------------------------------------
 
     def query_client(self, client_id: str) -> Client | None:
@@ -112,7 +124,7 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             grant_id = tokens.create_grant(
                 session, client=request.client, user=request.user, scope=token.get("scope") or ""
             )
-            request.grant_id = grant_id  # type: ignore[attr-defined]
+            request.grant_id = grant_id
         else:
             grant_id = request.refresh_token.grant_id
         tokens.store_token(session, self.settings, grant_id=grant_id, token=token)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account
+from spiko.domain.money import minor_units
 from spiko.domain.positions import DailyPosition, round_money
 from spiko.errors import BadRequestError, NotFoundError
 from spiko.services import clock, reference
@@ -31,9 +34,20 @@ def share_class(session: Session, share_class_id: str) -> ShareClass:
     return reference.get_share_class(session, share_class_id)
 
 
-def check_period(first: date, last: date) -> None:
+# Reports reach a few days past today (a client in another timezone, a sandbox a day ahead), no
+# further: every day of a period is computed, so an unbounded future would be unbounded work.
+FUTURE_MARGIN_DAYS = 7
+
+
+def check_period(session: Session, first: date, last: date) -> None:
+    """A period the API serves: ordered, at most ``MAX_DAYS`` long, ending by today plus a margin."""
     if last < first:
         raise BadRequestError("'to' must not be before 'from'")
+    latest = clock.today(session) + timedelta(days=FUTURE_MARGIN_DAYS)
+    if last > latest:
+        raise BadRequestError(
+            f"a period may not end after {latest.isoformat()} (today plus {FUTURE_MARGIN_DAYS} days)"
+        )
     if (last - first).days + 1 > store.MAX_DAYS:
         raise BadRequestError(f"a period covers at most {store.MAX_DAYS} days")
 
@@ -63,10 +77,42 @@ def refresh_investor(ctx: AppContext, investor_id: str, share_class_id: str | No
     store.refresh(ctx, pairs)
 
 
+T = TypeVar("T")
+
+
+def read_fresh_account(
+    ctx: AppContext,
+    investor_id: str,
+    account_id: str,
+    share_class_id: str | None,
+    read: Callable[[Session], T],
+    *,
+    refresh: bool = True,
+) -> T:
+    """Two transactions: bring the account's stored positions up to date, then ``read`` them.
+
+    The refresh writes (in transactions of its own, see ``positions.refresh``); the read runs in
+    one read-only transaction, so it sees one consistent state however long it takes.
+    """
+    if refresh:
+        refresh_account(ctx, investor_id, account_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
+
+
+def read_fresh_investor(
+    ctx: AppContext, investor_id: str, share_class_id: str | None, read: Callable[[Session], T]
+) -> T:
+    """Two transactions: bring every position of the investor up to date, then ``read`` them."""
+    refresh_investor(ctx, investor_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
+
+
 def account_history(
     session: Session, account_id: str, share_class_id: str, first: date, last: date
 ) -> list[AccountPosition]:
-    check_period(first, last)
+    check_period(session, first, last)
     return store.account_positions(session, account_id, share_class(session, share_class_id), first, last)
 
 
@@ -79,7 +125,7 @@ class InvestorHistory:
 def investor_history(
     session: Session, investor_id: str, share_class_id: str, first: date, last: date
 ) -> InvestorHistory:
-    check_period(first, last)
+    check_period(session, first, last)
     sc = share_class(session, share_class_id)
     accounts = [account for account, _ in store.investor_accounts_holding(session, investor_id, sc.id)]
     if not accounts:
@@ -157,7 +203,7 @@ def portfolio_totals(session: Session, investor_id: str, currency: str | None) -
         select(Account).where(Account.investor_id == investor_id).order_by(Account.created_at, Account.id)
     ).all()
     today = clock.today(session)
-    decimals = store.currency_decimals(currency)
+    decimals = minor_units(currency)
     totals = []
     for account in accounts:
         breakdown: dict[str, Decimal] = {}
