@@ -30,7 +30,7 @@ def row_access(page: str, headers: dict[str, str]) -> str:
     client_id = base64.b64decode(headers["Authorization"].split()[1]).decode().partition(":")[0]
     row = re.search(rf'<tr data-client-id="{client_id}">(.*?)</tr>', page, flags=re.S)
     assert row, page
-    cell = re.search(r'<td data-testid="key-access" data-scopes="([^"]*)">([^<]*)</td>', row.group(1))
+    cell = re.search(r'<td data-testid="access-cell" data-scopes="([^"]*)">([^<]*)</td>', row.group(1))
     assert cell
     return cell.group(2)
 
