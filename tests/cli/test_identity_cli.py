@@ -117,7 +117,8 @@ def test_api_keys_create_list_revoke(database_url, client, investor, tmp_path):
     keys = json.loads(listed.stdout)
     assert isinstance(keys, list) and len(listed.stdout.splitlines()) == 1
     assert {key["client_id"] for key in keys} == {investor.client_id, created["client_id"]}
-    assert all(set(key) == {"client_id", "name", "created_at", "last_used_at", "revoked_at"} for key in keys)
+    fields = {"client_id", "name", "scopes", "created_at", "last_used_at", "revoked_at"}
+    assert all(set(key) == fields and key["scopes"] is None for key in keys)  # full access
     assert created["client_secret"] not in listed.stdout and investor.client_secret not in listed.stdout
 
     revoked = run_cli(database_url, "api-keys", "revoke", created["client_id"], cwd=tmp_path)

@@ -38,6 +38,14 @@ def register(commands: Any) -> None:
     key_create = command(keys, "create", "create an API key; prints its secret once", create_api_key)
     key_create.add_argument("--email", required=True)
     key_create.add_argument("--name", default="CLI key")
+    key_create.add_argument(
+        "--scope",
+        dest="scopes",
+        action="extend",
+        nargs="+",
+        metavar="SCOPE",
+        help="narrow the key to these scopes (e.g. read, or orders:read orders:write); default: full access",
+    )
     key_list = command(keys, "list", "list an investor's active API keys (never a secret)", list_api_keys)
     key_list.add_argument("--email", required=True)
     key_list.add_argument("--all", action="store_true", help="include revoked keys")
@@ -116,6 +124,7 @@ def create_api_key(args: argparse.Namespace) -> dict[str, str]:
             investor_id=user.investor_id,
             name=args.name,
             max_live_keys=ctx.settings.max_api_keys_per_investor,
+            scopes=args.scopes,
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -129,6 +138,7 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
             {
                 "client_id": key.client_id,
                 "name": key.name,
+                "scopes": key.scopes.split() if key.scopes else None,  # None: full access
                 "created_at": key.created_at,
                 "last_used_at": key.last_used_at,
                 "revoked_at": key.revoked_at,

@@ -95,7 +95,8 @@ class InvestorAuthenticationError(SpikoError):
 
 
 class ForbiddenError(SpikoError):
-    """403: the credentials do not give access (e.g. another investor's ``investorId``)."""
+    """403: the credentials do not give access: another investor's ``investorId``, or an operation
+    outside the scopes the API key or OAuth grant was narrowed to."""
 
     status = 403
 

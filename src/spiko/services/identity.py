@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
 from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from spiko.auth.secrets import constant_time_equals
@@ -136,11 +138,20 @@ class CreatedApiKey:
     client_id: str
     client_secret: str  # returned once, never stored
     created_at: datetime
+    scopes: str | None = None  # None: full access
 
 
 def create_api_key(
-    session: Session, verifier: ApiKeyVerifier, *, investor_id: str, name: str, max_live_keys: int
+    session: Session,
+    verifier: ApiKeyVerifier,
+    *,
+    investor_id: str,
+    name: str,
+    max_live_keys: int,
+    scopes: Iterable[str] | None = None,
 ) -> CreatedApiKey:
+    """A new key; ``scopes`` narrows it to those investor-API scopes (None: full access)."""
+    stored_scopes = _api_key_scopes(scopes)
     name = name.strip()
     if not name:
         raise ValidationFailed("An API key needs a name")
@@ -161,11 +172,27 @@ def create_api_key(
         )
     client_id, secret = new_client_id(), new_client_secret()
     key = ApiKey(
-        investor_id=investor_id, name=name, client_id=client_id, secret_hash=verifier.hash_secret(secret)
+        investor_id=investor_id,
+        name=name,
+        client_id=client_id,
+        secret_hash=verifier.hash_secret(secret),
+        scopes=stored_scopes,
     )
     session.add(key)
     session.flush()
-    return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at)
+    return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at, stored_scopes)
+
+
+def _api_key_scopes(scopes: Iterable[str] | None) -> str | None:
+    if scopes is None:
+        return None
+    try:
+        stored = api_scopes.normalize(scopes)
+    except api_scopes.UnknownScopeError as unknown:
+        raise ValidationFailed(str(unknown)) from None
+    if not stored:
+        raise ValidationFailed("Choose at least one scope for a key without full access")
+    return stored
 
 
 def list_api_keys(session: Session, investor_id: str, *, include_revoked: bool = False) -> list[ApiKey]:

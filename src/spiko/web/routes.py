@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from spiko.api.deps import WriteSession
+from spiko.auth import scopes as api_scopes
 from spiko.auth import throttle
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
 from spiko.context import AppContext
@@ -181,6 +182,8 @@ def _integrations_page(
     error: str | None = None,
     notice: str | None = None,
     name: str = "",
+    access: str = "full",
+    chosen: list[str] | None = None,
 ) -> Response:
     with _ctx(request).transaction(write=False) as session:
         keys = identity.list_api_keys(session, user.investor_id)
@@ -195,6 +198,10 @@ def _integrations_page(
         notice=notice,
         name=name,
         max_keys=_ctx(request).settings.max_api_keys_per_investor,
+        access=access,
+        chosen=chosen or [],
+        families=api_scopes.FAMILIES,
+        access_label=api_scopes.label,
     )
 
 
@@ -212,14 +219,19 @@ def change_keys(
     name: Annotated[str, Form(max_length=1000)] = "",
     revoke: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    access: Annotated[str, Form(max_length=10)] = "full",
+    scope: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Create a key (field ``name``) or revoke one (field ``revoke`` = its client_id)."""
+    """Create a key (field ``name``; ``access`` full, read or custom with ``scope`` fields) or
+    revoke one (field ``revoke`` = its client_id)."""
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
     if revoke:
         return _revoke_key(request, user, revoke)
     ctx = _ctx(request)
+    chosen = (scope or [])[: len(api_scopes.API_SCOPES)]
+    scopes = {"full": None, "read": [api_scopes.READ], "custom": chosen}.get(access, chosen)
     try:
         with ctx.transaction() as session:
             created = identity.create_api_key(
@@ -228,9 +240,12 @@ def change_keys(
                 investor_id=user.investor_id,
                 name=name,
                 max_live_keys=ctx.settings.max_api_keys_per_investor,
+                scopes=scopes,
             )
     except ApiError as refused:
-        return _integrations_page(request, user, status_code=400, error=str(refused), name=name)
+        return _integrations_page(
+            request, user, status_code=400, error=str(refused), name=name, access=access, chosen=chosen
+        )
     logger.info("api key created", extra={"fields": {"client_id": created.client_id}})
     return _integrations_page(request, user, created=created)
 

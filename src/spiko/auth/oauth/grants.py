@@ -9,13 +9,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+    grants,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.models import AuthorizationCodeMixin
 from sqlalchemy import select
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import tokens
 from spiko.auth.oauth.keys import ALGORITHM, id_token_lifetime
 from spiko.auth.oauth.unit import db, note_revocation
@@ -158,6 +165,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if token.is_expired():
             raise InvalidGrantError("The refresh token has expired.")
         return token
+
+    def _validate_token_scope(self, token: tokens.StoredToken) -> None:
+        """RFC 6749 section 6: a refresh may ask for less than the grant, never for more.
+
+        Compared by what the scopes reach, not by name: ``read`` includes ``orders:read``, and
+        dropping every investor-API scope of a narrowed grant would be asking for full access.
+        """
+        requested = self.request.payload.scope
+        if requested and not api_scopes.covers(token.get_scope(), requested):
+            raise InvalidScopeError("The requested scope reaches more than the grant allows.")
 
     def _within_reuse_grace(self, token: tokens.StoredToken) -> bool:
         """A client whose refresh answer was lost may present the same token again, briefly.

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import consent, limits, scopes
 from spiko.auth.oauth.authorized_apps import router as authorized_apps_router
 from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
@@ -242,6 +243,7 @@ def _consent_page(
         client_name=client.name,
         client_id=client.client_id,
         scopes=sorted(scopes.scope_set(scope)),
+        access=api_scopes.describe(scope),  # empty: full access
         descriptions=scopes.describe(scope),
         redirect_host=urlsplit(redirect_uri).netloc or redirect_uri,
         action="/oauth2/auth" + (f"?{request.url.query}" if request.url.query else ""),
