@@ -26,7 +26,8 @@ from spiko.errors import (
     NotFoundError,
     SubscriptionNotAllowedError,
 )
-from spiko.services import orders, reference
+from spiko.presenters.deposit_orders import deposit_order
+from spiko.services import events, orders, reference
 
 # No I or O: a reference is read over the phone and typed into banking apps.
 WIRE_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -118,6 +119,7 @@ def create_deposit(
     )
     session.add(order)
     session.flush()
+    events.record(session, investor_id, "deposit_order.created", deposit_order(order))
     return order
 
 
@@ -157,6 +159,7 @@ def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> Depos
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
+    events.record(session, order.investor_id, "deposit_order.canceled", deposit_order(order))
     return order
 
 
@@ -186,6 +189,7 @@ def fund_deposit(
     order.funded_at = utcnow()
     order.funded_day = day or orders.today(session)
     session.flush()
+    events.record(session, order.investor_id, "deposit_order.funded", deposit_order(order))
     return order
 
 
@@ -208,6 +212,8 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
         order.funded_day = day
         funded.append(order)
     session.flush()
+    for order in funded:
+        events.record(session, order.investor_id, "deposit_order.funded", deposit_order(order))
     return funded
 
 

@@ -29,7 +29,9 @@ from spiko.domain.money import (
     shares_to_raise,
 )
 from spiko.errors import ApplicationError
-from spiko.services import orders, reference
+from spiko.presenters.deposit_orders import deposit_order
+from spiko.presenters.withdrawal_orders import withdrawal_order
+from spiko.services import events, orders, reference
 
 
 @dataclass
@@ -93,6 +95,7 @@ def execute_deposit(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    events.record(session, order.investor_id, "deposit_order.executed", deposit_order(order))
     return record_movement(
         session,
         investor_id=order.investor_id,
@@ -137,6 +140,7 @@ def execute_withdrawal(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    events.record(session, order.investor_id, "withdrawal_order.executed", withdrawal_order(order))
     if shares == 0:
         return None
     return record_movement(

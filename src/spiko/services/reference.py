@@ -196,6 +196,10 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         return same_or_conflict(existing)
     row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
     if _insert_unless_duplicate(session, row):
+        from spiko.presenters.public import nav as present_nav
+        from spiko.services import events
+
+        events.record_for_every_investor(session, "nav.published", present_nav(share_class, row))
         return row
     # Another transaction published the same day meanwhile (its row is now committed).
     raced = nav_on(session, share_class_id, day)

@@ -8,10 +8,11 @@ sets the clock to that day.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.domain import calendar
@@ -27,12 +28,14 @@ def next_business_day(session: Session, day: date) -> date:
 
 
 def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
-    day = next_business_day(session, clock.today(session))
+    previous = clock.today(session)
+    day = next_business_day(session, previous)
     navs = reference.publish_growth_navs(session, day, annual_rate)
     share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
     funded = deposits.fund_all_pending(session, day)
     clock.set_today(session, day)
     summary = execution.execute_orders(session, day)
+    book_yields(session, previous + timedelta(days=1), day)
     idempotency.purge_expired(session)
     return {
         "day": day.isoformat(),
@@ -46,6 +49,37 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
         "depositsFunded": [order.wire_reference for order in funded],
         "execution": summary.as_json(),
     }
+
+
+def book_yields(session: Session, first: date, last: date) -> int:
+    """Record a ``yield.booked`` event for every account's accruing day from ``first`` to ``last``
+    (once per account, share class and day, however often this runs); returns how many."""
+    from spiko.db.models.ledger import ShareMovement
+    from spiko.presenters.yields import daily_yield
+    from spiko.services import events
+    from spiko.services.reporting import positions
+
+    pairs = session.execute(
+        select(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+        .where(ShareMovement.day <= last)
+        .distinct()
+    ).all()
+    share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
+    booked = 0
+    for investor_id, account_id, share_class_id in pairs:
+        share_class = share_classes[share_class_id]
+        for entry in positions.account_positions(session, account_id, share_class, first, last):
+            if not entry.accrues or entry.position.nav is None or entry.position.nav.nav_id is None:
+                continue
+            recorded = events.record(
+                session,
+                investor_id,
+                "yield.booked",
+                daily_yield(investor_id, share_class, entry),
+                dedupe_key=f"yield/{account_id}/{share_class_id}/{entry.position.day.isoformat()}",
+            )
+            booked += recorded is not None
+    return booked
 
 
 def summarize(days: list[dict[str, Any]]) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from spiko.db.models.orders import Account, TransferOrder
 from spiko.db.types import utcnow
 from spiko.domain.money import amount_for_shares, decimals_of, shares_for_amount
 from spiko.errors import BadRequestError, InsufficientBalanceError
-from spiko.services import orders, reference
+from spiko.presenters.transfer_orders import transfer_order
+from spiko.services import events, orders, reference
 from spiko.services.execution import record_movement
 
 TRANSFER_STATUSES = ("pending", "executed", "failed", "canceled")
@@ -111,6 +112,9 @@ def create_transfer(
             nav=latest.value,
         )
     session.flush()
+    body = transfer_order(order, share_class)
+    events.record(session, investor_id, "transfer_order.created", body)
+    events.record(session, investor_id, "transfer_order.executed", body)
     return order
 
 

@@ -32,7 +32,8 @@ from spiko.errors import (
     InsufficientBalanceError,
     ServiceUnavailableError,
 )
-from spiko.services import orders, reference
+from spiko.presenters.withdrawal_orders import withdrawal_order
+from spiko.services import events, orders, reference
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
@@ -98,6 +99,7 @@ def create_withdrawal(
     )
     session.add(order)
     session.flush()
+    events.record(session, investor_id, "withdrawal_order.created", withdrawal_order(order))
     return order
 
 
@@ -216,4 +218,5 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
+    events.record(session, order.investor_id, "withdrawal_order.canceled", withdrawal_order(order))
     return order

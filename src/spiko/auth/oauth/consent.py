@@ -12,6 +12,7 @@ from spiko.auth.oauth import scopes
 from spiko.auth.oauth.clients import Client
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant
 from spiko.db.types import utcnow
+from spiko.services import events
 
 
 def has_consent(session: Session, *, investor_id: str, client: Client, scope: str) -> bool:
@@ -45,6 +46,12 @@ def remember_consent(session: Session, *, investor_id: str, user_id: str, client
         )
     )
     session.flush()
+    events.record(
+        session,
+        investor_id,
+        "app.authorized",
+        {"clientId": client.client_id, "name": client.name, "scope": " ".join(sorted(merged))},
+    )
 
 
 @dataclass(frozen=True)

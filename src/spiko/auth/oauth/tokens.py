@@ -24,6 +24,7 @@ from spiko.core.cache import TTLCache
 from spiko.db.models.identity import User
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant, OAuthToken
 from spiko.db.types import utcnow
+from spiko.services import events
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -217,6 +218,10 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
         )
         .values(revoked_at=now, revoked_reason="revoked_by_investor")
     )
+    client = session.get(OAuthClient, client_pk)
+    if client is not None:
+        revoked = {"clientId": client.client_id, "name": client.name}
+        events.record(session, investor_id, "app.revoked", revoked)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
