@@ -372,11 +372,12 @@ def list_deliveries(
                 and_(WebhookDelivery.created_at == cursor.timestamp, WebhookDelivery.id < cursor.item_id),
             )
         )
-    rows = list(
-        session.execute(
+    rows: list[tuple[WebhookDelivery, str]] = [
+        (row, type_)
+        for row, type_ in session.execute(
             query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit + 1)
-        ).tuples()
-    )
+        )
+    ]
     more = len(rows) > limit
     rows = rows[:limit]
     attempts: dict[str, list[WebhookAttempt]] = {row.id: [] for row, _ in rows}

@@ -99,7 +99,8 @@ def get_endpoint(
     operation_id="webhookEndpoints.update",
     summary="Update a webhook endpoint",
     description="Changes the fields given; `eventTypes: null` subscribes to every type; "
-    "`enabled: true` turns a disabled endpoint back on (its waiting deliveries resume).",
+    "`enabled: true` turns a disabled endpoint back on: deliveries still pending resume; events "
+    "recorded while it was disabled were not queued for it (redeliver them with `since`).",
 )
 def update_endpoint(
     body: UpdateEndpoint, principal: CurrentPrincipal, ctx: Context, endpoint_id: EndpointId
