@@ -50,7 +50,7 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
-from spiko.services.delivery import InProcessWorker
+from spiko.outbox.delivery import InProcessWorker
 from spiko.web import routes as web_routes
 from spiko.web.rendering import STATIC_DIR, render
 

@@ -120,10 +120,6 @@ class Settings:
         return normalize_database_url(self.database_url)
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.sqlalchemy_url.startswith("sqlite")
-
-    @property
     def secure_cookies(self) -> bool:
         return self.issuer.startswith("https://")
 

@@ -10,7 +10,7 @@ import pytest
 
 from spiko.config import Settings
 from spiko.context import AppContext
-from spiko.services.delivery import Worker
+from spiko.outbox.delivery import Worker
 from tests.conftest import TEST_SECRET_KEY
 from tests.orders.conftest import World, world  # noqa: F401  (the fixture, reused)
 from tests.webhooks.receiver import Receiver

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from spiko.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 from spiko.db.types import utcnow
-from spiko.services.delivery import Worker
+from spiko.outbox.delivery import Worker
 from tests.orders.conftest import World
 from tests.webhooks.conftest import deliver_until, endpoint
 
@@ -194,7 +194,7 @@ def test_workers_share_the_queue_without_taking_the_same_delivery(
         deposit_created(world, investor)
     first, second = Worker(ctx, concurrency=4), Worker(ctx, concurrency=4)
     try:
-        if ctx.settings.is_sqlite:
+        if ctx.settings.sqlalchemy_url.startswith("sqlite"):
             taken_first = first.claim()
             taken_second = second.claim()
         else:

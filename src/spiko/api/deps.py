@@ -44,7 +44,6 @@ def _write_session(request: Request) -> Iterator[Session]:
 
 ReadSession = Annotated[Session, Depends(_read_session)]
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
-DbSession = ReadSession  # the name the first routes used
 
 
 async def authenticate_request(request: Request) -> Principal:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import Field
@@ -21,6 +21,7 @@ from spiko.api.routing import PresentedRoute
 from spiko.api.v1.inputs import StrictModel
 from spiko.errors import HttpApiDecodeError
 from spiko.presenters.deposit_orders import DepositOrderBody, deposit_order
+from spiko.presenters.operations import SandboxWalkBody, sandbox_day, sandbox_walk
 from spiko.presenters.public import NavBody, nav
 from spiko.services import clock, deposits, reference, sandbox
 
@@ -46,12 +47,13 @@ class PublishNav(StrictModel):
     description="For each day: publish grown NAVs, fund every pending deposit, execute what is "
     "executable, book yields. Answers the same summary as `spiko sandbox advance`.",
 )
-def advance(body: Advance, principal: CurrentPrincipal, ctx: Context) -> dict[str, Any]:
+def advance(body: Advance, principal: CurrentPrincipal, ctx: Context) -> SandboxWalkBody:
     steps = []
+    # One transaction per day, as `spiko sandbox advance` does: a long walk commits as it goes.
     for _ in range(body.days):
         with ctx.transaction() as session:
-            steps.append(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
-    return sandbox.summarize(steps)
+            steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+    return sandbox_walk(steps)
 
 
 @router.post(

@@ -12,6 +12,7 @@ from spiko.cli.common import command, context, group
 if TYPE_CHECKING:
     from spiko.presenters.bank_accounts import BankAccountBody
     from spiko.presenters.deposit_orders import DepositOrderBody
+    from spiko.presenters.operations import ExecutionSummaryBody, SandboxWalkBody
 
 MAX_SANDBOX_DAYS = 3660
 
@@ -121,14 +122,16 @@ def fund_deposit(args: argparse.Namespace) -> DepositOrderBody:
         return deposit_order(order)
 
 
-def execute_orders(args: argparse.Namespace) -> dict[str, Any]:
+def execute_orders(args: argparse.Namespace) -> ExecutionSummaryBody:
+    from spiko.presenters.operations import execution_summary
     from spiko.services import execution
 
     with context() as ctx, ctx.transaction() as session:
-        return execution.execute_orders(session, args.day).as_json()
+        return execution_summary(execution.execute_orders(session, args.day))
 
 
-def advance_sandbox(args: argparse.Namespace) -> dict[str, Any]:
+def advance_sandbox(args: argparse.Namespace) -> SandboxWalkBody:
+    from spiko.presenters.operations import sandbox_day, sandbox_walk
     from spiko.services import sandbox
 
     steps = []
@@ -136,5 +139,5 @@ def advance_sandbox(args: argparse.Namespace) -> dict[str, Any]:
         # One transaction per day: a long walk commits as it goes and can be resumed.
         for _ in range(args.days):
             with ctx.transaction() as session:
-                steps.append(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
-    return sandbox.summarize(steps)
+                steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+    return sandbox_walk(steps)

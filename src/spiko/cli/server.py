@@ -51,7 +51,7 @@ def run_serve(args: argparse.Namespace) -> None:
     # environment they inherit, whether it came from the environment or from the key file.
     os.environ["SPIKO_SECRET_KEY"] = settings.secret_key
     upgrade(settings.database_url)
-    if settings.is_sqlite:
+    if settings.sqlalchemy_url.startswith("sqlite"):
         # One webhook worker per server process unless the operator runs `spiko worker` instead.
         os.environ.setdefault("SPIKO_WEBHOOK_IN_PROCESS_WORKER", "1")
     if args.demo:

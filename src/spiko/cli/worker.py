@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
 
 def run_worker(args: argparse.Namespace) -> dict[str, int] | None:
     from spiko.cli.common import context
-    from spiko.services.delivery import Worker
+    from spiko.outbox.delivery import Worker
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ValueError("--concurrency must be at least 1")

@@ -17,7 +17,7 @@ class TaxResidenceBody(TypedDict):
     taxInformation: TaxInformationBody | None
 
 
-class IndividualBody(TypedDict):
+class _InvestorCommon(TypedDict):
     id: str
     name: str
     address: str
@@ -26,23 +26,31 @@ class IndividualBody(TypedDict):
     country: str
     nationality: None
     type: str
+
+
+class IndividualBody(_InvestorCommon):
     taxInformationByCountryOfResidence: list[TaxResidenceBody]
 
 
-class OrganizationBody(TypedDict):
-    id: str
-    name: str
-    address: str
-    zipCode: str
-    city: str
-    country: str
-    nationality: None
-    type: str
+class OrganizationBody(_InvestorCommon):
     registrationNumber: str
     legalEntityType: str
 
 
 InvestorBody = IndividualBody | OrganizationBody
+
+
+def _common(row: Investor) -> _InvestorCommon:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "address": row.address,
+        "zipCode": row.zip_code,
+        "city": row.city,
+        "country": row.country,
+        "nationality": None,
+        "type": row.type,
+    }
 
 
 def investor(row: Investor) -> InvestorBody:
@@ -55,27 +63,13 @@ def investor(row: Investor) -> InvestorBody:
                 "updatedAt": updated.date().isoformat(),
             }
         return {
-            "id": row.id,
-            "name": row.name,
-            "address": row.address,
-            "zipCode": row.zip_code,
-            "city": row.city,
-            "country": row.country,
-            "nationality": None,
-            "type": row.type,
+            **_common(row),
             "taxInformationByCountryOfResidence": [
                 {"country": row.country, "taxInformation": tax_information}
             ],
         }
     return {
-        "id": row.id,
-        "name": row.name,
-        "address": row.address,
-        "zipCode": row.zip_code,
-        "city": row.city,
-        "country": row.country,
-        "nationality": None,
-        "type": row.type,
+        **_common(row),
         "registrationNumber": row.registration_number or "",
         "legalEntityType": row.legal_entity_type or "",
     }

@@ -26,8 +26,8 @@ from spiko.errors import (
     NotFoundError,
     SubscriptionNotAllowedError,
 )
-from spiko.presenters.deposit_orders import deposit_order
-from spiko.services import events, orders, reference
+from spiko.outbox import snapshots
+from spiko.services import orders, reference
 
 # No I or O: a reference is read over the phone and typed into banking apps.
 WIRE_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -119,7 +119,7 @@ def create_deposit(
     )
     session.add(order)
     session.flush()
-    events.record(session, investor_id, "deposit_order.created", deposit_order(order))
+    snapshots.deposit_order(session, "created", order)
     return order
 
 
@@ -147,7 +147,8 @@ def _locked(session: Session, deposit_id: str) -> DepositOrder | None:
 def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> DepositOrder:
     get_deposit(session, deposit_id, investor_id)
     order = _locked(session, deposit_id)
-    assert order is not None
+    if order is None:
+        raise NotFoundError("Deposit order not found")
     if order.status != "pending":
         raise CollectionNotCancelableError(
             f"the deposit order is {order.status} and can no longer be canceled"
@@ -159,7 +160,7 @@ def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> Depos
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
-    events.record(session, order.investor_id, "deposit_order.canceled", deposit_order(order))
+    snapshots.deposit_order(session, "canceled", order)
     return order
 
 
@@ -189,7 +190,7 @@ def fund_deposit(
     order.funded_at = utcnow()
     order.funded_day = day or orders.today(session)
     session.flush()
-    events.record(session, order.investor_id, "deposit_order.funded", deposit_order(order))
+    snapshots.deposit_order(session, "funded", order)
     return order
 
 
@@ -213,12 +214,6 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
         funded.append(order)
     session.flush()
     for order in funded:
-        events.record(session, order.investor_id, "deposit_order.funded", deposit_order(order))
+        snapshots.deposit_order(session, "funded", order)
     return funded
 
-
-def find_by_reference(session: Session, wire_reference: str) -> DepositOrder:
-    order = session.scalar(select(DepositOrder).where(DepositOrder.wire_reference == wire_reference))
-    if order is None:
-        raise NotFoundError("Deposit order not found")
-    return order

@@ -15,8 +15,7 @@ from spiko.auth.secrets import constant_time_equals
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
-from spiko.presenters.formats import timestamp
-from spiko.services import events
+from spiko.outbox import snapshots
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -162,7 +161,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    events.record(session, investor_id, "api_key.created", api_key_event(key))
+    snapshots.api_key(session, "created", key)
     return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at)
 
 
@@ -186,16 +185,6 @@ def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None 
         raise NotFoundError("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        events.record(session, key.investor_id, "api_key.revoked", api_key_event(key))
+        snapshots.api_key(session, "revoked", key)
     return key
 
-
-def api_key_event(key: ApiKey) -> dict[str, str | None]:
-    """An API key as events show it: never its secret."""
-    return {
-        "id": key.id,
-        "name": key.name,
-        "clientId": key.client_id,
-        "createdAt": timestamp(key.created_at),
-        "revokedAt": timestamp(key.revoked_at),
-    }

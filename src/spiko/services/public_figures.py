@@ -14,7 +14,7 @@ from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
-from spiko.domain.money import minor_units
+from spiko.domain.money import minor_units, quantum
 from spiko.errors import NotFoundError
 from spiko.services import reference
 
@@ -75,7 +75,7 @@ def totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue])
     holdings: dict[str, Decimal] = defaultdict(Decimal)
     total_shares = Decimal(0)
     total_orders = Decimal(0)
-    minor = nav_rules.quantum(minor_units(share_class.currency))
+    minor = quantum(minor_units(share_class.currency))
     results: list[ShareClassTotal] = []
     index = 0
     for nav in navs:

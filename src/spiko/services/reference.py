@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatingDay, ShareClass
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
-from spiko.domain.money import CURRENCIES
+from spiko.domain.money import CURRENCIES, quantum
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
 
 EXCHANGE_RATE_KINDS = ("indicative", "execution")
@@ -162,7 +162,7 @@ def navs_between(
 
 def nav_display(share_class: ShareClass, value: Decimal) -> str:
     """The wire form of a NAV: exactly ``navDecimals`` decimals."""
-    return format(value.quantize(nav_rules.quantum(share_class.nav_decimals)), "f")
+    return format(value.quantize(quantum(share_class.nav_decimals)), "f")
 
 
 def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal) -> NetAssetValue:
@@ -196,14 +196,14 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         return same_or_conflict(existing)
     row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
     if _insert_unless_duplicate(session, row):
-        from spiko.presenters.public import nav as present_nav
-        from spiko.services import events
+        from spiko.outbox import snapshots
 
-        events.record_for_every_investor(session, "nav.published", present_nav(share_class, row))
+        snapshots.nav_published(session, share_class, row)
         return row
     # Another transaction published the same day meanwhile (its row is now committed).
     raced = nav_on(session, share_class_id, day)
-    assert raced is not None
+    if raced is None:
+        raise ConflictError("the NAV of this day changed while it was being published; retry")
     return same_or_conflict(raced)
 
 
@@ -304,7 +304,8 @@ def publish_fx_rate(
     if _insert_unless_duplicate(session, row):
         return row
     raced = session.scalar(lookup)
-    assert raced is not None
+    if raced is None:
+        raise ConflictError("the rate of this day changed while it was being published; retry")
     return same_or_conflict(raced)
 
 

@@ -8,13 +8,15 @@ sets the clock to that day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from spiko.db.models.funds import NetAssetValue, ShareClass
+from spiko.db.models.orders import DepositOrder
 from spiko.domain import calendar
 from spiko.services import clock, deposits, execution, idempotency, reference
 
@@ -27,7 +29,17 @@ def next_business_day(session: Session, day: date) -> date:
     return min(reference.next_business_day(session, fund.id, day) for fund in funds)
 
 
-def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SandboxDay:
+    """One step of the sandbox clock: the NAVs it published, the wires it received, what it executed."""
+
+    day: date
+    navs: list[tuple[ShareClass, NetAssetValue]]
+    funded: list[DepositOrder]
+    execution: execution.ExecutionSummary
+
+
+def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
     previous = clock.today(session)
     day = next_business_day(session, previous)
     navs = reference.publish_growth_navs(session, day, annual_rate)
@@ -37,26 +49,14 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
     summary = execution.execute_orders(session, day)
     book_yields(session, previous + timedelta(days=1), day)
     idempotency.purge_expired(session)
-    return {
-        "day": day.isoformat(),
-        "navsPublished": [
-            {
-                "shareClass": share_classes[row.share_class_id].symbol,
-                "value": reference.nav_display(share_classes[row.share_class_id], row.value),
-            }
-            for row in navs
-        ],
-        "depositsFunded": [order.wire_reference for order in funded],
-        "execution": summary.as_json(),
-    }
+    return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary)
 
 
 def book_yields(session: Session, first: date, last: date) -> int:
     """Record a ``yield.booked`` event for every account's accruing day from ``first`` to ``last``
     (once per account, share class and day, however often this runs); returns how many."""
     from spiko.db.models.ledger import ShareMovement
-    from spiko.presenters.yields import daily_yield
-    from spiko.services import events
+    from spiko.outbox import snapshots
     from spiko.services.reporting import positions
 
     pairs = session.execute(
@@ -71,25 +71,5 @@ def book_yields(session: Session, first: date, last: date) -> int:
         for entry in positions.account_positions(session, account_id, share_class, first, last):
             if not entry.accrues or entry.position.nav is None or entry.position.nav.nav_id is None:
                 continue
-            recorded = events.record(
-                session,
-                investor_id,
-                "yield.booked",
-                daily_yield(investor_id, share_class, entry),
-                dedupe_key=f"yield/{account_id}/{share_class_id}/{entry.position.day.isoformat()}",
-            )
-            booked += recorded is not None
+            booked += snapshots.yield_booked(session, investor_id, share_class, entry) is not None
     return booked
-
-
-def summarize(days: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "today": days[-1]["day"] if days else None,
-        "days": len(days),
-        "navsPublished": sum(len(day["navsPublished"]) for day in days),
-        "depositsFunded": sum(len(day["depositsFunded"]) for day in days),
-        "ordersExecuted": sum(
-            day["execution"]["depositsExecuted"] + day["execution"]["withdrawalsExecuted"] for day in days
-        ),
-        "steps": days,
-    }

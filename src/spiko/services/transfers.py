@@ -18,8 +18,8 @@ from spiko.db.models.orders import Account, TransferOrder
 from spiko.db.types import utcnow
 from spiko.domain.money import amount_for_shares, decimals_of, shares_for_amount
 from spiko.errors import BadRequestError, InsufficientBalanceError
-from spiko.presenters.transfer_orders import transfer_order
-from spiko.services import events, orders, reference
+from spiko.outbox import snapshots
+from spiko.services import orders, reference
 from spiko.services.execution import record_movement
 
 TRANSFER_STATUSES = ("pending", "executed", "failed", "canceled")
@@ -57,14 +57,16 @@ def create_transfer(
     if mode == "total":
         moved = available
     elif mode == "in-shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a transfer in shares needs a number of shares")
         if shares <= 0 or decimals_of(shares) > decimals:
             raise BadRequestError(f"sharesAmount must be positive with at most {decimals} decimals")
         if shares > available:
             raise InsufficientBalanceError.shares(shares, available, decimals)
         moved = shares
     elif mode == "in-amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a transfer in amount needs an amount and its currency")
         if currency != share_class.currency:
             raise BadRequestError(f"{share_class.symbol} is valued in {share_class.currency}, not {currency}")
         if amount <= 0:
@@ -112,9 +114,7 @@ def create_transfer(
             nav=latest.value,
         )
     session.flush()
-    body = transfer_order(order, share_class)
-    events.record(session, investor_id, "transfer_order.created", body)
-    events.record(session, investor_id, "transfer_order.executed", body)
+    snapshots.transfer_order(session, ("created", "executed"), order, share_class)
     return order
 
 

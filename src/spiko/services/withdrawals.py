@@ -30,10 +30,11 @@ from spiko.errors import (
     BadRequestError,
     ForbiddenError,
     InsufficientBalanceError,
+    NotFoundError,
     ServiceUnavailableError,
 )
-from spiko.presenters.withdrawal_orders import withdrawal_order
-from spiko.services import events, orders, reference
+from spiko.outbox import snapshots
+from spiko.services import orders, reference
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
@@ -69,13 +70,15 @@ def create_withdrawal(
     requested_amount: Decimal | None = None
     requested_shares: Decimal | None = None
     if mode == "amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a withdrawal by amount needs an amount and its currency")
         requested_amount = amount
         reserve = _reserve_for_amount(
             share_class, available, latest.value if latest else None, amount, currency
         )
     elif mode == "shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a withdrawal by shares needs a number of shares")
         requested_shares = shares
         reserve = _reserve_for_shares(share_class, available, latest.value if latest else None, shares)
     else:
@@ -99,7 +102,7 @@ def create_withdrawal(
     )
     session.add(order)
     session.flush()
-    events.record(session, investor_id, "withdrawal_order.created", withdrawal_order(order))
+    snapshots.withdrawal_order(session, "created", order)
     return order
 
 
@@ -212,11 +215,12 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    assert order is not None
+    if order is None:
+        raise NotFoundError("Withdrawal order not found")
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
-    events.record(session, order.investor_id, "withdrawal_order.canceled", withdrawal_order(order))
+    snapshots.withdrawal_order(session, "canceled", order)
     return order

@@ -12,7 +12,7 @@ from spiko.auth.oauth import scopes
 from spiko.auth.oauth.clients import Client
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant
 from spiko.db.types import utcnow
-from spiko.services import events
+from spiko.outbox import snapshots
 
 
 def has_consent(session: Session, *, investor_id: str, client: Client, scope: str) -> bool:
@@ -46,11 +46,13 @@ def remember_consent(session: Session, *, investor_id: str, user_id: str, client
         )
     )
     session.flush()
-    events.record(
+    snapshots.app(
         session,
+        "authorized",
         investor_id,
-        "app.authorized",
-        {"clientId": client.client_id, "name": client.name, "scope": " ".join(sorted(merged))},
+        client_id=client.client_id,
+        name=client.name,
+        scope=" ".join(sorted(merged)),
     )
 
 
@@ -113,6 +115,3 @@ def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
     ]
     return sorted(apps, key=lambda app: app.authorized_at, reverse=True)
 
-
-def find_client_pk(session: Session, client_id: str) -> str | None:
-    return session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwk import KeyParameters, KeySet, KeySetSerialization, OctKey, RSAKey
+from joserfc.jwk import KeyParameters, OctKey, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.auth.secrets import derive_key
 from spiko.db.models.oauth import OAuthSigningKey
 from spiko.db.types import utcnow
+from spiko.errors import InvariantError
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -67,7 +68,8 @@ class KeyRing:
         except (JoseError, ValueError):
             logger.warning("signing key unreadable with this secret key", extra={"fields": {"kid": row.kid}})
             return None
-        assert plaintext is not None
+        if plaintext is None:
+            raise InvariantError(f"signing key {row.kid} decrypted to nothing")
         return RSAKey.import_key(json.loads(plaintext))
 
     def create_key(self, session: Session) -> OAuthSigningKey:
@@ -164,12 +166,9 @@ class KeyRing:
         if loaded.signing is None:
             self.create_key(session)
             loaded = self.load(session)
-        assert loaded.signing is not None
+        if loaded.signing is None:
+            raise InvariantError("a signing key was created but cannot be loaded back")
         return loaded.signing
 
     def jwks(self, session: Session) -> dict[str, Any]:
         return {"keys": self.load(session).published}
-
-    def public_key_set(self, session: Session) -> KeySet:
-        serialization: KeySetSerialization = {"keys": self.load(session).published}
-        return KeySet.import_key_set(serialization)

@@ -9,7 +9,6 @@ is written to the database when a token is used.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from spiko.core.cache import TTLCache
 from spiko.db.models.identity import User
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant, OAuthToken
 from spiko.db.types import utcnow
-from spiko.services import events
+from spiko.outbox import snapshots
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -220,8 +219,8 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
     )
     client = session.get(OAuthClient, client_pk)
     if client is not None:
-        revoked = {"clientId": client.client_id, "name": client.name}
-        events.record(session, investor_id, "app.revoked", revoked)
+        name = client.name
+        snapshots.app(session, "revoked", investor_id, client_id=client.client_id, name=name, scope=None)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -289,6 +288,3 @@ class AccessTokenVerifier:
         """
         self._ctx.invalidations.publish("oauth_tokens")
 
-
-def now_epoch() -> float:
-    return time.time()

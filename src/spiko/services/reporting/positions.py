@@ -41,6 +41,7 @@ from spiko.domain.positions import (
     days_between,
     roll_positions,
 )
+from spiko.errors import NotFoundError
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
 ONE_DAY = timedelta(days=1)
@@ -318,7 +319,8 @@ def materialize(session: Session, account_id: str, share_class: ShareClass) -> i
         state = PositionState.empty_before(first)
         state = PositionState(day=state.day, nav=nav_before(session, share_class.id, first))
     investor_id = session.scalar(select(Account.investor_id).where(Account.id == account_id))
-    assert investor_id is not None
+    if investor_id is None:
+        raise NotFoundError("Account not found")
     days = days_between(start, horizon)
     positions = roll_positions(
         state,

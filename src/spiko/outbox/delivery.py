@@ -34,9 +34,8 @@ from standardwebhooks.webhooks import Webhook
 from spiko.context import AppContext
 from spiko.db.models.webhooks import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from spiko.db.types import utcnow
+from spiko.outbox import snapshots
 from spiko.presenters.events import event as present_event
-from spiko.presenters.events import webhook_endpoint as present_endpoint
-from spiko.services import events
 from spiko.services.webhooks import UnsafeUrl, checked_target, signing_secrets
 
 logger = logging.getLogger("spiko.webhooks")
@@ -217,7 +216,7 @@ class Worker:
         endpoint.disabled_reason = f"every attempt of a delivery failed (last: {last})"[:200]
         endpoint.updated_at = utcnow()
         session.flush()
-        events.record(session, endpoint.investor_id, "webhook_endpoint.disabled", present_endpoint(endpoint))
+        snapshots.endpoint_disabled(session, endpoint)
         logger.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
 
     def _deliver(self, job: Job) -> None:
