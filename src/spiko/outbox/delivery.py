@@ -22,7 +22,6 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -134,24 +133,34 @@ class Worker:
         self.lease = timedelta(seconds=3 * self.timeout + 5)
         self.schedule = retry_schedule(settings.webhook_retry_seconds)
         self.allow_private = settings.webhook_allow_private_networks
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="spiko-webhook")
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Nothing to release: each batch's threads end with the batch."""
 
     def claim(self) -> list[Job]:
         now = utcnow()
+        due = (
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),
+            WebhookEndpoint.enabled.is_(True),
+        )
+        # An idle poll reads only: on SQLite a write transaction would take the database's write lock.
+        with self.ctx.transaction(write=False) as session:
+            anything = session.scalar(
+                select(WebhookDelivery.id)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .where(*due)
+                .limit(1)
+            )
+        if anything is None:
+            return []
         with self.ctx.transaction() as session:
             rows = session.execute(
                 select(WebhookDelivery, WebhookEndpoint, Event)
                 .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
                 .join(Event, Event.id == WebhookDelivery.event_id)
-                .where(
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at <= now,
-                    or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),
-                    WebhookEndpoint.enabled.is_(True),
-                )
+                .where(*due)
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(self.concurrency)
                 .with_for_update(skip_locked=True, of=WebhookDelivery)
@@ -229,7 +238,16 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many deliveries were attempted."""
         jobs = self.claim()
-        list(self._pool.map(self._deliver, jobs))
+        # Daemon threads: a process told to stop does not wait for a receiver that hangs (the
+        # delivery's lease expires and it is attempted again).
+        threads = [
+            threading.Thread(target=self._deliver, args=(job,), name="spiko-webhook", daemon=True)
+            for job in jobs
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return len(jobs)
 
     def run(self, stop: threading.Event) -> None:
@@ -255,7 +273,7 @@ class InProcessWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop polling; a batch still in flight is left to its leases."""
         self._stop.set()
         self._thread.join(timeout)
-        self._worker.close()
