@@ -55,8 +55,10 @@ def run_serve(args: argparse.Namespace) -> None:
         # One webhook worker per server process unless the operator runs `spiko worker` instead.
         os.environ.setdefault("SPIKO_WEBHOOK_IN_PROCESS_WORKER", "1")
     if args.demo:
+        # The demo is a sandbox on one machine: simulations over HTTP, webhooks to local receivers.
         os.environ.setdefault("SPIKO_SANDBOX_MODE", "1")
         os.environ.setdefault("SPIKO_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "1")
+        os.environ.setdefault("SPIKO_WEBHOOK_IN_PROCESS_WORKER", "1")
         from spiko.context import AppContext
         from spiko.demo import print_demo, seed_demo
 

@@ -76,7 +76,38 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(job: Job, *, timeout: float, allow_private: bool) -> Outcome:
+class Clients:
+    """One HTTP client per host name, so connections are kept alive and reused per receiver (and a
+    TLS connection made for one name never carries a request for another)."""
+
+    MAX_HOSTS = 512
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._clients: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def get(self, host: str) -> httpx.Client:
+        with self._lock:
+            client = self._clients.get(host)
+            if client is None:
+                if len(self._clients) >= self.MAX_HOSTS:
+                    self._close_all()
+                client = httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False)
+                self._clients[host] = client
+            return client
+
+    def _close_all(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_all()
+
+
+def send(job: Job, *, clients: Clients, allow_private: bool) -> Outcome:
     """One signed POST to the endpoint, connected to the address just checked (DNS rebinding)."""
     started = time.perf_counter()
 
@@ -102,12 +133,9 @@ def send(job: Job, *, timeout: float, allow_private: bool) -> Outcome:
     headers["webhook-signature"] = sign(job.secrets, job.event_id, moment, job.body)
     extensions = {"sni_hostname": host} if target.scheme == "https" else {}
     try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream(
-                "POST", pinned, content=job.body.encode(), headers=headers, extensions=extensions
-            ) as response,
-        ):
+        with clients.get(host).stream(
+            "POST", pinned, content=job.body.encode(), headers=headers, extensions=extensions
+        ) as response:
             received = b""
             for chunk in response.iter_bytes():
                 received += chunk
@@ -133,11 +161,15 @@ class Worker:
         self.lease = timedelta(seconds=3 * self.timeout + 5)
         self.schedule = retry_schedule(settings.webhook_retry_seconds)
         self.allow_private = settings.webhook_allow_private_networks
+        self.clients = Clients(self.timeout)
+        self._in_flight = 0
+        self._slots = threading.Condition()
 
     def close(self) -> None:
-        """Nothing to release: each batch's threads end with the batch."""
+        self.clients.close()
 
-    def claim(self) -> list[Job]:
+    def claim(self, limit: int | None = None) -> list[Job]:
+        """Lease up to ``limit`` (default: the concurrency) due deliveries to this worker."""
         now = utcnow()
         due = (
             WebhookDelivery.status == "pending",
@@ -162,7 +194,7 @@ class Worker:
                 .join(Event, Event.id == WebhookDelivery.event_id)
                 .where(*due)
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(self.concurrency)
+                .limit(limit or self.concurrency)
                 .with_for_update(skip_locked=True, of=WebhookDelivery)
             ).all()
             jobs = []
@@ -230,7 +262,7 @@ class Worker:
 
     def _deliver(self, job: Job) -> None:
         try:
-            outcome = send(job, timeout=self.timeout, allow_private=self.allow_private)
+            outcome = send(job, clients=self.clients, allow_private=self.allow_private)
             self.record(job, outcome)
         except Exception:  # one bad delivery never stops the worker; its lease expires and it is retried
             logger.exception("webhook delivery %s could not be completed", job.delivery_id)
@@ -250,14 +282,35 @@ class Worker:
             thread.join()
         return len(jobs)
 
+    def _deliver_and_free(self, job: Job) -> None:
+        try:
+            self._deliver(job)
+        finally:
+            with self._slots:
+                self._in_flight -= 1
+                self._slots.notify()
+
     def run(self, stop: threading.Event) -> None:
+        """Keep up to ``concurrency`` deliveries in flight, claiming more as each one ends."""
         while not stop.is_set():
+            with self._slots:
+                while self._in_flight >= self.concurrency and not stop.is_set():
+                    self._slots.wait(self.poll_seconds)
+                free = self.concurrency - self._in_flight
+            if stop.is_set():
+                break
             try:
-                attempted = self.run_once()
+                jobs = self.claim(free)
             except Exception:
                 logger.exception("webhook worker could not claim deliveries; retrying")
-                attempted = 0
-            if attempted < self.concurrency:
+                jobs = []
+            with self._slots:
+                self._in_flight += len(jobs)
+            for job in jobs:
+                threading.Thread(
+                    target=self._deliver_and_free, args=(job,), name="spiko-webhook", daemon=True
+                ).start()
+            if not jobs:
                 stop.wait(self.poll_seconds)
 
 
