@@ -75,7 +75,8 @@ async def main():
     servers = []
     for port, secret in secrets.items():
         hook = Webhook(secret)
-        servers.append(await asyncio.start_server(lambda r, w, h=hook: handle(r, w, h), "127.0.0.1", int(port)))
+        serve = lambda r, w, h=hook: handle(r, w, h)  # noqa: E731
+        servers.append(await asyncio.start_server(serve, "127.0.0.1", int(port)))
     print("ready", flush=True)
     try:
         await asyncio.wait_for(done.wait(), timeout=float(sys.argv[4]))
