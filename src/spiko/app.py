@@ -52,6 +52,7 @@ from spiko.errors import (
 )
 from spiko.outbox.delivery import InProcessWorker
 from spiko.web import routes as web_routes
+from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
 
 logger = logging.getLogger("spiko.app")
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(web_webhooks.router)
     app.include_router(ops.router)
     if settings.sandbox_mode:
         app.include_router(sandbox_routes.router)
