@@ -187,13 +187,16 @@ def main() -> None:
             "SPIKO_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
             "SPIKO_LOG_LEVEL": "WARNING",
         }
-        for _ in range(args.workers):
+        logs = []
+        for index in range(args.workers):
+            log = open(workdir / f"worker-{index}.log", "wb")  # noqa: SIM115 - closed at the end
+            logs.append(log)
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "spiko.cli", "worker", "--concurrency", str(args.concurrency)],
                     env=env,
                     cwd=workdir,
-                    stderr=subprocess.DEVNULL,
+                    stderr=log,
                 )
             )
         time.sleep(2)  # the workers start polling
@@ -255,6 +258,9 @@ def main() -> None:
             "cpus": os.cpu_count(),
         }
         print(json.dumps(report))
+        if len(arrivals) < args.events:
+            for path in sorted(workdir.glob("worker-*.log")):
+                print(path.name, path.read_text()[-3000:], file=sys.stderr)
     finally:
         for process in processes:
             if process.poll() is None:
