@@ -195,3 +195,30 @@ def test_the_extensions_are_in_openapi_json_only(client: Any) -> None:
     for path in ("/v1/events", "/v1/events/{eventId}", "/v1/webhook-endpoints"):
         assert path in ours
         assert path.removeprefix("/v1") not in reference and path not in reference
+
+
+def test_concurrent_writers_number_an_investors_events_without_gaps(
+    world: World, investor: Any, ctx: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from decimal import Decimal
+
+    account = world.account(investor)
+    world.publish("EUTBL", world.today, "1.046000")
+
+    def create(_: int) -> None:
+        with ctx.transaction() as session:
+            deposits.create_deposit(
+                session,
+                investor_id=investor.investor_id,
+                account_id=account,
+                share_class_id=world.share_classes["EUTBL"],
+                amount=Decimal("1000.00"),
+                currency="EUR",
+            )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(create, range(12)))
+    everything = events_of(world.client, investor)
+    assert [e["sequence"] for e in everything] == list(range(1, len(everything) + 1))
+    assert len([e for e in everything if e["type"] == "deposit_order.created"]) == 12
