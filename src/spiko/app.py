@@ -41,8 +41,10 @@ from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
+from spiko.core.edge import ControlCharacterMiddleware, Surface
 from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
+from spiko.core.transport import StrictTransportSecurityMiddleware
 from spiko.errors import (
     ApiError,
     ForbiddenError,
@@ -51,6 +53,7 @@ from spiko.errors import (
     decode_error_from_validation,
 )
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import docs as web_docs
 from spiko.web import routes as web_routes
 from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
@@ -84,6 +87,11 @@ def is_api_path(path: str) -> bool:
 
 def is_oauth_path(path: str) -> bool:
     return path.startswith(OAUTH_PREFIXES)
+
+
+def surface_of(path: str) -> Surface:
+    """Which of the server's surfaces answers a path, for refusals made before any route."""
+    return "api" if is_api_path(path) else "oauth" if is_oauth_path(path) else "page"
 
 
 def _tagged(error: ApiError) -> JSONResponse:
@@ -199,7 +207,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
         lifespan=lifespan,
         redirect_slashes=False,
-        docs_url="/docs",
+        docs_url=None,  # served by spiko.web.docs, from files shipped with the package
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -216,10 +224,15 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(ops.router)
     if settings.sandbox_mode:
         app.include_router(sandbox_routes.router)
+    app.include_router(web_docs.router)
+    app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     if settings.cors_origins:
         app.add_middleware(ScopedCORSMiddleware, origins=settings.cors_origins)
+    app.add_middleware(ControlCharacterMiddleware, surface_of=surface_of)
+    if settings.issuer.startswith("https://"):
+        app.add_middleware(StrictTransportSecurityMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,10 @@ from spiko.core.cache import TTLCache
 from spiko.core.invalidation import Invalidations
 from spiko.core.ratelimit import RateLimiter, make_rate_limiter
 from spiko.db.engine import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from spiko.auth.api_keys import ApiKeyVerifier
+    from spiko.auth.throttle import SignInThrottle
 
 
 @dataclass
@@ -32,12 +37,24 @@ class AppContext:
         return make_rate_limiter(self, self.settings.redis_url, self.settings.redis_prefix)
 
     @cached_property
+    def sign_in_throttle(self) -> SignInThrottle:
+        """Delays after failed sign-ins, shared by every worker (see ``spiko.auth.throttle``)."""
+        from spiko.auth.throttle import SignInThrottle, make_store
+
+        store = make_store(self, self.settings.redis_url, self.settings.redis_prefix)
+        return SignInThrottle(
+            store,
+            delay_seconds=self.settings.login_delay_seconds,
+            max_delay_seconds=self.settings.login_max_delay_seconds,
+        )
+
+    @cached_property
     def invalidations(self) -> Invalidations:
         """Revocations told to every process through Redis (when configured); see the module."""
         return Invalidations(self.settings.redis_url, channel=self.settings.redis_prefix + "invalidations")
 
     @cached_property
-    def api_keys(self):  # type: ignore[no-untyped-def]
+    def api_keys(self) -> ApiKeyVerifier:
         from spiko.auth.api_keys import ApiKeyVerifier
 
         return ApiKeyVerifier(self)

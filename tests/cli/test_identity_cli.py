@@ -136,7 +136,7 @@ def test_api_keys_create_list_revoke(database_url, client, investor, tmp_path):
 
     revoked = spiko(database_url, "api-keys", "revoke", created["client_id"], cwd=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
-    assert revoked.stdout == ""
+    assert revoked.stdout == "{}\n"
     refused = client.get("/v1/investors/me", headers=headers)
     assert refused.status_code == 401
     active = json.loads(
@@ -191,7 +191,7 @@ def test_db_upgrade_migrates_an_empty_database(databases, tmp_path):
     try:
         result = spiko(url, "db", "upgrade", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert result.stdout == ""
+        assert result.stdout == "{}\n"
         engine = create_engine(normalize_database_url(url))
         try:
             tables = set(inspect(engine).get_table_names())

@@ -32,7 +32,8 @@ def sections() -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for section in re.split(r"^## ", GUIDE.read_text(), flags=re.M)[1:]:
         title, _, body = section.partition("\n")
-        found[title.strip()] = re.findall(r"^```(\w*)\n(.*?)^```", body, flags=re.M | re.S)
+        # The language is the info string's first word (``sh runnable``: sh).
+        found[title.strip()] = re.findall(r"^```(\w*)[^\n]*\n(.*?)^```", body, flags=re.M | re.S)
     return found
 
 
@@ -96,7 +97,7 @@ def test_api_key_quickstart_runs_as_written(environment: Market, monkeypatch):
     investor = environment.server.investor("Quickstart Treasury SAS")
     use_key(monkeypatch, investor)
     blocks = section("Quickstart with an API key")
-    assert [language for language, _ in blocks] == ["bash", "python"]
+    assert [language for language, _ in blocks] == ["sh", "python"]
     run_shell(blocks[0][1])
     printed = run_python(blocks[1][1])
     assert "Signed in as Quickstart Treasury SAS" in printed
@@ -111,7 +112,7 @@ def test_oauth_quickstarts_run_as_written(environment: Market, monkeypatch):
     port = free_port()
     command_line = section("Quickstart with OAuth 2.0, from the command line", port)
     assert all("8765" not in code for _, code in command_line)
-    register, login = [code for language, code in command_line if language == "bash"]
+    register, login = [code for language, code in command_line if language == "sh"]
     (app,) = run_shell(register)
     monkeypatch.setenv("SPIKO_APP_ID", app["client_id"])
     monkeypatch.setenv("SPIKO_APP_SECRET", app["client_secret"])

@@ -50,7 +50,7 @@ def test_create_list_and_revoke_clients(spiko):
     assert confidential["client_secret"] not in json.dumps(listed)
 
     code, out, err = spiko("oauth-clients", "revoke", public["client_id"])
-    assert code == 0 and out is None and "revoked" in err
+    assert code == 0 and out == {} and "revoked" in err
     _, listed, _ = spiko("oauth-clients", "list")
     assert [item["client_id"] for item in listed] == [confidential["client_id"]]
     _, everything, _ = spiko("oauth-clients", "list", "--all")

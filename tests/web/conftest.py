@@ -64,7 +64,7 @@ def redis_url() -> Iterator[str]:
 
     url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     connection = redis.Redis.from_url(url)
-    connection.delete("spiko:rl:login:address:testclient")
+    connection.delete("spiko:rl:login:address:testclient", "spiko:signin:login:address:testclient")
     yield url
-    connection.delete("spiko:rl:login:address:testclient")
+    connection.delete("spiko:rl:login:address:testclient", "spiko:signin:login:address:testclient")
     connection.close()

@@ -24,7 +24,8 @@ from spiko.services import idempotency
 
 async def get_context(request: Request) -> AppContext:
     # async on purpose: FastAPI runs a plain ``def`` dependency in the threadpool.
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 Context = Annotated[AppContext, Depends(get_context)]

@@ -7,6 +7,7 @@ import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from spiko.core.text import is_clean
 from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _decode_basic(credentials: str) -> tuple[str, str]:
     except (binascii.Error, ValueError, UnicodeError):
         raise AuthFailure("Malformed Basic credentials", "malformed") from None
     client_id, colon, secret = text.partition(":")
-    if not colon or not client_id or not secret:
+    if not colon or not client_id or not secret or not is_clean(text):
         raise AuthFailure("Malformed Basic credentials: expected client_id:client_secret", "malformed")
     return client_id, secret
 

@@ -26,6 +26,10 @@ class RateLimiter(Protocol):
 
     def reset(self, key: str) -> None: ...
 
+    def forgive(self, key: str) -> None:
+        """Take back one hit of the current window (an attempt that turned out not to count)."""
+        ...
+
 
 class RedisRateLimiter:
     """Counters in Redis (INCR + EXPIRE), shared by every worker and every process."""
@@ -59,6 +63,15 @@ class RedisRateLimiter:
 
     def reset(self, key: str) -> None:
         self._redis.delete(self._prefix + key)
+
+    # Decrement only a live counter above zero: never create a key without an expiry.
+    _FORGIVE = (
+        "local n = redis.call('GET', KEYS[1]) "
+        "if n and tonumber(n) > 0 then redis.call('DECR', KEYS[1]) end"
+    )
+
+    def forgive(self, key: str) -> None:
+        self._redis.eval(self._FORGIVE, 1, self._prefix + key)
 
 
 class DatabaseRateLimiter:
@@ -144,6 +157,19 @@ class DatabaseRateLimiter:
 
         with self._ctx.transaction() as session:
             session.execute(delete(W).where(W.key == self._stored(key)))
+
+    def forgive(self, key: str) -> None:
+        from sqlalchemy import update
+
+        from spiko.db.models.limits import RateLimitWindow as W
+
+        with self._ctx.transaction() as session:
+            session.execute(
+                update(W)
+                .where(W.key == self._stored(key), W.count > 0)
+                .values(count=W.count - 1)
+                .execution_options(synchronize_session=False)
+            )
 
     def _maybe_clean_up(self, now: float) -> None:
         self._hits += 1

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
 from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from spiko.auth.secrets import constant_time_equals
+from spiko.core.text import TextKind, is_clean
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
@@ -50,6 +51,8 @@ def create_investor(
     name = name.strip()
     if not name:
         raise ValidationFailed("name must not be empty")
+    if not is_clean(name) or not is_clean(email, TextKind.EMAIL):
+        raise ValidationFailed("name and email must not contain control characters")
     if not EMAIL_RE.match(email):
         raise ValidationFailed("email is not a valid address")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -142,6 +145,8 @@ def create_api_key(
     name = name.strip()
     if not name:
         raise ValidationFailed("An API key needs a name")
+    if not is_clean(name):
+        raise ValidationFailed("An API key name must not contain control characters")
     if len(name) > MAX_API_KEY_NAME:
         raise ValidationFailed(f"An API key name has at most {MAX_API_KEY_NAME} characters")
     # Lock the investor row so two concurrent creations cannot both pass the limit check.
@@ -188,3 +193,28 @@ def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None 
         snapshots.api_key(session, "revoked", key)
     return key
 
+
+def list_investors(session: Session) -> list[Investor]:
+    """Every investor with its users, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    query = select(Investor).options(selectinload(Investor.users))
+    return list(session.scalars(query.order_by(Investor.created_at, Investor.id)))
+
+
+def set_password(session: Session, email: str, password: str) -> tuple[User, int]:
+    """Give a user a new password and sign out every browser signed in as them (a reset is often
+    done because the old password leaked); the user and how many sessions ended."""
+    from sqlalchemy import delete
+
+    from spiko.db.models.identity import WebSession
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFoundError(f"no user with email {normalize_email(email)}")
+    user.password_hash = hash_password(password)
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    return user, int(ended.rowcount)  # type: ignore[attr-defined]

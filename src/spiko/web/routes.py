@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from spiko.api.deps import WriteSession
-from spiko.auth.secrets import sha256_hex
+from spiko.auth import throttle
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
 from spiko.context import AppContext
 from spiko.errors import ApiError
@@ -22,7 +22,8 @@ logger = logging.getLogger("spiko.web")
 
 
 def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def safe_next(target: str | None) -> str:
@@ -87,9 +88,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
 INVALID_CREDENTIALS = "Invalid email or password."
 
 
-def _too_many_attempts(retry_after: int) -> str:
-    minutes = max(1, (retry_after + 59) // 60)
-    return f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+def _too_many_attempts(wait: throttle.Wait) -> str:
+    return f"Too many failed sign-ins. Try again after {wait.retry_at_text}."
 
 
 @router.post("/login")
@@ -105,14 +105,17 @@ def login(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     target = safe_next(next)
-    # Every attempt counts before the password is checked, so parallel guesses cannot slip past
-    # the limit while the (deliberately slow) verification runs. The account key is a hash of
-    # the address typed, known or not: the limit itself reveals nothing about which emails exist.
     address = request.client.host if request.client else "unknown"
-    account_key = "login:account:" + sha256_hex(identity.normalize_email(email))
-    address_key = "login:address:" + address
-    limiter = ctx.rate_limiter
-    window = settings.login_window_seconds
+    account = throttle.account_key(email)
+    device = throttle.known_device(settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), account)
+    # Failures slow down where they come from: this account from this address (or from this
+    # known browser, wherever it is), and this address for every account (spiko.auth.throttle).
+    owner = throttle.Counter(
+        f"login:account:{account}:" + (f"device:{device}" if device else f"address:{address}"),
+        settings.login_attempts_per_account,
+    )
+    everyone = throttle.Counter(f"login:address:{address}", settings.login_attempts_per_address)
+    others = [] if device else [everyone]
 
     def refused(reason: str, status_code: int, error: str, headers: dict[str, str] | None = None) -> Response:
         """The form again, with the email typed and the reason; counted in /metrics."""
@@ -127,14 +130,10 @@ def login(
             headers=headers,
         )
 
-    for key, limit in (
-        (account_key, settings.login_attempts_per_account),
-        (address_key, settings.login_attempts_per_address),
-    ):
-        verdict = limiter.hit(key, limit, window)
-        if not verdict.allowed:
-            retry = {"Retry-After": str(verdict.retry_after)}
-            return refused("rate_limited", 429, _too_many_attempts(verdict.retry_after), retry)
+    wait = ctx.sign_in_throttle.attempt([owner, *others])
+    if not wait.allowed:
+        retry = {"Retry-After": str(wait.retry_after)}
+        return refused("rate_limited", 429, _too_many_attempts(wait), retry)
 
     # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
     with ctx.transaction(write=False) as session:
@@ -148,7 +147,16 @@ def login(
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
     # After the commit: the counters may live in the same database, in a transaction of their own.
-    limiter.reset(account_key)
+    ctx.sign_in_throttle.succeeded(owner, others)
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.device_cookie(settings.secret_key, account),
+        max_age=throttle.DEVICE_COOKIE_LIFETIME_SECONDS,
+        path="/login",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
     logger.info("sign-in", extra={"fields": {"user_id": user.id}})
     return response
 

@@ -67,6 +67,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
         state = self.request.payload.state
+        response_mode = self.request.payload.data.get("response_mode")
+        if response_mode is not None and response_mode != "query":
+            # Answering in another mode than the client asked for would hand it an answer it
+            # does not read (or read one it did not expect): refuse what is not implemented.
+            raise InvalidRequestError(
+                "Unsupported 'response_mode': only 'query' is supported.",
+                redirect_uri=redirect_uri,
+                state=state,
+            )
         if not state or len(state) < MIN_STATE_LENGTH:
             raise InvalidStateError(
                 f"'state' is required and must be at least {MIN_STATE_LENGTH} characters long.",
@@ -173,13 +182,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 class ProofKeyForCodeExchange(CodeChallenge):  # type: ignore[misc]
-    """RFC 7636, ``plain`` and ``S256``; a public client may not go without it."""
+    """RFC 7636; a public client must use it, with ``S256`` (RFC 9700 section 2.1.1)."""
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         super().validate_code_challenge(grant, redirect_uri)
         client = grant.request.client
-        if client is not None and client.is_public and not grant.request.payload.data.get("code_challenge"):
-            raise InvalidRequestError("Public clients must send a 'code_challenge' (PKCE, S256 recommended).")
+        if client is None or not client.is_public:
+            return
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Public clients must send a 'code_challenge' (PKCE with S256).")
+        # An omitted method means ``plain`` (RFC 7636 section 4.3): refused alike.
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Public clients must use code_challenge_method=S256.")
 
 
 class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]

@@ -21,6 +21,9 @@ class UnitOfWork:
     revoked: bool = False  # something was revoked: verification caches must forget after commit
     clients: dict[str, Any] = field(default_factory=dict)  # looked up once per request
     ended_session: bool = False  # RP-initiated logout accepted: the route signs the browser out
+    # The token endpoint's client authentication, counted by its rate limits after the commit.
+    authenticated_client_id: str | None = None
+    client_authentication_failed: bool = False
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("oauth_unit_of_work", default=None)

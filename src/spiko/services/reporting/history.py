@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -34,9 +34,20 @@ def share_class(session: Session, share_class_id: str) -> ShareClass:
     return reference.get_share_class(session, share_class_id)
 
 
-def check_period(first: date, last: date) -> None:
+# Reports reach a few days past today (a client in another timezone, a sandbox a day ahead), no
+# further: every day of a period is computed, so an unbounded future would be unbounded work.
+FUTURE_MARGIN_DAYS = 7
+
+
+def check_period(session: Session, first: date, last: date) -> None:
+    """A period the API serves: ordered, at most ``MAX_DAYS`` long, ending by today plus a margin."""
     if last < first:
         raise BadRequestError("'to' must not be before 'from'")
+    latest = clock.today(session) + timedelta(days=FUTURE_MARGIN_DAYS)
+    if last > latest:
+        raise BadRequestError(
+            f"a period may not end after {latest.isoformat()} (today plus {FUTURE_MARGIN_DAYS} days)"
+        )
     if (last - first).days + 1 > store.MAX_DAYS:
         raise BadRequestError(f"a period covers at most {store.MAX_DAYS} days")
 
@@ -101,7 +112,7 @@ def read_fresh_investor(
 def account_history(
     session: Session, account_id: str, share_class_id: str, first: date, last: date
 ) -> list[AccountPosition]:
-    check_period(first, last)
+    check_period(session, first, last)
     return store.account_positions(session, account_id, share_class(session, share_class_id), first, last)
 
 
@@ -114,7 +125,7 @@ class InvestorHistory:
 def investor_history(
     session: Session, investor_id: str, share_class_id: str, first: date, last: date
 ) -> InvestorHistory:
-    check_period(first, last)
+    check_period(session, first, last)
     sc = share_class(session, share_class_id)
     accounts = [account for account, _ in store.investor_accounts_holding(session, investor_id, sc.id)]
     if not accounts:

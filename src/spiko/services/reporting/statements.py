@@ -45,8 +45,8 @@ def account_statement(
     show_shares: bool,
 ) -> tuple[bytes, str]:
     """The PDF of one account (or of every account of the investor) in one share class."""
-    history.check_period(first, last)
     with ctx.transaction(write=False) as session:
+        history.check_period(session, first, last)
         share_class = session.scalar(select(ShareClass).where(ShareClass.symbol == share_class_symbol))
         if share_class is None:
             raise NotFoundError(f"Share class {share_class_symbol} not found")
