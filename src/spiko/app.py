@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spiko import __version__
 from spiko.api import ops
+from spiko.api import sandbox as sandbox_routes
 from spiko.api.v0 import public
 from spiko.api.v1 import (
     account_transactions,
@@ -26,11 +27,13 @@ from spiko.api.v1 import (
     accounts,
     bank_accounts,
     deposit_orders,
+    events,
     investors,
     portfolio,
     redemption_orders,
     subscription_orders,
     transfer_orders,
+    webhook_endpoints,
     withdrawal_orders,
     yields,
 )
@@ -50,8 +53,10 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.outbox.delivery import InProcessWorker
 from spiko.web import docs as web_docs
 from spiko.web import routes as web_routes
+from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
 
 logger = logging.getLogger("spiko.app")
@@ -69,9 +74,11 @@ V1_ROUTERS = [
     portfolio.router,
     accounting_positions.router,
     yields.router,
+    events.router,
+    webhook_endpoints.router,
 ]
 
-API_PREFIXES = ("/v1/", "/v0/")
+API_PREFIXES = ("/v1/", "/v0/", "/sandbox/")
 OAUTH_PREFIXES = ("/oauth2/", "/.well-known/", "/userinfo")
 
 
@@ -180,9 +187,14 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             asyncio.create_task(record_key_use_forever()),
             asyncio.create_task(write_access_log_forever()),
         ]
+        webhook_worker = InProcessWorker(ctx) if settings.webhook_in_process_worker else None
+        if webhook_worker is not None:
+            webhook_worker.start()
         try:
             yield
         finally:
+            if webhook_worker is not None:
+                await run_in_threadpool(webhook_worker.stop)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -213,7 +225,10 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(web_webhooks.router)
     app.include_router(ops.router)
+    if settings.sandbox_mode:
+        app.include_router(sandbox_routes.router)
     app.include_router(web_docs.router)
     app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -104,6 +104,16 @@ class Settings:
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     log_level: str = "INFO"
+    # Sandbox simulations over HTTP (/sandbox/*); `spiko serve --demo` turns them on.
+    sandbox_mode: bool = False
+    # Webhook URLs on private, loopback, link-local or metadata addresses (refused unless on).
+    webhook_allow_private_networks: bool = False
+    # Seconds between a delivery's attempts; after the last one fails the endpoint is disabled.
+    webhook_retry_seconds: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: float = 10.0
+    # Deliver from a thread of each server process (`spiko serve` turns it on with SQLite).
+    webhook_in_process_worker: bool = False
+    webhook_worker_concurrency: int = 16
     # /metrics is refused unless one of these is set: a Bearer token, or client addresses and
     # networks (comma-separated, e.g. "127.0.0.1, 10.0.0.0/8") it is served to.
     metrics_token: str | None = field(default=None, repr=False)

@@ -72,7 +72,14 @@ def _serve(args: argparse.Namespace) -> None:
     # environment they inherit, whether it came from the environment or from the key file.
     os.environ["SPIKO_SECRET_KEY"] = settings.secret_key
     upgrade(settings.database_url)
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        # One webhook worker per server process unless the operator runs `spiko worker` instead.
+        os.environ.setdefault("SPIKO_WEBHOOK_IN_PROCESS_WORKER", "1")
     if args.demo:
+        # The demo is a sandbox on one machine: simulations over HTTP, webhooks to local receivers.
+        os.environ.setdefault("SPIKO_SANDBOX_MODE", "1")
+        os.environ.setdefault("SPIKO_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "1")
+        os.environ.setdefault("SPIKO_WEBHOOK_IN_PROCESS_WORKER", "1")
         from spiko.context import AppContext
         from spiko.demo import print_demo, seed_demo
 

@@ -26,6 +26,7 @@ from spiko.domain.money import (
     shares_to_withdraw,
 )
 from spiko.errors import ApplicationError, InvariantError
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 
 
@@ -98,6 +99,7 @@ def execute_deposit(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    snapshots.deposit_order(session, "executed", order)
     return record_movement(
         session,
         investor_id=order.investor_id,
@@ -147,6 +149,7 @@ def execute_withdrawal(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    snapshots.withdrawal_order(session, "executed", order)
     if shares == 0:
         return None
     return record_movement(

@@ -18,6 +18,7 @@ from spiko.core.text import TextKind, is_clean
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
+from spiko.outbox import snapshots
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -180,6 +181,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    snapshots.api_key(session, "created", key)
     return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at, stored_scopes)
 
 
@@ -215,6 +217,7 @@ def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None 
         raise NotFoundError("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        snapshots.api_key(session, "revoked", key)
     return key
 
 

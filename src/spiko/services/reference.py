@@ -197,6 +197,9 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         return same_or_conflict(existing)
     row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
     if _insert_unless_duplicate(session, row):
+        from spiko.outbox import snapshots
+
+        snapshots.nav_published(session, share_class, row)
         return row
     # Another transaction published the same day meanwhile (its row is now committed).
     raced = nav_on(session, share_class_id, day)

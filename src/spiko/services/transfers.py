@@ -27,6 +27,7 @@ from spiko.domain.money import (
 )
 from spiko.domain.positions import cost_removed
 from spiko.errors import BadRequestError, InsufficientBalanceError
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 from spiko.services.execution import record_movement
 from spiko.services.reporting import positions as position_store
@@ -138,6 +139,7 @@ def create_transfer(
             cost=carried,
         )
     session.flush()
+    snapshots.transfer_order(session, ("created", "executed"), order, share_class)
     return order
 
 

@@ -33,6 +33,7 @@ from spiko.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
@@ -101,6 +102,7 @@ def create_withdrawal(
     )
     session.add(order)
     session.flush()
+    snapshots.withdrawal_order(session, "created", order)
     return order
 
 
@@ -220,4 +222,5 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
+    snapshots.withdrawal_order(session, "canceled", order)
     return order

@@ -14,6 +14,7 @@ from spiko.auth.oauth import scopes
 from spiko.auth.oauth.clients import Client
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant
 from spiko.db.types import utcnow
+from spiko.outbox import snapshots
 
 
 def has_consent(session: Session, *, investor_id: str, client: Client, scope: str) -> bool:
@@ -43,6 +44,14 @@ def remember_consent(session: Session, *, investor_id: str, user_id: str, client
         row.revoked_at = utcnow()  # superseded by the merged consent below
     session.add(OAuthConsent(investor_id=investor_id, user_id=user_id, client_pk=client.pk, scope=merged))
     session.flush()
+    snapshots.app(
+        session,
+        "authorized",
+        investor_id,
+        client_id=client.client_id,
+        name=client.name,
+        scope=" ".join(sorted(merged)),
+    )
 
 
 @dataclass(frozen=True)

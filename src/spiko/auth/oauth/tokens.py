@@ -29,6 +29,7 @@ from spiko.db.models.oauth import (
     OAuthToken,
 )
 from spiko.db.types import utcnow
+from spiko.outbox import snapshots
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -234,6 +235,10 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
         )
         .values(revoked_at=now, revoked_reason="revoked_by_investor")
     )
+    client = session.get(OAuthClient, client_pk)
+    if client is not None:
+        name = client.name
+        snapshots.app(session, "revoked", investor_id, client_id=client.client_id, name=name, scope=None)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
