@@ -6,7 +6,7 @@ recorded before it was kept). The stored daily positions are forgotten so that t
 recomputes them with holdings rounded down (the value of a holding everywhere).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

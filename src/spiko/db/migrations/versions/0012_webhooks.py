@@ -5,7 +5,7 @@
 ``webhook_attempts`` (the delivery log).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
