@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -234,6 +235,7 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
+        start_new_session=True,  # its own process group: a failed start takes its workers with it
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # a generous bound: a loaded machine starts Python slowly
@@ -246,17 +248,21 @@ def start_server(
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    process.kill()
+    _kill_group(process)
     raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def stop_server(server: LiveServer) -> None:
     server.process.terminate()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    _kill_group(server.process)  # workers left behind by a supervisor that did not stop them
 
 
 @pytest.fixture
