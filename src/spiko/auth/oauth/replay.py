@@ -1,0 +1,84 @@
+"""Single-use JWT identifiers (``jti``) of DPoP proofs (RFC 9449 section 11.1) and client
+assertions (RFC 7523 section 3), remembered where every worker sees them.
+
+In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database
+(``oauth_used_jtis``, an insert that does nothing on conflict). An identifier is kept only until
+the token carrying it would be refused as stale anyway, so the store stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, Protocol
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from spiko.db.models.fapi import UsedJti
+
+
+def replay_key(purpose: str, issuer: str, jti: str) -> str:
+    """What is stored: a digest of what was sent, always 64 safe characters."""
+    raw = "\0".join((purpose, issuer, jti)).encode("utf-8", "backslashreplace")
+    return hashlib.sha256(raw).hexdigest()
+
+
+class ReplayStore(Protocol):
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        """True the first time ``key`` is seen (and remember it until ``expires_at``), else False."""
+        ...
+
+
+class RedisReplayStore:
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url)
+        self._prefix = prefix
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        ttl_ms = max(1000, int((expires_at - time.time()) * 1000))
+        return bool(self._redis.set(self._prefix + key, b"1", nx=True, px=ttl_ms))
+
+
+class DatabaseReplayStore:
+    """``oauth_used_jtis``: in the caller's transaction when it has one, else in a short one of its own.
+
+    Every ``CLEANUP_EVERY`` identifiers, those past their expiry are deleted.
+    """
+
+    CLEANUP_EVERY = 500
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self._seen = 0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        if session is not None:
+            return self._insert(session, key, expires_at)
+        with self._ctx.transaction() as own:
+            return self._insert(own, key, expires_at)
+
+    def _insert(self, session: Session, key: str, expires_at: float) -> bool:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement: Any = pg_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
+        result = session.execute(statement.values(key=key, expires_at=expires_at))
+        self._seen += 1
+        if self._seen % self.CLEANUP_EVERY == 0:
+            session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def make_replay_store(ctx: Any) -> ReplayStore:
+    settings = ctx.settings
+    if settings.redis_url:
+        return RedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
+    return DatabaseReplayStore(ctx)
