@@ -58,9 +58,10 @@ class TokenBinding:
         self.server = server
 
     def __call__(self, grant: Any) -> None:
-        grant.register_hook("after_validate_token_request", self.bind)
+        # Once the request is validated (client, code or refresh token), before tokens are made.
+        grant.register_hook("before_create_token_response", self.bind)
 
-    def bind(self, grant: Any, _result: Any = None) -> None:
+    def bind(self, grant: Any) -> None:
         request = grant.request
         try:
             proof = single_proof(request.headers)

@@ -79,6 +79,17 @@ def validate_jwks(document: Any) -> dict[str, Any]:
     return {"keys": [dict(key) for key in document["keys"]]}
 
 
+def read_jwks_file(path: str) -> Any:
+    """A JWK Set from a file, as ``--jwks FILE`` gives it (validated at registration)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as error:
+        raise BadRequestError(f"cannot read the JWK Set file {path!r}: {error.strerror}") from None
+    except ValueError:
+        raise BadRequestError(f"the JWK Set file {path!r} is not JSON") from None
+
+
 def validate_jwks_uri(uri: str) -> str:
     parts = urlsplit(uri)
     host = parts.hostname or ""

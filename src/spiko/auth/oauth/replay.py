@@ -70,11 +70,12 @@ class DatabaseReplayStore:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
             statement = sqlite_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
-        result = session.execute(statement.values(key=key, expires_at=expires_at))
+        inserted = session.execute(statement.values(key=key, expires_at=expires_at).returning(UsedJti.key))
+        first = inserted.first() is not None  # no row back: the key was there already
         self._seen += 1
         if self._seen % self.CLEANUP_EVERY == 0:
             session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return first
 
 
 def make_replay_store(ctx: Any) -> ReplayStore:
