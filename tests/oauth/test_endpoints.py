@@ -194,7 +194,8 @@ class TestIdTokens:
         nonce = secrets.token_urlsafe(12)
         tokens = _openid_tokens(browser, app_client, nonce)
         jwks = client.get("/.well-known/jwks.json").json()
-        assert any(key["kty"] == "RSA" for key in jwks["keys"]) and all("d" not in key for key in jwks["keys"])
+        assert any(key["kty"] == "RSA" for key in jwks["keys"])
+        assert all("d" not in key for key in jwks["keys"])
         decoded = jwt.decode(tokens["id_token"], KeySet.import_key_set(jwks), algorithms=["RS256"])
         assert decoded.header["alg"] == "RS256"
         assert decoded.header["kid"] in {key["kid"] for key in jwks["keys"]}
