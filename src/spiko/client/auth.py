@@ -92,6 +92,7 @@ class OAuth2Session(httpx.Auth):
         par: bool = False,
         client_jwk: dict[str, Any] | None = None,
         pushed_authorization_request_endpoint: str | None = None,
+        dpop_algorithm: str = "PS256",
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
@@ -106,7 +107,7 @@ class OAuth2Session(httpx.Auth):
         self.par = par
         self._client_jwk = dict(client_jwk) if client_jwk else None
         stored_key = (token or {}).get("dpop_jwk")
-        self._dpop = DPoPSigner(stored_key) if dpop or stored_key else None
+        self._dpop = DPoPSigner(stored_key, dpop_algorithm) if dpop or stored_key else None
         self.refresh_leeway = refresh_leeway
         self._timeout = timeout
         self._transport = transport

@@ -21,16 +21,30 @@ def _origin_and_path(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}", urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+ALGORITHMS = ("PS256", "ES256")
+
+
 class DPoPSigner:
-    """One DPoP key pair (EC P-256, ES256) and the nonces servers asked for, by origin."""
+    """One DPoP key pair and the nonces servers asked for, by origin.
 
-    def __init__(self, private_jwk: dict[str, Any] | None = None) -> None:
-        from joserfc.jwk import ECKey
+    PS256 (RSA 2048) by default: the server checks an RSA signature several times faster than an
+    ECDSA one (the cost every API call pays; see docs/performance.md), while signing costs the
+    client a fraction of a millisecond. ES256 (P-256) is the other choice.
+    """
 
-        if private_jwk is None:
+    def __init__(self, private_jwk: dict[str, Any] | None = None, algorithm: str = "PS256") -> None:
+        from joserfc.jwk import ECKey, JWKRegistry, RSAKey
+
+        if private_jwk is not None:
+            algorithm = "ES256" if private_jwk.get("kty") == "EC" else "PS256"
+            self._key: Any = JWKRegistry.import_key(private_jwk)
+        elif algorithm == "ES256":
             self._key = ECKey.generate_key("P-256", private=True)
+        elif algorithm == "PS256":
+            self._key = RSAKey.generate_key(2048, private=True)
         else:
-            self._key = ECKey.import_key(private_jwk)
+            raise ValueError(f"DPoP algorithm must be one of {', '.join(ALGORITHMS)}")
+        self.algorithm = algorithm
         self._public = self._key.as_dict(private=False)
         self._nonces: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -61,8 +75,9 @@ class DPoPSigner:
         if access_token is not None:
             digest = hashlib.sha256(access_token.encode("ascii")).digest()
             claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-        header = {"alg": "ES256", "typ": "dpop+jwt", "jwk": self._public}
-        return str(jws.serialize_compact(header, json.dumps(claims).encode(), self._key))
+        header = {"alg": self.algorithm, "typ": "dpop+jwt", "jwk": self._public}
+        payload = json.dumps(claims).encode()
+        return str(jws.serialize_compact(header, payload, self._key, algorithms=[self.algorithm]))
 
     def remember_nonce(self, url: str, nonce: str | None) -> bool:
         """Keep the nonce a server sent (``DPoP-Nonce``); True when it is a new one."""
@@ -97,5 +112,5 @@ def client_assertion(client_id: str, private_jwk: dict[str, Any], audience: str)
     return {
         "client_id": client_id,
         "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": str(jwt.encode(header, claims, key)),
+        "client_assertion": str(jwt.encode(header, claims, key, algorithms=[algorithm])),
     }

@@ -14,17 +14,20 @@ The current and the previous windows' nonces are accepted.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, RSAKey
+from joserfc.jws import JWSRegistry
+from joserfc.util import urlsafe_b64decode
 
 from spiko.auth.oauth.replay import ReplayStore, replay_key
 from spiko.auth.secrets import derive_key
@@ -51,16 +54,18 @@ class DPoPProofError(Exception):
         self.nonce = nonce  # the nonce to use, with ``use_dpop_nonce``
 
 
-@dataclass(frozen=True)
-class Proof:
+class Proof(NamedTuple):
     jkt: str  # the base64url SHA-256 thumbprint of the proof's public key
     jti: str
     iat: int
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def b64url_sha256(value: str) -> str:
     digest = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def normalized_url(url: str) -> str:
@@ -83,6 +88,7 @@ class Nonces:
     def __init__(self, settings: Settings) -> None:
         self._key = derive_key(settings.secret_key, "dpop-nonce")
         self._lifetime = max(10, settings.dpop_nonce_lifetime_seconds)
+        self._valid: tuple[int, tuple[str, str]] = (-1, ("", ""))  # (window, its and the previous nonce)
 
     def _for_window(self, window: int) -> str:
         mac = hmac.new(self._key, str(window).encode(), hashlib.sha256).digest()[:18]
@@ -95,7 +101,11 @@ class Nonces:
         if not isinstance(nonce, str) or len(nonce) > 64:
             return False
         window = int((now or time.time()) // self._lifetime)
-        return any(hmac.compare_digest(nonce, self._for_window(w)) for w in (window, window - 1))
+        cached_window, valid = self._valid
+        if cached_window != window:
+            valid = (self._for_window(window), self._for_window(window - 1))
+            self._valid = (window, valid)
+        return hmac.compare_digest(nonce, valid[0]) or hmac.compare_digest(nonce, valid[1])
 
 
 class ProofVerifier:
@@ -105,6 +115,7 @@ class ProofVerifier:
         self.settings = settings
         self.nonces = Nonces(settings)
         self.replay = replay
+        self.headers = HeaderCache()
 
     def verify(
         self,
@@ -116,6 +127,7 @@ class ProofVerifier:
         require_nonce: bool | None = None,
         session: Session | None = None,
         now: float | None = None,
+        replay: ReplayStore | None = None,
     ) -> Proof:
         """The checked proof; raises ``DPoPProofError`` when anything is wrong.
 
@@ -123,11 +135,11 @@ class ProofVerifier:
         without the nonce) does not burn the identifier of the retry.
         """
         now = time.time() if now is None else now
-        header, key, claims = _signed_parts(proof)
+        header, claims = _signed_parts(proof, self.headers)
         if claims.get("htm") != method:
             raise DPoPProofError("The DPoP proof was made for another HTTP method.")
         htu = claims.get("htu")
-        if not isinstance(htu, str) or normalized_url(htu) != normalized_url(url):
+        if not isinstance(htu, str) or (htu != url and normalized_url(htu) != normalized_url(url)):
             raise DPoPProofError("The DPoP proof was made for another URL (htu).")
         iat = claims.get("iat")
         if not isinstance(iat, int | float) or isinstance(iat, bool):
@@ -146,40 +158,95 @@ class ProofVerifier:
             raise DPoPProofError(
                 "Use the server's DPoP nonce in the proof.", "use_dpop_nonce", self.nonces.current(now)
             )
-        jkt = key.thumbprint()
+        jkt = header.jkt
         expires = float(iat) + self.settings.dpop_proof_max_age_seconds + FUTURE_SKEW_SECONDS
-        key_id = replay_key("dpop", jkt + " " + normalized_url(url), jti)
-        if not self.replay.first_use(key_id, expires, session):
+        key_id = replay_key("dpop", jkt + " " + htu, jti)
+        if not (replay or self.replay).first_use(key_id, expires, session):
             raise DPoPProofError("This DPoP proof was already used (jti).")
         return Proof(jkt, jti, int(iat))
 
 
-def _signed_parts(proof: str) -> tuple[dict[str, Any], Any, dict[str, Any]]:
-    """The header, public key and claims of a well-formed proof with a valid signature."""
-    if not proof or len(proof) > MAX_PROOF_LENGTH or not proof.isascii():
-        raise DPoPProofError("The DPoP proof is not a compact JWS.")
+@dataclass(frozen=True)
+class ProofHeader:
+    """A checked proof header: the algorithm (joserfc's), the public key and its thumbprint."""
+
+    algorithm: Any
+    key: Any
+    jkt: str
+
+
+class HeaderCache:
+    """Checked headers by their encoded form.
+
+    A client sends the same header (``alg``, ``typ``, ``jwk``) with every proof, so parsing it,
+    importing its key and computing the thumbprint is done once per key and process. Bounded:
+    emptied when it reaches ``MAX_ENTRIES``. Nothing invalidates an entry, since what it holds
+    follows from the encoded header alone.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self) -> None:
+        self._entries: dict[str, ProofHeader] = {}
+        self._lock = threading.Lock()
+
+    def get(self, segment: str) -> ProofHeader:
+        entry = self._entries.get(segment)
+        if entry is None:
+            entry = _check_header(segment)
+            with self._lock:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[segment] = entry
+        return entry
+
+
+def _decode(segment: str) -> bytes:
+    return urlsafe_b64decode(segment.encode("ascii"))
+
+
+def _check_header(segment: str) -> ProofHeader:
     try:
-        header = jws.extract_compact(proof.encode("ascii")).headers()
-    except (JoseError, ValueError):
+        header = json.loads(_decode(segment))
+    except (ValueError, TypeError):
         raise DPoPProofError("The DPoP proof is not a compact JWS.") from None
-    if header.get("typ") != PROOF_TYPE:
+    if not isinstance(header, dict) or header.get("typ") != PROOF_TYPE:
         raise DPoPProofError("The DPoP proof's typ must be dpop+jwt.")
     alg = header.get("alg")
     if alg not in SIGNING_ALGORITHMS:
         raise DPoPProofError(f"The DPoP proof's alg must be one of {', '.join(SIGNING_ALGORITHMS)}.")
+    if "crit" in header:
+        raise DPoPProofError("The DPoP proof may not carry critical header parameters.")
     public = header.get("jwk")
     if not isinstance(public, dict) or PRIVATE_MEMBERS & public.keys():
         raise DPoPProofError("The DPoP proof must carry a public key (jwk) and nothing private.")
     try:
         key = JWKRegistry.import_key(public)
-        if isinstance(key, RSAKey) and key.raw_value.key_size < 2048:
-            raise DPoPProofError("The DPoP proof's RSA key is shorter than 2048 bits.")
-        payload = jws.deserialize_compact(proof, key, algorithms=[alg]).payload
-        claims = json.loads(payload)
-    except DPoPProofError:
-        raise
+        algorithm = JWSRegistry.algorithms[alg]
+        algorithm.check_key(key)
     except (JoseError, ValueError, TypeError, KeyError):
-        raise DPoPProofError("The DPoP proof's signature does not verify with its key.") from None
+        raise DPoPProofError("The DPoP proof's key does not fit its algorithm.") from None
+    if isinstance(key, RSAKey) and key.raw_value.key_size < 2048:
+        raise DPoPProofError("The DPoP proof's RSA key is shorter than 2048 bits.")
+    return ProofHeader(algorithm, key, key.thumbprint())
+
+
+def _signed_parts(proof: str, headers: HeaderCache) -> tuple[ProofHeader, dict[str, Any]]:
+    """The checked header and the claims of a well-formed proof whose signature verifies."""
+    if not proof or len(proof) > MAX_PROOF_LENGTH or not proof.isascii():
+        raise DPoPProofError("The DPoP proof is not a compact JWS.")
+    segments = proof.split(".")
+    if len(segments) != 3:
+        raise DPoPProofError("The DPoP proof is not a compact JWS.")
+    header = headers.get(segments[0])
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+    try:
+        valid = header.algorithm.verify(signing_input, _decode(segments[2]), header.key)
+        claims = json.loads(_decode(segments[1])) if valid else None
+    except (JoseError, ValueError, TypeError):
+        valid, claims = False, None
+    if not valid:
+        raise DPoPProofError("The DPoP proof's signature does not verify with its key.")
     if not isinstance(claims, dict):
         raise DPoPProofError("The DPoP proof's payload is not a JSON object.")
-    return header, key, claims
+    return header, claims

@@ -134,7 +134,11 @@ class DPoPAccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
                 raise DPoPProofError("A DPoP-bound access token needs a DPoP proof.")
             _, _, raw = http.headers.get("authorization", "").partition(" ")
             verified = self.server.dpop.verify(
-                proof, method=http.method, url=http.uri, access_token=raw.strip(), session=None
+                proof,
+                method=http.method,
+                url=http.uri,
+                access_token=raw.strip(),
+                replay=self.server.resource_replay,
             )
         except DPoPProofError as refused:
             raise BoundTokenRefused(refused.description) from None

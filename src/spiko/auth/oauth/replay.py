@@ -1,5 +1,6 @@
 """Single-use JWT identifiers (``jti``) of DPoP proofs (RFC 9449 section 11.1) and client
-assertions (RFC 7523 section 3), remembered where every worker sees them.
+assertions (RFC 7523 section 3), remembered where every worker sees them (at the authorization
+server's endpoints), or, for proofs sent to /v1, see ``MemoryReplayStore``.
 
 In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database
 (``oauth_used_jtis``, an insert that does nothing on conflict). An identifier is kept only until
@@ -9,6 +10,7 @@ the token carrying it would be refused as stale anyway, so the store stays small
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from typing import Any, Protocol
 
@@ -76,6 +78,43 @@ class DatabaseReplayStore:
         if self._seen % self.CLEANUP_EVERY == 0:
             session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
         return first
+
+
+class MemoryReplayStore:
+    """Identifiers seen by this process, each kept until its expiry; for proofs sent to /v1.
+
+    A resource server weighs the accuracy of its replay check against its cost (RFC 9449
+    section 11.1): a write shared by every worker would cost more than the request it guards.
+    Without Redis, each worker refuses a proof it has seen; with Redis, every worker does.
+    Bounded: expired entries are dropped every ``PRUNE_EVERY`` insertions.
+    """
+
+    PRUNE_EVERY = 1000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._inserted = 0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        now = time.time()
+        with self._lock:
+            known = self._seen.get(key)
+            if known is not None and known > now:
+                return False
+            self._seen[key] = expires_at
+            self._inserted += 1
+            if self._inserted % self.PRUNE_EVERY == 0:
+                self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
+        return True
+
+
+def make_resource_replay_store(ctx: Any) -> ReplayStore:
+    """The store of proofs' identifiers on /v1: Redis when configured, else this process's memory."""
+    settings = ctx.settings
+    if settings.redis_url:
+        return RedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
+    return MemoryReplayStore()
 
 
 def make_replay_store(ctx: Any) -> ReplayStore:

@@ -28,7 +28,7 @@ from spiko.auth.oauth.endpoints import (
     UserInfoEndpoint,
 )
 from spiko.auth.oauth.keys import KeyRing
-from spiko.auth.oauth.replay import make_replay_store
+from spiko.auth.oauth.replay import make_replay_store, make_resource_replay_store
 from spiko.auth.oauth.requests import HttpRequest, StarletteJsonRequest, StarletteOAuth2Request
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
 from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
@@ -78,6 +78,7 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.access_tokens = tokens.AccessTokenVerifier(ctx)
         self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
         self.dpop = ProofVerifier(ctx.settings, self.replay)
+        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1 and /userinfo
         self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(self))
         self.register_grant(
