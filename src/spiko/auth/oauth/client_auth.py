@@ -30,7 +30,7 @@ from spiko.errors import BadRequestError
 if TYPE_CHECKING:
     from spiko.auth.oauth.server import AuthorizationServer
 
-ASSERTION_ALGORITHMS = ["ES256", "PS256", "ES384", "PS384", "EdDSA", "RS256"]
+ASSERTION_ALGORITHMS = ["ES256", "PS256", "ES384", "PS384", "RS256"]
 MAX_ASSERTION_LIFETIME_SECONDS = 300
 JWKS_URI_CACHE_SECONDS = 300.0
 JWKS_URI_REFETCH_SECONDS = 10.0

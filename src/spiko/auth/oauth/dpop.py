@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from spiko.config import Settings
 
 PROOF_TYPE = "dpop+jwt"
-SIGNING_ALGORITHMS = ("ES256", "PS256", "ES384", "PS384", "EdDSA", "RS256")
+SIGNING_ALGORITHMS = ("ES256", "PS256", "ES384", "PS384", "RS256")
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_PROOF_LENGTH = 8192
 FUTURE_SKEW_SECONDS = 5  # a client clock slightly ahead of ours

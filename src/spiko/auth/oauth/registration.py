@@ -59,7 +59,7 @@ class ClientOptions:
 
 
 def validate_jwks(document: Any) -> dict[str, Any]:
-    """A JWK Set of public signing keys (RSA of 2048 bits or more, EC, OKP), nothing private."""
+    """A JWK Set of public signing keys (RSA of 2048 bits or more, or EC), nothing private."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list) or not document["keys"]:
         raise BadRequestError('a JWK Set is a JSON object {"keys": [...]} with at least one key')
     if len(json.dumps(document)) > MAX_JWKS_LENGTH:
@@ -67,8 +67,8 @@ def validate_jwks(document: Any) -> dict[str, Any]:
     for key in document["keys"]:
         if not isinstance(key, dict) or PRIVATE_MEMBERS & key.keys():
             raise BadRequestError("the JWK Set must hold public keys only")
-        if key.get("kty") not in ("RSA", "EC", "OKP"):
-            raise BadRequestError("the JWK Set may hold RSA, EC and OKP keys only")
+        if key.get("kty") not in ("RSA", "EC"):
+            raise BadRequestError("the JWK Set may hold RSA and EC keys only")
     try:
         key_set = KeySet.import_key_set(document)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError):
