@@ -448,3 +448,35 @@ class TestFapiProfile:
         )
         assert decoded.header["alg"] == "ES256" and decoded.claims["aud"] == app.client_id
         assert _dpop_get(client, ME, body["access_token"], key, nonce).status_code == 200
+
+
+class TestProofReplayAcrossWorkers:
+    """Two app contexts on one database stand for two workers."""
+
+    def test_without_redis_each_worker_refuses_what_it_has_seen(self, client_with, bound):
+        tokens, key, nonce = bound
+        worker = client_with(base_url="http://testserver")
+        proof = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
+        headers = {"Authorization": f"DPoP {tokens['access_token']}", "DPoP": proof}
+        assert worker.get(ME, headers=headers).status_code == 200
+        assert worker.get(ME, headers=headers).status_code == 401
+
+    def test_with_redis_every_worker_refuses_a_replay(self, client_with, bound):
+        import os
+        import uuid
+
+        tokens, key, nonce = bound
+        redis_url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        prefix = f"spiko-test-{uuid.uuid4().hex[:8]}:"
+        first = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        second = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        proof = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
+        headers = {"Authorization": f"DPoP {tokens['access_token']}", "DPoP": proof}
+        assert first.get(ME, headers=headers).status_code == 200
+        replayed = second.get(ME, headers=headers)
+        assert (
+            replayed.status_code == 401
+            and 'error="invalid_dpop_proof"' in replayed.headers["www-authenticate"]
+        )
+        fresh = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
+        assert second.get(ME, headers={**headers, "DPoP": fresh}).status_code == 200

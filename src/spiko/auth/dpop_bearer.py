@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS, DPoPProofError
-from spiko.auth.oauth.replay import MemoryReplayStore
+from spiko.auth.oauth.replay import AsyncRedisReplayStore, DeferredRecord, ReplayStore
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
 from spiko.auth.principal import AuthFailure, Principal
@@ -66,24 +66,20 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         )
     url = ctx.settings.issuer + request.url.path
     server = oauth_server(ctx)
-    replay = server.resource_replay
+    store = server.resource_replay
+    # A signature check and a dict lookup: cheaper on the event loop than a thread hop.
+    deferred = DeferredRecord()
+    replay: ReplayStore = deferred if isinstance(store, AsyncRedisReplayStore) else store
     try:
-        if isinstance(replay, MemoryReplayStore):
-            # A signature check and a dict lookup: cheaper on the event loop than a thread hop.
-            proof = server.dpop.verify(
-                proofs[0], method=request.method, url=url, access_token=token, replay=replay
-            )
-        else:
-            proof = await run_in_threadpool(
-                server.dpop.verify,
-                proofs[0],
-                method=request.method,
-                url=url,
-                access_token=token,
-                replay=replay,
-            )
+        proof = server.dpop.verify(
+            proofs[0], method=request.method, url=url, access_token=token, replay=replay
+        )
     except DPoPProofError as error:
         raise refused(error.description, "dpop_proof", error.error, error.nonce) from None
+    if isinstance(store, AsyncRedisReplayStore) and not await store.first_use_async(
+        deferred.key, deferred.expires_at
+    ):
+        raise refused("This DPoP proof was already used (jti)", "dpop_proof", "invalid_dpop_proof")
     if proof.jkt != entry.jkt:
         raise refused(
             "The DPoP proof is not made with the key this token is bound to", "dpop_key", "invalid_dpop_proof"

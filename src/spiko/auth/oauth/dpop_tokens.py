@@ -138,7 +138,7 @@ class DPoPAccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
                 method=http.method,
                 url=http.uri,
                 access_token=raw.strip(),
-                replay=self.server.resource_replay,
+                replay=self.server.replay,
             )
         except DPoPProofError as refused:
             raise BoundTokenRefused(refused.description) from None

@@ -9,9 +9,11 @@ the token carrying it would be refused as stale anyway, so the store stays small
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
+import weakref
 from typing import Any, Protocol
 
 from sqlalchemy import delete
@@ -109,11 +111,44 @@ class MemoryReplayStore:
         return True
 
 
-def make_resource_replay_store(ctx: Any) -> ReplayStore:
+class AsyncRedisReplayStore:
+    """Redis from the event loop (``SET NX`` with an expiry), for proofs sent to /v1: no thread hop.
+
+    One client per event loop, since an asyncio connection belongs to the loop that opened it.
+    """
+
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        self._url = redis_url
+        self._prefix = prefix
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    async def first_use_async(self, key: str, expires_at: float) -> bool:
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients.setdefault(loop, redis.asyncio.Redis.from_url(self._url))
+        ttl_ms = max(1000, int((expires_at - time.time()) * 1000))
+        return bool(await client.set(self._prefix + key, b"1", nx=True, px=ttl_ms))
+
+
+class DeferredRecord:
+    """Takes the identifier a check would record, for the caller to record asynchronously."""
+
+    key = ""
+    expires_at = 0.0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        self.key, self.expires_at = key, expires_at
+        return True
+
+
+def make_resource_replay_store(ctx: Any) -> MemoryReplayStore | AsyncRedisReplayStore:
     """The store of proofs' identifiers on /v1: Redis when configured, else this process's memory."""
     settings = ctx.settings
     if settings.redis_url:
-        return RedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
+        return AsyncRedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
     return MemoryReplayStore()
 
 
