@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./spiko.db"
 
@@ -117,15 +118,11 @@ class Settings:
         return normalize_database_url(self.database_url)
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.sqlalchemy_url.startswith("sqlite")
-
-    @property
     def secure_cookies(self) -> bool:
         return self.issuer.startswith("https://")
 
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
 
     @classmethod
     def from_env(cls, *, port: int | None = None, load_dotenv_file: bool = True) -> Settings:
@@ -138,7 +135,7 @@ class Settings:
         issuer = env.get("SPIKO_ISSUER") or f"http://127.0.0.1:{port or 8000}"
         secret_key = env.get("SPIKO_SECRET_KEY") or load_or_create_secret_key(database_url)
         # Every other field is read from SPIKO_<FIELD_NAME> when set, cast by its annotation.
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         for setting in fields(cls):
             if setting.name in ("database_url", "issuer", "secret_key"):
                 continue
@@ -156,5 +153,5 @@ class Settings:
             database_url=database_url,
             issuer=issuer.rstrip("/"),
             secret_key=secret_key,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )

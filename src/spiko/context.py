@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,9 @@ from spiko.core.cache import TTLCache
 from spiko.core.invalidation import Invalidations
 from spiko.core.ratelimit import RateLimiter, make_rate_limiter
 from spiko.db.engine import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from spiko.auth.api_keys import ApiKeyVerifier
 
 
 @dataclass
@@ -37,7 +41,7 @@ class AppContext:
         return Invalidations(self.settings.redis_url, channel=self.settings.redis_prefix + "invalidations")
 
     @cached_property
-    def api_keys(self):  # type: ignore[no-untyped-def]
+    def api_keys(self) -> ApiKeyVerifier:
         from spiko.auth.api_keys import ApiKeyVerifier
 
         return ApiKeyVerifier(self)

@@ -47,9 +47,10 @@ def seed_demo(ctx: AppContext) -> DemoSeed:
             )
             seed_demo_funds(session, investor_id=investor.id)
         else:
-            user = identity.find_user_by_email(session, DEMO_EMAIL)
-            if user is None:
+            demo_user = identity.find_user_by_email(session, DEMO_EMAIL)
+            if demo_user is None:
                 raise LookupError("the database is not empty and has no demo investor; use a fresh database")
+            user = demo_user
         created = identity.create_api_key(
             session,
             ctx.api_keys,

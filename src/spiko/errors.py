@@ -5,7 +5,10 @@ Rules raise these where they live; the handlers in ``spiko.app`` turn them into 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
+
+from spiko.presenters.formats import decimal_text, money
 
 
 class ApiError(Exception):
@@ -82,11 +85,32 @@ class ConflictError(ApiError):
 
 
 class InsufficientBalanceError(ApiError):
+    """An order asks for more than the account's available balance; the payload says how much."""
+
     status = 409
     tag = "InsufficientBalanceError"
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload=payload)
+
+    @classmethod
+    def empty_account(cls) -> InsufficientBalanceError:
+        return cls({"type": "empty-account"})
+
+    @classmethod
+    def shares(cls, requested: Decimal, available: Decimal, share_decimals: int) -> InsufficientBalanceError:
+        return cls(
+            {
+                "type": "shares",
+                "requested": decimal_text(requested, share_decimals),
+                "available": decimal_text(available, share_decimals),
+            }
+        )
+
+    @classmethod
+    def amount(cls, requested: Decimal, available: Decimal, currency: str) -> InsufficientBalanceError:
+        requested_money, available_money = money(requested, currency), money(available, currency)
+        return cls({"type": "amount", "requested": requested_money, "available": available_money})
 
 
 class CollectionNotCancelableError(ApiError):
@@ -149,6 +173,14 @@ class InternalServerError(ApiError):
 
     def __init__(self, request_id: str) -> None:
         super().__init__(message="An unexpected error occurred", requestId=request_id)
+
+
+class InvariantError(Exception):
+    """Stored data breaks a rule the code relies on (a bug, or a database edited by hand).
+
+    Not an API error: it is logged and answered as the last-resort 500, like any other defect.
+    Raised where an ``assert`` would have been, so the check holds under ``python -O`` too.
+    """
 
 
 def decode_error_from_validation(errors: list[dict[str, Any]]) -> HttpApiDecodeError:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spiko.context import AppContext
+from spiko.presenters.operations import execution_summary
 from spiko.services import bank_accounts, clock, deposits, execution, orders, reference, seed
 from tests.conftest import InvestorFixture
 from tests.spec import assert_matches
@@ -96,7 +97,7 @@ class World:
 
     def execute(self, day: date | None = None) -> dict[str, Any]:
         with self.ctx.transaction() as session:
-            return execution.execute_orders(session, day).as_json()
+            return execution_summary(execution.execute_orders(session, day))
 
     def invest(
         self,

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from spiko.context import AppContext
 from spiko.errors import ApiError
+from spiko.presenters.operations import execution_summary
 from spiko.services import (
     accounts,
     bank_accounts,
@@ -129,7 +130,7 @@ class Ledger:
 
     def execute(self) -> dict[str, Any]:
         with self.ctx.transaction() as session:
-            return execution.execute_orders(session, self.today).as_json()
+            return execution_summary(execution.execute_orders(session, self.today))
 
     def available(self, account_id: str, symbol: str = "EUTBL") -> Decimal:
         with self.ctx.transaction(write=False) as session:

@@ -112,9 +112,6 @@ class ApiKeyVerifier:
         with self._last_used_lock:  # uncontended almost always: the flush holds it for a swap
             self._last_used[key_id] = time.time()
 
-    def pending_uses(self) -> int:
-        return len(self._last_used)
-
     def flush_last_used(self) -> int:
         """Write buffered last-use times (one UPDATE per key); return how many keys were written."""
         with self._last_used_lock:

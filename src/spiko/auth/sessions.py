@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeGuard
 
 from fastapi import Request, Response
 from sqlalchemy import delete, select
@@ -92,7 +93,7 @@ def current_user(session: Session, request: Request) -> SignedInUser | None:
     )
 
 
-def _valid_seed(seed: str | None) -> bool:
+def _valid_seed(seed: str | None) -> TypeGuard[str]:
     return seed is not None and 20 <= len(seed) <= 100
 
 
@@ -100,7 +101,7 @@ def csrf_seed(request: Request, response: Response | None = None) -> str:
     """The browser's CSRF seed; a new one is set on ``response`` when the browser has none."""
     seed = request.cookies.get(CSRF_COOKIE)
     if _valid_seed(seed):
-        return seed  # type: ignore[return-value]
+        return seed
     seed = getattr(request.state, "new_csrf_seed", None) or random_token(32)
     request.state.new_csrf_seed = seed
     if response is not None:
@@ -121,4 +122,4 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     seed = request.cookies.get(CSRF_COOKIE)
     if not _valid_seed(seed) or not submitted or len(submitted) > 200:
         return False
-    return constant_time_equals(csrf_token_for(request, seed), submitted)  # type: ignore[arg-type]
+    return constant_time_equals(csrf_token_for(request, seed), submitted)

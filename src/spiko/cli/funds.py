@@ -106,14 +106,14 @@ def register(commands: Any) -> None:
 
 
 def _nav(share_class: Any, nav: Any) -> dict[str, Any]:
-    from spiko.api.v0.public import nav_body
+    from spiko.presenters import public
 
-    return {**nav_body(share_class, nav), "shareClassSymbol": share_class.symbol}
+    return {**public.nav(share_class, nav), "shareClassSymbol": share_class.symbol}
 
 
 def _rate(session: Any, rate: Any) -> dict[str, Any]:
     from spiko.db.models.funds import Fund
-    from spiko.services import reference
+    from spiko.presenters.formats import plain_decimal
 
     fund = session.get(Fund, rate.fund_id) if rate.fund_id else None
     return {
@@ -123,7 +123,7 @@ def _rate(session: Any, rate: Any) -> dict[str, Any]:
         "day": rate.day.isoformat(),
         "baseCurrency": rate.base_currency,
         "quoteCurrency": rate.quote_currency,
-        "fxRate": reference.rate_display(rate.rate),
+        "fxRate": plain_decimal(rate.rate),
         "kind": rate.kind,
     }
 
@@ -132,17 +132,23 @@ def _rate(session: Any, rate: Any) -> dict[str, Any]:
 
 
 def list_funds(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.api.v0.public import fund_body
+    from spiko.presenters import public
     from spiko.services import reference
 
     with context() as ctx, ctx.transaction(write=False) as session:
-        return [{**fund_body(session, f), "name": f.name} for f in reference.list_funds(session)]
+        return [
+            {
+                **public.fund(f, [row.day for row in reference.list_non_operating_days(session, f.id)]),
+                "name": f.name,
+            }
+            for f in reference.list_funds(session)
+        ]
 
 
 def _share_class(share_class: Any) -> dict[str, Any]:
-    from spiko.api.v0.public import share_class_body
+    from spiko.presenters import public
 
-    return {**share_class_body(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
+    return {**public.share_class(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
 
 
 def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:

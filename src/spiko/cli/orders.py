@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spiko.cli.common import command, context, group
+
+if TYPE_CHECKING:
+    from spiko.presenters.bank_accounts import BankAccountBody
+    from spiko.presenters.deposit_orders import DepositOrderBody
+    from spiko.presenters.operations import ExecutionSummaryBody, SandboxWalkBody
 
 MAX_SANDBOX_DAYS = 3660
 
@@ -81,8 +86,8 @@ def _investor_id(session: Any, email: str) -> str:
     return str(user.investor_id)
 
 
-def add_bank_account(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.api.v1.order_shapes import bank_account_body
+def add_bank_account(args: argparse.Namespace) -> BankAccountBody:
+    from spiko.presenters.bank_accounts import bank_account
     from spiko.services import bank_accounts
 
     with context() as ctx, ctx.transaction() as session:
@@ -94,37 +99,39 @@ def add_bank_account(args: argparse.Namespace) -> dict[str, Any]:
             name=args.name,
             currency=args.currency.upper(),
         )
-        return bank_account_body(row)
+        return bank_account(row)
 
 
-def list_bank_accounts(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.api.v1.order_shapes import bank_account_body
+def list_bank_accounts(args: argparse.Namespace) -> list[BankAccountBody]:
+    from spiko.presenters.bank_accounts import bank_account
     from spiko.services import bank_accounts
 
     with context() as ctx, ctx.transaction(write=False) as session:
         investor_id = _investor_id(session, args.email)
-        return [bank_account_body(row) for row in bank_accounts.list_bank_accounts(session, investor_id)]
+        return [bank_account(row) for row in bank_accounts.list_bank_accounts(session, investor_id)]
 
 
-def fund_deposit(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.api.v1.order_shapes import deposit_body
+def fund_deposit(args: argparse.Namespace) -> DepositOrderBody:
+    from spiko.presenters.deposit_orders import deposit_order
     from spiko.services import deposits
 
     with context() as ctx, ctx.transaction() as session:
         order = deposits.fund_deposit(
             session, reference_text=args.reference, amount=args.amount, day=args.day
         )
-        return deposit_body(order)
+        return deposit_order(order)
 
 
-def execute_orders(args: argparse.Namespace) -> dict[str, Any]:
+def execute_orders(args: argparse.Namespace) -> ExecutionSummaryBody:
+    from spiko.presenters.operations import execution_summary
     from spiko.services import execution
 
     with context() as ctx, ctx.transaction() as session:
-        return execution.execute_orders(session, args.day).as_json()
+        return execution_summary(execution.execute_orders(session, args.day))
 
 
-def advance_sandbox(args: argparse.Namespace) -> dict[str, Any]:
+def advance_sandbox(args: argparse.Namespace) -> SandboxWalkBody:
+    from spiko.presenters.operations import sandbox_day, sandbox_walk
     from spiko.services import sandbox
 
     steps = []
@@ -132,5 +139,5 @@ def advance_sandbox(args: argparse.Namespace) -> dict[str, Any]:
         # One transaction per day: a long walk commits as it goes and can be resumed.
         for _ in range(args.days):
             with ctx.transaction() as session:
-                steps.append(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
-    return sandbox.summarize(steps)
+                steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+    return sandbox_walk(steps)

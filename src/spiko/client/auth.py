@@ -337,8 +337,8 @@ class OAuth2Session(httpx.Auth):
         access_token = self._access_token()
         if access_token is None:
             raise OAuth2Error("no token yet: run authorization_url() and exchange() first", tag="no_token")
-        assert self._token is not None
-        if self._dpop is not None and str(self._token.get("token_type", "")).lower() == "dpop":
+        token_type = str((self._token or {}).get("token_type", "")).lower()
+        if self._dpop is not None and token_type == "dpop":  # noqa: S105 - a token type
             request.headers["Authorization"] = f"DPoP {access_token}"
             request.headers["DPoP"] = self._dpop.proof(request.method, str(request.url), access_token)
         else:

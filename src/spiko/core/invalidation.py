@@ -70,6 +70,8 @@ class Invalidations:
     def _connect(self) -> Any:
         import redis
 
+        if self._redis_url is None:
+            raise RuntimeError("invalidations are process-local: no Redis URL is configured")
         return redis.Redis.from_url(
             self._redis_url,
             socket_connect_timeout=1.0,

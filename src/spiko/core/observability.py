@@ -131,7 +131,8 @@ class Metrics:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            collect_workers: Callable[[CollectorRegistry], object] = multiprocess.MultiProcessCollector
+            collect_workers(registry)
             return generate_latest(registry)
         return generate_latest(self.registry)
 

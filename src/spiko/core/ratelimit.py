@@ -107,7 +107,7 @@ class DatabaseRateLimiter:
                         )
                         .execution_options(synchronize_session=False)
                     )
-                    if updated.rowcount == 0:  # type: ignore[attr-defined]
+                    if updated.rowcount == 0:
                         session.execute(insert(W).values(key=key, window_started=now, count=1))
                         started, count = now, 1
                     else:

@@ -19,11 +19,12 @@ floor or ceiling of the true quotient.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
-from typing import Final
+from typing import Final, Literal, get_args
 
-# ISO 4217 minor units of the currencies the investor API knows.
+# The currencies the APIs know (the wire's enum), and their ISO 4217 minor units.
+Currency = Literal["EUR", "USD", "GBP", "CHF", "JPY", "SGD"]
+CURRENCIES: Final[tuple[str, ...]] = get_args(Currency)
 MINOR_UNITS: Final[dict[str, int]] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "SGD": 2}
-CURRENCIES: Final[tuple[str, ...]] = tuple(MINOR_UNITS)
 
 # Far beyond any amount (< 10^18) times any quantum (>= 10^-18): divisions and products of such
 # numbers are exact up to the digit that decides the rounding.

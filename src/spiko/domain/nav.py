@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 
+from spiko.domain.money import decimals_of, quantum
+
 DAYS_PER_YEAR = 365
 # Precision of intermediate results: far more than any quoted NAV needs, fixed so that the
 # outcome does not depend on the caller's decimal context.
@@ -19,17 +21,6 @@ MAX_RATE_DECIMALS = 12
 
 class InvalidValueError(ValueError):
     """A NAV or exchange rate that the rules refuse."""
-
-
-def quantum(decimals: int) -> Decimal:
-    return Decimal(1).scaleb(-decimals)
-
-
-def decimals_of(value: Decimal) -> int:
-    """The number of decimals a value needs, ignoring trailing zeros (1.2300 needs 2)."""
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(0, -exponent)
 
 
 def check_nav_value(value: Decimal, nav_decimals: int) -> Decimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -113,21 +114,39 @@ def get_account(session: Session, account_id: str, investor_id: str) -> Account:
     return orders.owned(session, Account, account_id, investor_id, "Account")
 
 
+@dataclass(frozen=True)
+class VirtualAccount:
+    """A virtual IBAN that collects wires for one account."""
+
+    iban: str
+    bic: str
+    bank_name: str
+    beneficiary_name: str
+    rails: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DepositInstructions:
+    share_class_currency: str
+    accounts: list[VirtualAccount]
+
+
 def deposit_instructions(
     session: Session, account: Account, share_class_id: str, subscription_currency: str
-) -> dict[str, Any]:
+) -> DepositInstructions:
     """Where to wire money for this account: its virtual IBAN, when the currency is the share
     class's own (no other currency is collected on a virtual IBAN: the list is then empty)."""
     share_class = orders.share_class(session, share_class_id)
-    entries: list[dict[str, Any]] = []
+    entries: list[VirtualAccount] = []
     if subscription_currency == share_class.currency:
-        rails = ["SCT", "SCT Instant"] if share_class.currency == "EUR" else ["SWIFT"]
+        rails = ("SCT", "SCT Instant") if share_class.currency == "EUR" else ("SWIFT",)
         entries.append(
-            {
-                "accountDetails": {"iban": account.virtual_iban, "bic": VIRTUAL_IBAN_BIC},
-                "bankName": VIRTUAL_IBAN_BANK_NAME,
-                "beneficiaryName": BENEFICIARY_NAME,
-                "rails": rails,
-            }
+            VirtualAccount(
+                iban=account.virtual_iban,
+                bic=VIRTUAL_IBAN_BIC,
+                bank_name=VIRTUAL_IBAN_BANK_NAME,
+                beneficiary_name=BENEFICIARY_NAME,
+                rails=rails,
+            )
         )
-    return {"shareClassCurrency": share_class.currency, "accounts": entries}
+    return DepositInstructions(share_class.currency, entries)

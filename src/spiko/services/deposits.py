@@ -145,7 +145,8 @@ def _locked(session: Session, deposit_id: str) -> DepositOrder | None:
 def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> DepositOrder:
     get_deposit(session, deposit_id, investor_id)
     order = _locked(session, deposit_id)
-    assert order is not None
+    if order is None:
+        raise NotFoundError("Deposit order not found")
     if order.status != "pending":
         raise CollectionNotCancelableError(
             f"the deposit order is {order.status} and can no longer be canceled"
@@ -210,9 +211,3 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
     session.flush()
     return funded
 
-
-def find_by_reference(session: Session, wire_reference: str) -> DepositOrder:
-    order = session.scalar(select(DepositOrder).where(DepositOrder.wire_reference == wire_reference))
-    if order is None:
-        raise NotFoundError("Deposit order not found")
-    return order

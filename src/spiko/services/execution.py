@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,31 +22,35 @@ from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import DepositOrder, WithdrawalOrder
 from spiko.domain.money import (
     amount_for_shares,
-    format_amount,
-    format_decimal,
     shares_for_amount,
     shares_to_raise,
 )
-from spiko.errors import ApplicationError
+from spiko.errors import ApplicationError, InvariantError
 from spiko.services import orders, reference
+
+
+@dataclass(frozen=True)
+class ExecutedDeposit:
+    order: DepositOrder
+    share_class: ShareClass
+    nav: Decimal
+
+
+@dataclass(frozen=True)
+class ExecutedWithdrawal:
+    order: WithdrawalOrder
+    share_class: ShareClass
+    nav: Decimal
 
 
 @dataclass
 class ExecutionSummary:
-    day: date
-    deposits: list[dict[str, Any]] = field(default_factory=list)
-    withdrawals: list[dict[str, Any]] = field(default_factory=list)
-    waiting_for_nav: list[str] = field(default_factory=list)
+    """What one execution run did (``presenters.operations`` shapes it for the CLI)."""
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "day": self.day.isoformat(),
-            "depositsExecuted": len(self.deposits),
-            "withdrawalsExecuted": len(self.withdrawals),
-            "deposits": self.deposits,
-            "withdrawals": self.withdrawals,
-            "waitingForNav": self.waiting_for_nav,
-        }
+    day: date
+    deposits: list[ExecutedDeposit] = field(default_factory=list)
+    withdrawals: list[ExecutedWithdrawal] = field(default_factory=list)
+    waiting_for_nav: list[str] = field(default_factory=list)
 
 
 def record_movement(
@@ -121,10 +124,12 @@ def execute_withdrawal(
     orders.lock_accounts(session, order.account_id)
     left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
     if order.quantity_mode == "shares":
-        assert order.requested_shares is not None
+        if order.requested_shares is None:
+            raise InvariantError(f"withdrawal order {order.id} by shares has no shares")
         shares = order.requested_shares
     elif order.quantity_mode == "amount":
-        assert order.requested_amount is not None
+        if order.requested_amount is None:
+            raise InvariantError(f"withdrawal order {order.id} by amount has no amount")
         shares = shares_to_raise(order.requested_amount, nav, share_class.share_decimals)
     else:
         shares = left
@@ -187,17 +192,7 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
         ).all()
         for deposit in deposits:
             execute_deposit(session, deposit, nav, day)
-            summary.deposits.append(
-                {
-                    "id": deposit.id,
-                    "wireReference": deposit.wire_reference,
-                    "shareClass": share_class.symbol,
-                    "amount": format_amount(deposit.amount, deposit.currency),
-                    "currency": deposit.currency,
-                    "nav": reference.nav_display(share_class, nav),
-                    "shares": format_decimal(deposit.shares or Decimal(0), share_class.share_decimals),
-                }
-            )
+            summary.deposits.append(ExecutedDeposit(deposit, share_class, nav))
         session.flush()
         withdrawals = session.scalars(
             select(WithdrawalOrder)
@@ -213,16 +208,7 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
         for withdrawal in withdrawals:
             execute_withdrawal(session, withdrawal, nav, day)
             session.flush()
-            summary.withdrawals.append(
-                {
-                    "id": withdrawal.id,
-                    "shareClass": share_class.symbol,
-                    "shares": format_decimal(withdrawal.shares or Decimal(0), share_class.share_decimals),
-                    "nav": reference.nav_display(share_class, nav),
-                    "amount": format_amount(withdrawal.amount or Decimal(0), withdrawal.currency),
-                    "currency": withdrawal.currency,
-                }
-            )
+            summary.withdrawals.append(ExecutedWithdrawal(withdrawal, share_class, nav))
     session.flush()
     return summary
 

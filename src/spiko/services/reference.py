@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatingDay, ShareClass
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
+from spiko.domain.money import CURRENCIES, quantum
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
 
-# The currencies of the public specification's CurrencyCode.
-CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "SGD")
 EXCHANGE_RATE_KINDS = ("indicative", "execution")
 
 
@@ -163,7 +162,7 @@ def navs_between(
 
 def nav_display(share_class: ShareClass, value: Decimal) -> str:
     """The wire form of a NAV: exactly ``navDecimals`` decimals."""
-    return format(value.quantize(nav_rules.quantum(share_class.nav_decimals)), "f")
+    return format(value.quantize(quantum(share_class.nav_decimals)), "f")
 
 
 def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal) -> NetAssetValue:
@@ -200,7 +199,8 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         return row
     # Another transaction published the same day meanwhile (its row is now committed).
     raced = nav_on(session, share_class_id, day)
-    assert raced is not None
+    if raced is None:
+        raise ConflictError("the NAV of this day changed while it was being published; retry")
     return same_or_conflict(raced)
 
 
@@ -301,7 +301,8 @@ def publish_fx_rate(
     if _insert_unless_duplicate(session, row):
         return row
     raced = session.scalar(lookup)
-    assert raced is not None
+    if raced is None:
+        raise ConflictError("the rate of this day changed while it was being published; retry")
     return same_or_conflict(raced)
 
 

@@ -8,12 +8,14 @@ sets the clock to that day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from spiko.db.models.funds import NetAssetValue, ShareClass
+from spiko.db.models.orders import DepositOrder
 from spiko.domain import calendar
 from spiko.services import clock, deposits, execution, idempotency, reference
 
@@ -26,7 +28,17 @@ def next_business_day(session: Session, day: date) -> date:
     return min(reference.next_business_day(session, fund.id, day) for fund in funds)
 
 
-def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SandboxDay:
+    """One step of the sandbox clock: the NAVs it published, the wires it received, what it executed."""
+
+    day: date
+    navs: list[tuple[ShareClass, NetAssetValue]]
+    funded: list[DepositOrder]
+    execution: execution.ExecutionSummary
+
+
+def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
     day = next_business_day(session, clock.today(session))
     navs = reference.publish_growth_navs(session, day, annual_rate)
     share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
@@ -34,28 +46,4 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> dict[str, Any]:
     clock.set_today(session, day)
     summary = execution.execute_orders(session, day)
     idempotency.purge_expired(session)
-    return {
-        "day": day.isoformat(),
-        "navsPublished": [
-            {
-                "shareClass": share_classes[row.share_class_id].symbol,
-                "value": reference.nav_display(share_classes[row.share_class_id], row.value),
-            }
-            for row in navs
-        ],
-        "depositsFunded": [order.wire_reference for order in funded],
-        "execution": summary.as_json(),
-    }
-
-
-def summarize(days: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "today": days[-1]["day"] if days else None,
-        "days": len(days),
-        "navsPublished": sum(len(day["navsPublished"]) for day in days),
-        "depositsFunded": sum(len(day["depositsFunded"]) for day in days),
-        "ordersExecuted": sum(
-            day["execution"]["depositsExecuted"] + day["execution"]["withdrawalsExecuted"] for day in days
-        ),
-        "steps": days,
-    }
+    return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary)

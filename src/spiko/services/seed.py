@@ -26,7 +26,8 @@ from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatin
 from spiko.db.types import new_id, utcnow
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
-from spiko.services import clock
+from spiko.domain.money import quantum
+from spiko.services import clock, reference
 
 DEMO_ACTIVITY_MODULE = "spiko.services.demo_activity"
 
@@ -328,8 +329,7 @@ def _rate_on(schedule: Iterable[tuple[date, Decimal]], day: date) -> Decimal:
 def seed_nav_history(session: Session, share_class: ShareClass, until: date, schedule: Any = ()) -> int:
     """Publish the growth NAVs of every business day from the last published NAV (or the fund's
     launch, at 1.000000) up to ``until``; returns how many were added."""
-    fund = session.get(Fund, share_class.fund_id)
-    assert fund is not None
+    fund = reference.get_fund(session, share_class.fund_id)
     holidays = frozenset(
         session.scalars(select(NonOperatingDay.day).where(NonOperatingDay.fund_id == fund.id))
     )
@@ -347,7 +347,7 @@ def seed_nav_history(session: Session, share_class: ShareClass, until: date, sch
             return 0
         previous_day, previous_value = (
             first,
-            INITIAL_NAV.quantize(nav_rules.quantum(share_class.nav_decimals)),
+            INITIAL_NAV.quantize(quantum(share_class.nav_decimals)),
         )
         rows.append(_nav_row(share_class.id, previous_day, previous_value, now))
     else:
@@ -414,7 +414,7 @@ def demo_fx_rate(base: str, quote: str, level: Decimal, decimals: int, day: date
     wave = 0.03 * math.sin(2 * math.pi * (elapsed + phase) / 400)
     jitter = random.Random(f"{base}{quote}{day.isoformat()}").uniform(-0.002, 0.002)  # noqa: S311
     moved = level * (Decimal(1) + Decimal(f"{wave + jitter:.6f}"))
-    return moved.quantize(nav_rules.quantum(decimals), rounding=ROUND_HALF_EVEN)
+    return moved.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN)
 
 
 def seed_history(session: Session, until: date) -> tuple[int, int]:

@@ -7,6 +7,7 @@ moves the shares it buys, rounded down (never more value than asked for).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -15,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from spiko.db.models.orders import Account, TransferOrder
 from spiko.db.types import utcnow
-from spiko.domain.money import amount_for_shares, decimals_of, format_decimal, shares_for_amount
+from spiko.domain.money import amount_for_shares, decimals_of, shares_for_amount
 from spiko.errors import BadRequestError, InsufficientBalanceError
 from spiko.services import orders, reference
 from spiko.services.execution import record_movement
-from spiko.services.withdrawals import money
 
 TRANSFER_STATUSES = ("pending", "executed", "failed", "canceled")
 
@@ -52,33 +52,27 @@ def create_transfer(
         )
     decimals = share_class.share_decimals
     if available <= 0:
-        raise InsufficientBalanceError({"type": "empty-account"})
+        raise InsufficientBalanceError.empty_account()
     if mode == "total":
         moved = available
     elif mode == "in-shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a transfer in shares needs a number of shares")
         if shares <= 0 or decimals_of(shares) > decimals:
             raise BadRequestError(f"sharesAmount must be positive with at most {decimals} decimals")
         if shares > available:
-            raise InsufficientBalanceError(
-                {
-                    "type": "shares",
-                    "requested": format_decimal(shares, decimals),
-                    "available": format_decimal(available, decimals),
-                }
-            )
+            raise InsufficientBalanceError.shares(shares, available, decimals)
         moved = shares
     elif mode == "in-amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a transfer in amount needs an amount and its currency")
         if currency != share_class.currency:
             raise BadRequestError(f"{share_class.symbol} is valued in {share_class.currency}, not {currency}")
         if amount <= 0:
             raise BadRequestError("the amount to transfer must be positive")
         worth = amount_for_shares(available, latest.value, currency)
         if amount > worth:
-            raise InsufficientBalanceError(
-                {"type": "amount", "requested": money(amount, currency), "available": money(worth, currency)}
-            )
+            raise InsufficientBalanceError.amount(amount, worth, currency)
         moved = shares_for_amount(amount, latest.value, decimals)
         if moved <= 0:
             raise BadRequestError("the amount is worth less than one fraction of a share")
@@ -123,7 +117,7 @@ def create_transfer(
 
 
 def list_transfers(
-    session: Session, investor_id: str, statuses: list[str] | None = None
+    session: Session, investor_id: str, statuses: Sequence[str] | None = None
 ) -> list[TransferOrder]:
     query = select(TransferOrder).where(TransferOrder.investor_id == investor_id)
     if statuses:

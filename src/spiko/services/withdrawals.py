@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +22,6 @@ from spiko.domain.money import (
     amount_for_shares,
     decimals_of,
     format_amount,
-    format_decimal,
     minor_units,
     shares_to_raise,
 )
@@ -32,6 +30,7 @@ from spiko.errors import (
     BadRequestError,
     ForbiddenError,
     InsufficientBalanceError,
+    NotFoundError,
     ServiceUnavailableError,
 )
 from spiko.services import orders, reference
@@ -39,10 +38,6 @@ from spiko.services import orders, reference
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
 DESTINATION_TYPES = ("bank-transfer", "instant-bank-transfer")
-
-
-def money(value: Decimal, currency: str) -> dict[str, str]:
-    return {"value": format_amount(value, currency), "currency": currency}
 
 
 def create_withdrawal(
@@ -74,18 +69,20 @@ def create_withdrawal(
     requested_amount: Decimal | None = None
     requested_shares: Decimal | None = None
     if mode == "amount":
-        assert amount is not None and currency is not None
+        if amount is None or currency is None:
+            raise BadRequestError("a withdrawal by amount needs an amount and its currency")
         requested_amount = amount
         reserve = _reserve_for_amount(
             share_class, available, latest.value if latest else None, amount, currency
         )
     elif mode == "shares":
-        assert shares is not None
+        if shares is None:
+            raise BadRequestError("a withdrawal by shares needs a number of shares")
         requested_shares = shares
         reserve = _reserve_for_shares(share_class, available, latest.value if latest else None, shares)
     else:
         if available <= 0:
-            raise InsufficientBalanceError({"type": "empty-account"})
+            raise InsufficientBalanceError.empty_account()
         reserve = available
     order = WithdrawalOrder(
         investor_id=investor_id,
@@ -120,14 +117,12 @@ def _reserve_for_amount(
     if amount <= 0:
         raise BadRequestError("the amount to withdraw must be positive")
     if available <= 0:
-        raise InsufficientBalanceError({"type": "empty-account"})
+        raise InsufficientBalanceError.empty_account()
     if nav is None:
         raise ServiceUnavailableError(f"no NAV of {share_class.symbol} is published yet; retry later")
     worth = amount_for_shares(available, nav, currency)
     if amount > worth:
-        raise InsufficientBalanceError(
-            {"type": "amount", "requested": money(amount, currency), "available": money(worth, currency)}
-        )
+        raise InsufficientBalanceError.amount(amount, worth, currency)
     if amount < share_class.minimum_withdrawal and amount != worth:
         raise BadRequestError(
             f"a withdrawal from {share_class.symbol} is at least "
@@ -145,15 +140,9 @@ def _reserve_for_shares(
     if shares <= 0:
         raise BadRequestError("the number of shares to withdraw must be positive")
     if available <= 0:
-        raise InsufficientBalanceError({"type": "empty-account"})
+        raise InsufficientBalanceError.empty_account()
     if shares > available:
-        raise InsufficientBalanceError(
-            {
-                "type": "shares",
-                "requested": format_decimal(shares, decimals),
-                "available": format_decimal(available, decimals),
-            }
-        )
+        raise InsufficientBalanceError.shares(shares, available, decimals)
     if nav is not None and shares != available:
         worth = amount_for_shares(shares, nav, share_class.currency)
         if worth < share_class.minimum_withdrawal:
@@ -224,21 +213,11 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    assert order is not None
+    if order is None:
+        raise NotFoundError("Withdrawal order not found")
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
     return order
-
-
-def describe(order: WithdrawalOrder) -> dict[str, Any]:
-    """The order's quantity as the investor asked for it (the reference's ``quantity``)."""
-    if order.quantity_mode == "amount":
-        assert order.requested_amount is not None
-        return {"mode": "amount", "amount": money(order.requested_amount, order.currency)}
-    if order.quantity_mode == "shares":
-        assert order.requested_shares is not None
-        return {"mode": "shares", "shares": format(order.requested_shares.normalize(), "f")}
-    return {"mode": "total"}

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from spiko.api.deps import WriteSession
 from spiko.auth.secrets import sha256_hex
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
 from spiko.context import AppContext
@@ -21,7 +22,8 @@ logger = logging.getLogger("spiko.web")
 
 
 def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def safe_next(target: str | None) -> str:
@@ -153,12 +155,13 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(
+    request: Request, session: WriteSession, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     response = RedirectResponse("/login", status_code=303)
-    with _ctx(request).transaction() as session:
-        end_session(session, request, response)
+    end_session(session, request, response)
     return response
 
 

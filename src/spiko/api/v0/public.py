@@ -9,24 +9,31 @@ share class's NAV rebased to 100 at its first NAV, fund assets are an empty list
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from spiko.api.deps import DbSession
-from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, ShareClass
-from spiko.db.models.ledger import ShareMovement
+from spiko.api.deps import ReadSession
+from spiko.api.routing import PresentedRoute
+from spiko.db.models.funds import ExchangeRate
 from spiko.domain import calendar
-from spiko.domain import nav as nav_rules
+from spiko.domain.money import Currency
 from spiko.errors import HttpApiDecodeError, NotFoundError
-from spiko.services import reference
+from spiko.presenters import public as present
+from spiko.presenters.public import (
+    ExchangeRateBody,
+    FundBody,
+    IndexValueBody,
+    NavBody,
+    ShareClassBody,
+    ShareClassTotalBody,
+    ShareClassYieldBody,
+)
+from spiko.services import public_figures, reference
 
-router = APIRouter()
+router = APIRouter(route_class=PresentedRoute)
 
 ShareClassSymbol = Literal[
     "EUTBL",
@@ -43,15 +50,6 @@ ShareClassSymbol = Literal[
     "gbpSAFO",
     "chfSAFO",
 ]
-CurrencyCode = Literal["EUR", "USD", "GBP", "CHF", "JPY", "SGD"]
-
-# ISO 4217 minor units, for the cash amounts of totals (assets are valued rounded down).
-CURRENCY_DECIMALS = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "SGD": 2}
-YIELD_DECIMALS = 6
-INDEX_BASE = Decimal(100)
-INDEX_DECIMALS = 6
-WEEK_DAYS = 7
-MONTH_DAYS = 30
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -80,111 +78,28 @@ def parse_uuid(value: str, name: str, location: str = "query") -> str:
     return value.lower()
 
 
-# --- bodies --------------------------------------------------------------------------------------
-
-
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds, as the reference emits (2024-04-30T17:00:00.000Z)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def fund_body(session: Session, fund: Fund) -> dict[str, Any]:
-    return {
-        "id": fund.id,
-        "slug": fund.slug,
-        "timezone": fund.timezone,
-        "executionMethod": fund.execution_method,
-        "nonOperatingDays": [
-            row.day.isoformat() for row in reference.list_non_operating_days(session, fund.id)
-        ],
-        "launchDay": fund.launch_day.isoformat(),
-    }
-
-
-def share_class_body(share_class: ShareClass) -> dict[str, Any]:
-    return {
-        "id": share_class.id,
-        "fundId": share_class.fund_id,
-        "isin": share_class.isin,
-        "navDecimals": share_class.nav_decimals,
-        "shareDecimals": share_class.share_decimals,
-        "currency": share_class.currency,
-        "tokens": list(share_class.tokens or []),
-        "useOfIncome": share_class.use_of_income,
-        "minimumInitialSubscription": _plain(share_class.minimum_initial_deposit),
-        "minimumSubsequentSubscription": _plain(share_class.minimum_subsequent_deposit),
-        "minimumRedemption": _plain(share_class.minimum_withdrawal),
-        "subscriptionFees": _plain(share_class.subscription_fees),
-        "redemptionFees": _plain(share_class.redemption_fees),
-        "managementFees": _plain(share_class.management_fees),
-        "intermediaryShareClasses": [],
-        "data": share_class.data,
-        "symbol": share_class.symbol,
-        "bankAccountNumber": share_class.bank_account_number,
-        "bankAccountBic": share_class.bank_account_bic,
-        "bankAccountIntermediaryBic": share_class.bank_account_intermediary_bic,
-    }
-
-
-def nav_body(share_class: ShareClass, nav: NetAssetValue) -> dict[str, Any]:
-    return {
-        "id": nav.id,
-        "shareClassId": share_class.id,
-        "day": nav.day.isoformat(),
-        "amount": {"value": reference.nav_display(share_class, nav.value), "currency": share_class.currency},
-        "updatedAt": timestamp(nav.created_at),
-    }
-
-
-def exchange_rate_body(rate: ExchangeRate) -> dict[str, Any]:
-    # Rates without a fund are market rates used internally; /v0 only serves fund rates.
-    assert rate.fund_id is not None
-    return {
-        "id": rate.id,
-        "fundId": rate.fund_id,
-        "day": rate.day.isoformat(),
-        "baseCurrency": rate.base_currency,
-        "quoteCurrency": rate.quote_currency,
-        "fxRate": reference.rate_display(rate.rate),
-        "kind": rate.kind,
-        "updatedAt": timestamp(rate.created_at),
-    }
-
-
-def _plain(value: Decimal) -> str:
-    """A non-negative decimal without exponent or needless trailing zeros ("1000", "0.0025")."""
-    return format(value.normalize(), "f")
-
-
-def _cash(value: Decimal, currency: str) -> str:
-    return format(value.quantize(nav_rules.quantum(CURRENCY_DECIMALS.get(currency, 2))), "f")
-
-
 # --- funds ---------------------------------------------------------------------------------------
 
 
-def _latest_nav(session: Session, share_class: ShareClass) -> NetAssetValue:
-    latest = reference.latest_nav(session, share_class.id)
-    if latest is None:
-        raise NotFoundError(f"No NAV has been published for {share_class.symbol} yet")
-    return latest
-
-
 @router.get("/funds", operation_id="Get all Funds", summary="Get all Funds", tags=["Funds"])
-def list_funds(session: DbSession) -> list[dict[str, Any]]:
-    return [fund_body(session, fund) for fund in reference.list_funds(session)]
+def list_funds(session: ReadSession) -> list[FundBody]:
+    return [
+        present.fund(fund, [row.day for row in reference.list_non_operating_days(session, fund.id)])
+        for fund in reference.list_funds(session)
+    ]
 
 
 @router.get("/funds/{fundId}", operation_id="Get Fund", summary="Get Fund", tags=["Funds"])
-def get_fund(fundId: str, session: DbSession) -> dict[str, Any]:  # noqa: N803 - the reference's name
-    return fund_body(session, reference.get_fund(session, parse_uuid(fundId, "fundId", "path")))
+def get_fund(fundId: str, session: ReadSession) -> FundBody:  # noqa: N803 - the reference's name
+    fund = reference.get_fund(session, parse_uuid(fundId, "fundId", "path"))
+    return present.fund(fund, [row.day for row in reference.list_non_operating_days(session, fund.id)])
 
 
 @router.get(
     "/fund-assets", operation_id="Get all Fund Assets", summary="Get all Fund Assets", tags=["Fund Assets"]
 )
 def list_fund_assets(
-    session: DbSession,
+    session: ReadSession,
     fundId: str = Query(...),  # noqa: N803
     valuationDay: str | None = Query(None),  # noqa: N803
 ) -> list[dict[str, Any]]:
@@ -205,8 +120,8 @@ def list_fund_assets(
     summary="Get all Share Classes",
     tags=["Share Classes"],
 )
-def list_share_classes(session: DbSession) -> list[dict[str, Any]]:
-    return [share_class_body(share_class) for share_class in reference.list_share_classes(session)]
+def list_share_classes(session: ReadSession) -> list[ShareClassBody]:
+    return [present.share_class(share_class) for share_class in reference.list_share_classes(session)]
 
 
 @router.get(
@@ -215,13 +130,8 @@ def list_share_classes(session: DbSession) -> list[dict[str, Any]]:
     summary="Get Share Class",
     tags=["Share Classes"],
 )
-def get_share_class(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
-    return share_class_body(reference.get_share_class_by_symbol(session, shareClassSymbol))
-
-
-def _annualized(start: NetAssetValue, end: NetAssetValue) -> str:
-    value = nav_rules.annualized_return(start.value, end.value, (end.day - start.day).days)
-    return format(value.quantize(nav_rules.quantum(YIELD_DECIMALS), rounding=ROUND_HALF_EVEN), "f")
+def get_share_class(shareClassSymbol: ShareClassSymbol, session: ReadSession) -> ShareClassBody:  # noqa: N803
+    return present.share_class(reference.get_share_class_by_symbol(session, shareClassSymbol))
 
 
 @router.get(
@@ -230,91 +140,14 @@ def _annualized(start: NetAssetValue, end: NetAssetValue) -> str:
     summary="Get Share Class Yield",
     tags=["Share Classes"],
 )
-def get_share_class_yield(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
+def get_share_class_yield(
+    shareClassSymbol: ShareClassSymbol,  # noqa: N803
+    session: ReadSession,
+) -> ShareClassYieldBody:
     """Annualized simple yields (0.035 = 3.5 %/year) of the latest NAV over the previous NAV, and over
     the NAVs of 7 and 30 calendar days earlier (null when the history is shorter)."""
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = _latest_nav(session, share_class)
-    previous = reference.latest_nav(session, share_class.id, latest.day - timedelta(days=1))
-
-    def over(days: int) -> str | None:
-        base = reference.latest_nav(session, share_class.id, latest.day - timedelta(days=days))
-        return _annualized(base, latest) if base is not None else None
-
-    holidays = reference.holidays(session, share_class.fund_id)
-    next_day = calendar.next_business_day(latest.day, holidays)
-    next_moment = datetime.combine(next_day, time(0, 0), tzinfo=UTC)
-    return {
-        "shareClassId": share_class.id,
-        "dailyYield": _annualized(previous, latest) if previous is not None else "0",
-        "weeklyYield": over(WEEK_DAYS),
-        "monthlyYield": over(MONTH_DAYS),
-        "updatedAt": timestamp(latest.created_at),
-        "nextYieldTimestamp": str(int(next_moment.timestamp())),
-        "previousYieldTimestamp": (
-            {"_tag": "Some", "value": str(int(previous.created_at.timestamp()))}
-            if previous is not None
-            else {"_tag": "None"}
-        ),
-    }
-
-
-def _totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue]) -> list[dict[str, Any]]:
-    """Totals of the share class at the close of each given NAV's day, from the share ledger.
-
-    totalShares: shares held by all accounts; totalAssets: totalShares × NAV rounded down to the
-    currency's minor unit; numberOfHolders: investors holding a positive number of shares;
-    totalOrders: cash subscribed minus cash redeemed since launch; totalYield: totalAssets −
-    totalOrders, the gain of the share class's holders since launch.
-    """
-    if not navs:
-        return []
-    last_day = navs[-1].day
-    signed_cash = case(
-        (ShareMovement.kind == "subscription", ShareMovement.amount),
-        (ShareMovement.kind == "redemption", -ShareMovement.amount),
-        else_=Decimal(0),
-    )
-    rows = session.execute(
-        select(
-            ShareMovement.day,
-            ShareMovement.investor_id,
-            func.sum(ShareMovement.shares),
-            func.sum(signed_cash),
-        )
-        .where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= last_day)
-        .group_by(ShareMovement.day, ShareMovement.investor_id)
-        .order_by(ShareMovement.day)
-    ).all()
-    holdings: dict[str, Decimal] = defaultdict(Decimal)
-    total_shares = Decimal(0)
-    total_orders = Decimal(0)
-    currency = share_class.currency
-    minor = nav_rules.quantum(CURRENCY_DECIMALS.get(currency, 2))
-    results: list[dict[str, Any]] = []
-    index = 0
-    for nav in navs:
-        while index < len(rows) and rows[index][0] <= nav.day:
-            _, investor_id, shares, cash = rows[index]
-            shares, cash = Decimal(shares or 0), Decimal(cash or 0)
-            holdings[investor_id] += shares
-            total_shares += shares
-            total_orders += cash
-            index += 1
-        assets = (total_shares * nav.value).quantize(minor, rounding=ROUND_FLOOR)
-        results.append(
-            {
-                "totalShares": format(
-                    total_shares.quantize(nav_rules.quantum(share_class.share_decimals)), "f"
-                ),
-                "totalAssets": {"value": _cash(max(assets, Decimal(0)), currency), "currency": currency},
-                "numberOfHolders": sum(1 for held in holdings.values() if held > 0),
-                "netAssetValue": nav_body(share_class, nav),
-                "totalYield": {"value": _cash(assets - total_orders, currency), "currency": currency},
-                "totalOrders": {"value": _cash(total_orders, currency), "currency": currency},
-            }
-        )
-    return results
+    return present.share_class_yield(share_class, public_figures.share_class_yield(session, share_class))
 
 
 @router.get(
@@ -323,11 +156,15 @@ def _totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue]
     summary="Get Share Class Totals",
     tags=["Share Classes"],
 )
-def get_share_class_totals(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
+def get_share_class_totals(
+    shareClassSymbol: ShareClassSymbol,  # noqa: N803
+    session: ReadSession,
+) -> ShareClassTotalBody:
     """Totals at the latest published NAV."""
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = _latest_nav(session, share_class)
-    return _totals(session, share_class, [latest])[0]
+    latest = public_figures.latest_nav(session, share_class)
+    (total,) = public_figures.totals(session, share_class, [latest])
+    return present.share_class_total(share_class, total)
 
 
 @router.get(
@@ -338,13 +175,17 @@ def get_share_class_totals(shareClassSymbol: ShareClassSymbol, session: DbSessio
 )
 def get_share_class_totals_from_day(
     shareClassSymbol: ShareClassSymbol,  # noqa: N803
-    session: DbSession,
+    session: ReadSession,
     startDay: str = Query(...),  # noqa: N803
-) -> list[dict[str, Any]]:
+) -> list[ShareClassTotalBody]:
     """Totals at each published NAV from ``startDay``, oldest first."""
     start = parse_day(startDay, "startDay")
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    return _totals(session, share_class, reference.navs_between(session, share_class.id, start))
+    navs = reference.navs_between(session, share_class.id, start)
+    return [
+        present.share_class_total(share_class, total)
+        for total in public_figures.totals(session, share_class, navs)
+    ]
 
 
 # --- net asset values ----------------------------------------------------------------------------
@@ -356,10 +197,9 @@ def get_share_class_totals_from_day(
     summary="Get Latest Net Asset Value",
     tags=["Net Asset Values"],
 )
-def get_latest_nav(shareClassSymbol: ShareClassSymbol, session: DbSession) -> dict[str, Any]:  # noqa: N803
+def get_latest_nav(shareClassSymbol: ShareClassSymbol, session: ReadSession) -> NavBody:  # noqa: N803
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    latest = _latest_nav(session, share_class)
-    return nav_body(share_class, latest)
+    return present.nav(share_class, public_figures.latest_nav(session, share_class))
 
 
 @router.get(
@@ -368,7 +208,7 @@ def get_latest_nav(shareClassSymbol: ShareClassSymbol, session: DbSession) -> di
     summary="Get Net Asset Value",
     tags=["Net Asset Values"],
 )
-def get_nav(shareClassSymbol: ShareClassSymbol, day: str, session: DbSession) -> dict[str, Any]:  # noqa: N803
+def get_nav(shareClassSymbol: ShareClassSymbol, day: str, session: ReadSession) -> NavBody:  # noqa: N803
     """The NAV of a business day; on a weekend or holiday, the previous business day's NAV (which
     carries over), returned as published, with its own ``day``."""
     wanted = parse_day(day, "day", "path")
@@ -378,7 +218,7 @@ def get_nav(shareClassSymbol: ShareClassSymbol, day: str, session: DbSession) ->
     nav = reference.nav_on(session, share_class.id, priced_day)
     if nav is None:
         raise NotFoundError(f"No NAV of {share_class.symbol} for {wanted.isoformat()}")
-    return nav_body(share_class, nav)
+    return present.nav(share_class, nav)
 
 
 @router.get(
@@ -389,13 +229,13 @@ def get_nav(shareClassSymbol: ShareClassSymbol, day: str, session: DbSession) ->
 )
 def list_navs(
     shareClassSymbol: ShareClassSymbol,  # noqa: N803
-    session: DbSession,
+    session: ReadSession,
     startDay: str = Query(...),  # noqa: N803
-) -> list[dict[str, Any]]:
+) -> list[NavBody]:
     """Every published NAV (business days) from ``startDay``, oldest first."""
     start = parse_day(startDay, "startDay")
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    return [nav_body(share_class, nav) for nav in reference.navs_between(session, share_class.id, start)]
+    return [present.nav(share_class, nav) for nav in reference.navs_between(session, share_class.id, start)]
 
 
 # --- index values --------------------------------------------------------------------------------
@@ -407,7 +247,7 @@ def list_navs(
     summary="Get SPKCC Chart Data",
     tags=["Index Values"],
 )
-def get_spkcc_chart(session: DbSession, startDay: str = Query(...)) -> list[dict[str, Any]]:  # noqa: N803
+def get_spkcc_chart(session: ReadSession, startDay: str = Query(...)) -> list[dict[str, Any]]:  # noqa: N803
     """SPKCC (a crypto-allocation share class) is not offered by this installation."""
     parse_day(startDay, "startDay")
     reference.get_share_class_by_symbol(session, "SPKCC")
@@ -422,34 +262,17 @@ def get_spkcc_chart(session: DbSession, startDay: str = Query(...)) -> list[dict
 )
 def list_index_values(
     shareClassSymbol: ShareClassSymbol,  # noqa: N803
-    session: DbSession,
+    session: ReadSession,
     startDay: str = Query(...),  # noqa: N803
-) -> list[dict[str, Any]]:
+) -> list[IndexValueBody]:
     """The share class's total-return index from ``startDay``: its NAV rebased to 100 at the first
     published NAV (the share classes accumulate their income, so the NAV is the total return),
     rounded half-even to 6 decimals."""
     start = parse_day(startDay, "startDay")
     share_class = reference.get_share_class_by_symbol(session, shareClassSymbol)
-    first = session.scalar(
-        select(NetAssetValue)
-        .where(NetAssetValue.share_class_id == share_class.id)
-        .order_by(NetAssetValue.day)
-        .limit(1)
-    )
-    if first is None:
-        return []
-    quantum = nav_rules.quantum(INDEX_DECIMALS)
     return [
-        {
-            "day": nav.day.isoformat(),
-            "amount": {
-                "value": format(
-                    (INDEX_BASE * nav.value / first.value).quantize(quantum, rounding=ROUND_HALF_EVEN), "f"
-                ),
-                "currency": share_class.currency,
-            },
-        }
-        for nav in reference.navs_between(session, share_class.id, start)
+        present.index_value(share_class, day, value)
+        for day, value in public_figures.index_values(session, share_class, start)
     ]
 
 
@@ -463,13 +286,13 @@ def list_index_values(
     tags=["Exchange Rates"],
 )
 def get_latest_exchange_rate(
-    session: DbSession,
+    session: ReadSession,
     fundId: str = Query(...),  # noqa: N803
-    quoteCurrency: CurrencyCode = Query(...),  # noqa: N803
-    baseCurrency: CurrencyCode = Query(...),  # noqa: N803
+    quoteCurrency: Currency = Query(...),  # noqa: N803
+    baseCurrency: Currency = Query(...),  # noqa: N803
     latestUpdateDate: str | None = Query(None),  # noqa: N803
     fallbackToAnyOtherFund: Literal["true", "false"] | None = Query(None),  # noqa: N803
-) -> dict[str, Any]:
+) -> ExchangeRateBody:
     """The fund's latest ``base → quote`` rate, for a day on or before ``latestUpdateDate`` when given;
     with ``fallbackToAnyOtherFund=true``, another fund's latest rate when this fund has none."""
     fund_id = parse_uuid(fundId, "fundId")
@@ -487,7 +310,7 @@ def get_latest_exchange_rate(
         rate = session.scalar(query.order_by(ExchangeRate.day.desc(), ExchangeRate.fund_id).limit(1))
     if rate is None:
         raise NotFoundError(f"No {baseCurrency}/{quoteCurrency} exchange rate published")
-    return exchange_rate_body(rate)
+    return present.exchange_rate(rate)
 
 
 def _parse_date(value: str) -> date:
@@ -511,8 +334,8 @@ def _parse_date(value: str) -> date:
     summary="Get Exchange Rate by ID",
     tags=["Exchange Rates"],
 )
-def get_exchange_rate(exchangeRateId: str, session: DbSession) -> dict[str, Any]:  # noqa: N803
+def get_exchange_rate(exchangeRateId: str, session: ReadSession) -> ExchangeRateBody:  # noqa: N803
     rate = reference.get_exchange_rate(session, parse_uuid(exchangeRateId, "exchangeRateId", "path"))
     if rate.fund_id is None:
         raise NotFoundError("Exchange rate not found")
-    return exchange_rate_body(rate)
+    return present.exchange_rate(rate)

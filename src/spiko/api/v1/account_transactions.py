@@ -8,14 +8,17 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from spiko.api.deps import Context, CurrentPrincipal
+from spiko.api.routing import PresentedRoute
 from spiko.domain.cursor import InvalidCursor, decode_cursor, encode_cursor
 from spiko.errors import HttpApiDecodeError
+from spiko.presenters.account_transactions import AccountTransactionsBody, account_transactions
 from spiko.services.reporting import history
 from spiko.services.reporting.transactions import DEFAULT_LIMIT, MAX_LIMIT, list_transactions
 
-router = APIRouter(tags=["Account Transactions"])
+router = APIRouter(tags=["Account Transactions"], route_class=PresentedRoute)
 
 
 def _cursor_key(secret_key: str) -> bytes:
@@ -62,9 +65,7 @@ def get_account_transactions(
             )
     if search is not None and len(search) > 200:
         raise HttpApiDecodeError.single(["search"], "search is at most 200 characters", "Refinement")
-    if transactionType in (None, "yield"):
-        history.refresh_account(ctx, principal.investor_id, account_id, None)
-    with ctx.transaction(write=False) as session:
+    def read(session: Session) -> AccountTransactionsBody:
         account = history.owned_account(session, account_id, principal.investor_id)
         page = list_transactions(
             session,
@@ -75,5 +76,10 @@ def get_account_transactions(
             transaction_type=transactionType,
             search=search,
         )
-    next_cursor = encode_cursor(page.last, key=key, scope=account_id) if page.last else None
-    return JSONResponse({"items": page.items, "nextCursor": next_cursor, "hasMore": page.has_more})
+        next_cursor = encode_cursor(page.last, key=key, scope=account_id) if page.last else None
+        return account_transactions(page, next_cursor)
+
+    # Only yield accruals come from the stored positions: other listings need no refresh.
+    refresh = transactionType in (None, "yield")
+    body = history.read_fresh_account(ctx, principal.investor_id, account_id, None, read, refresh=refresh)
+    return JSONResponse(body)

@@ -4,60 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from spiko.api.deps import Context, CurrentPrincipal, check_investor_param
-from spiko.db.models.funds import ShareClass
-from spiko.domain.positions import DailyPosition
+from spiko.api.routing import PresentedRoute
+from spiko.presenters.accounting_positions import (
+    AccountPositionBody,
+    InvestorPositionBody,
+    account_position,
+    investor_position,
+)
 from spiko.services.reporting import history, statements
-from spiko.services.reporting.positions import currency_decimals, day_start
 
-router = APIRouter(tags=["Accounting positions"])
+router = APIRouter(tags=["Accounting positions"], route_class=PresentedRoute)
 
 Day = Annotated[date, Query(description='a day in ISO format "YYYY-MM-DD"')]
-
-
-def money(value: Decimal, currency: str) -> dict[str, str]:
-    quantum = Decimal(1).scaleb(-currency_decimals(currency))
-    return {"value": format(value.quantize(quantum), "f"), "currency": currency}
-
-
-def shares_units(shares: Decimal, share_decimals: int) -> str:
-    """Shares as a count of the smallest share unit (10^-shareDecimals): the reference's bigint."""
-    return str(int(shares.scaleb(share_decimals).to_integral_value(rounding=ROUND_DOWN)))
-
-
-def epoch(day: date) -> str:
-    return str(int(day_start(day).timestamp()))
-
-
-def flows(position: DailyPosition, currency: str) -> dict[str, Any]:
-    def pair(of_day: Decimal, total: Decimal) -> dict[str, Any]:
-        return {"ofDay": money(of_day, currency), "total": money(total, currency)}
-
-    return {
-        "subscriptions": pair(position.subscriptions, position.subscriptions_total),
-        "redemptions": pair(position.redemptions, position.redemptions_total),
-        "transfers": pair(position.transfers, position.transfers_total),
-        "yield": pair(position.yield_, position.yield_total),
-        "realizedGain": pair(position.realized_gain, position.realized_gain_total),
-        "transferredGain": pair(position.transferred_gain, position.transferred_gain_total),
-        "totalUnrealizedGain": money(position.unrealized_gain, currency),
-    }
-
-
-def position_body(share_class: ShareClass, position: DailyPosition) -> dict[str, Any]:
-    return {
-        "day": position.day.isoformat(),
-        "status": position.status.value,
-        "sharesHoldings": shares_units(position.shares, share_class.share_decimals),
-        "holdings": money(position.holdings, share_class.currency),
-        **flows(position, share_class.currency),
-    }
 
 
 @router.get(
@@ -74,19 +39,16 @@ def investor_positions(
     to: Day,
 ) -> JSONResponse:
     investor_id = check_investor_param(principal, str(investorId))
-    history.refresh_investor(ctx, investor_id, str(shareClassId))
-    with ctx.transaction(write=False) as session:
+
+    def read(session: Session) -> list[InvestorPositionBody]:
         share_class = history.share_class(session, str(shareClassId))
         result = history.investor_history(session, investor_id, share_class.id, from_, to)
-        body = [
-            {
-                "investorId": investor_id,
-                "shareClassId": share_class.id,
-                "accountIds": result.account_ids,
-                **position_body(share_class, position),
-            }
+        return [
+            investor_position(investor_id, share_class, result.account_ids, position)
             for position in result.positions
         ]
+
+    body = history.read_fresh_investor(ctx, investor_id, str(shareClassId), read)
     # Plain dicts of strings: serialized as they are, without the framework's generic encoder.
     return JSONResponse(body)
 
@@ -105,25 +67,16 @@ def account_positions(
     to: Day,
 ) -> JSONResponse:
     investor_id = principal.investor_id
-    history.refresh_account(ctx, investor_id, str(accountId), str(shareClassId))
-    with ctx.transaction(write=False) as session:
+
+    def read(session: Session) -> list[AccountPositionBody]:
         share_class = history.share_class(session, str(shareClassId))
         entries = history.account_history(session, str(accountId), share_class.id, from_, to)
-        body = [
-            {
-                "id": entry.id,
-                "investorId": investor_id,
-                "shareClassId": share_class.id,
-                "accountId": entry.account_id,
-                "navId": entry.position.nav.nav_id
-                if entry.position.nav is not None and entry.position.status.value == "nav"
-                else None,
-                "timestampGte": epoch(entry.position.day),
-                "timestampLt": epoch(date.fromordinal(entry.position.day.toordinal() + 1)),
-                **position_body(share_class, entry.position),
-            }
+        return [
+            account_position(investor_id, share_class, entry.id, entry.account_id, entry.position)
             for entry in entries
         ]
+
+    body = history.read_fresh_account(ctx, investor_id, str(accountId), str(shareClassId), read)
     return JSONResponse(body)
 
 

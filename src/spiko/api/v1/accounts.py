@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import (
-    Currency,
-    IdempotencyKeyHeader,
-    StrictModel,
-    account_body,
-    idempotent_response,
-)
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.api.v1.inputs import StrictModel
+from spiko.domain.money import Currency
+from spiko.presenters import accounts as present
+from spiko.presenters.accounts import AccountBody, DepositInstructionsBody
 from spiko.services import accounts as service
 
-router = APIRouter(tags=["Accounts"])
+router = APIRouter(tags=["Accounts"], route_class=PresentedRoute)
 
 Network = Literal[
     "Sepolia",
@@ -55,16 +54,10 @@ class CreateAccount(StrictModel):
     summary="Create a new account",
     description="Create a new internal account for an investor",
 )
-def create_account(
-    body: CreateAccount,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+def create_account(body: CreateAccount, principal: CurrentPrincipal, idem: Idempotent) -> JSONResponse:
     investor_id = check_investor_param(principal, str(body.investorId))
 
-    def action(session: Any) -> dict[str, Any]:
+    def action(session: Session) -> AccountBody:
         account = service.create_account(
             session,
             investor_id=investor_id,
@@ -72,9 +65,9 @@ def create_account(
             name=body.name,
             network=body.network,
         )
-        return account_body(account)
+        return present.account(account)
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -85,11 +78,11 @@ def create_account(
 )
 def list_accounts(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
-) -> list[dict[str, Any]]:
+) -> list[AccountBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [account_body(account) for account in service.list_accounts(session, owner)]
+    return [present.account(account) for account in service.list_accounts(session, owner)]
 
 
 @router.get(
@@ -99,9 +92,9 @@ def list_accounts(
     description="Get a specific account",
 )
 def get_account(
-    principal: CurrentPrincipal, session: DbSession, account_id: Annotated[str, Path(alias="accountId")]
-) -> dict[str, Any]:
-    return account_body(service.get_account(session, account_id, principal.investor_id))
+    principal: CurrentPrincipal, session: ReadSession, account_id: Annotated[str, Path(alias="accountId")]
+) -> AccountBody:
+    return present.account(service.get_account(session, account_id, principal.investor_id))
 
 
 @router.get(
@@ -113,10 +106,11 @@ def get_account(
 )
 def get_deposit_instructions(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     account_id: Annotated[str, Path(alias="accountId")],
     share_class_id: Annotated[uuid.UUID, Query(alias="shareClassId")],
     subscription_currency: Annotated[Currency, Query(alias="subscriptionCurrency")],
-) -> dict[str, Any]:
+) -> DepositInstructionsBody:
     account = service.get_account(session, account_id, principal.investor_id)
-    return service.deposit_instructions(session, account, str(share_class_id), subscription_currency)
+    instructions = service.deposit_instructions(session, account, str(share_class_id), subscription_currency)
+    return present.deposit_instructions(instructions)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from spiko.api.deps import CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import bank_account_body
+from spiko.api.deps import CurrentPrincipal, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.presenters.bank_accounts import BankAccountBody, bank_account
 from spiko.services import bank_accounts as service
 
-router = APIRouter(tags=["Bank accounts"])
+router = APIRouter(tags=["Bank accounts"], route_class=PresentedRoute)
 
 
 @router.get(
@@ -22,11 +23,11 @@ router = APIRouter(tags=["Bank accounts"])
 )
 def get_bank_account(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     bank_account_id: Annotated[str, Path(alias="bankAccountId")],
-) -> dict[str, Any]:
+) -> BankAccountBody:
     # The reference also lists bankAccountId as a query parameter; the path is what identifies it.
-    return bank_account_body(service.get_bank_account(session, bank_account_id, principal.investor_id))
+    return bank_account(service.get_bank_account(session, bank_account_id, principal.investor_id))
 
 
 @router.get(
@@ -37,8 +38,8 @@ def get_bank_account(
 )
 def list_bank_accounts(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
-) -> list[dict[str, Any]]:
+) -> list[BankAccountBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [bank_account_body(row) for row in service.list_bank_accounts(session, owner)]
+    return [bank_account(row) for row in service.list_bank_accounts(session, owner)]

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import (
-    AmountIn,
-    IdempotencyKeyHeader,
-    StrictModel,
-    deposit_body,
-    deposit_created_body,
-    direct_debit_body,
-    idempotent_response,
-    parse_amount,
-)
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount
 from spiko.errors import ApplicationError, HttpApiDecodeError
+from spiko.presenters import deposit_orders as present
+from spiko.presenters.deposit_orders import DepositOrderBody, DirectDebitBody
 from spiko.services import deposits as service
 from spiko.services import orders
 
-router = APIRouter(tags=["Deposit Orders"])
+router = APIRouter(tags=["Deposit Orders"], route_class=PresentedRoute)
 
 DepositStatus = Literal["pending", "executed", "canceled"]
 
@@ -44,7 +38,7 @@ class CreateDirectDebit(StrictModel):
 
 def create_direct_debit_order(
     session: Session, investor_id: str, body: CreateDirectDebit, *, wording: str
-) -> dict[str, Any]:
+) -> DirectDebitBody:
     """Direct debits answer rule violations as decode errors: the reference documents no other 400."""
     amount = parse_amount(body.amount, ["amount"])
     share_class_id = str(body.shareClassId)
@@ -66,7 +60,7 @@ def create_direct_debit_order(
         code = error.fields.get("customErrorCode")
         path: list[str | int] = ["shareClassId"] if code == "CurrencyNotSupported" else ["amount", "value"]
         raise HttpApiDecodeError.single(path, str(error.fields["reason"]), "Refinement") from None
-    return direct_debit_body(order)
+    return present.direct_debit(order)
 
 
 @router.post(
@@ -76,16 +70,10 @@ def create_direct_debit_order(
     description="Create a deposit order and return wire instructions; the wire must carry "
     "`wireInstructions.reference` so the incoming funds can be matched.",
 )
-def create_deposit_order(
-    body: CreateDeposit,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+def create_deposit_order(body: CreateDeposit, principal: CurrentPrincipal, idem: Idempotent) -> JSONResponse:
     amount = parse_amount(body.amount, ["amount"])
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> present.CreatedDepositOrderBody:
         order = service.create_deposit(
             session,
             investor_id=principal.investor_id,
@@ -94,9 +82,9 @@ def create_deposit_order(
             amount=amount,
             currency=body.amount.currency,
         )
-        return deposit_created_body(session, order)
+        return present.created_deposit_order(order, orders.share_class(session, order.share_class_id))
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -107,12 +95,12 @@ def create_deposit_order(
 )
 def list_deposit_orders(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
     status: DepositStatus | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DepositOrderBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [deposit_body(order) for order in service.list_deposits(session, owner, status)]
+    return [present.deposit_order(order) for order in service.list_deposits(session, owner, status)]
 
 
 @router.post(
@@ -123,18 +111,10 @@ def list_deposit_orders(
     "bank accounts, scheduled for the next business day.",
 )
 def create_direct_debit(
-    body: CreateDirectDebit,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateDirectDebit, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
-    return idempotent_response(
-        ctx,
-        request,
-        principal,
-        idempotency_key,
-        body.model_dump(mode="json"),
+    return idem.run(
+        body,
         lambda session: create_direct_debit_order(session, principal.investor_id, body, wording="Deposit"),
     )
 
@@ -147,19 +127,13 @@ def create_direct_debit(
     "If funds have already been received, cancelling the deposit order will fail.",
 )
 def cancel_deposit_order(
-    request: Request,
     principal: CurrentPrincipal,
-    ctx: Context,
+    idem: Idempotent,
     deposit_order_id: Annotated[str, Path(alias="depositOrderId")],
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return idempotent_response(
-        ctx,
-        request,
-        principal,
-        idempotency_key,
+    return idem.run(
         None,
-        lambda session: deposit_body(
+        lambda session: present.deposit_order(
             service.cancel_deposit(session, deposit_order_id, principal.investor_id)
         ),
     )
@@ -173,7 +147,7 @@ def cancel_deposit_order(
 )
 def get_deposit_order(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     deposit_order_id: Annotated[str, Path(alias="depositOrderId")],
-) -> dict[str, Any]:
-    return deposit_body(service.get_deposit(session, deposit_order_id, principal.investor_id))
+) -> DepositOrderBody:
+    return present.deposit_order(service.get_deposit(session, deposit_order_id, principal.investor_id))

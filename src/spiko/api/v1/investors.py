@@ -2,52 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from spiko.api.deps import CurrentPrincipal, authenticate_request
+from spiko.api.routing import PresentedRoute
 from spiko.context import AppContext
-from spiko.db.models.identity import Investor
+from spiko.presenters.investors import investor
 from spiko.services.identity import get_investor
 
-router = APIRouter(tags=["Investors"])
+router = APIRouter(tags=["Investors"], route_class=PresentedRoute)
 JSON = "application/json"
 
 
-def investor_body(investor: Investor) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": investor.id,
-        "name": investor.name,
-        "address": investor.address,
-        "zipCode": investor.zip_code,
-        "city": investor.city,
-        "country": investor.country,
-        "nationality": None,
-        "type": investor.type,
-    }
-    if investor.type == "individual":
-        tax_information = None
-        if investor.tax_identification_number:
-            updated = investor.tax_information_updated_at or investor.created_at
-            tax_information = {
-                "taxIdentificationNumber": investor.tax_identification_number,
-                "updatedAt": updated.date().isoformat(),
-            }
-        body["taxInformationByCountryOfResidence"] = [
-            {"country": investor.country, "taxInformation": tax_information}
-        ]
-    else:
-        body["registrationNumber"] = investor.registration_number or ""
-        body["legalEntityType"] = investor.legal_entity_type or ""
-    return body
-
-
 def _read_body(ctx: AppContext, investor_id: str) -> bytes:
+    # The cache's loader: its own read transaction, outside the dependency machinery (see get_me).
     with ctx.transaction(write=False) as session:
-        body = investor_body(get_investor(session, investor_id))
-    return JSONResponse(body).body  # encoded once, served from the cache until it expires
+        body = investor(get_investor(session, investor_id))
+    return bytes(JSONResponse(body).body)  # encoded once, served from the cache until it expires
 
 
 async def investor_json(ctx: AppContext, investor_id: str) -> bytes:

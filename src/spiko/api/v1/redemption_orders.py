@@ -7,26 +7,26 @@ paid at once at the latest published NAV.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import (
-    AmountIn,
-    IdempotencyKeyHeader,
-    StrictModel,
-    idempotent_response,
-    instant_redemption_body,
-    parse_amount,
-    redemption_body,
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount
+from spiko.presenters.redemption_orders import (
+    InstantRedemptionOrderBody,
+    RedemptionOrderBody,
+    instant_redemption_order,
+    redemption_order,
 )
+from spiko.services import orders
 from spiko.services import withdrawals as service
 from spiko.services.identity import get_investor
 
-router = APIRouter(tags=["Redemption Orders (deprecated)"])
+router = APIRouter(tags=["Redemption Orders (deprecated)"], route_class=PresentedRoute)
 
 
 class CreateRedemption(StrictModel):
@@ -44,15 +44,11 @@ class CreateRedemption(StrictModel):
     deprecated=True,
 )
 def create_redemption_order(
-    body: CreateRedemption,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateRedemption, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
     amount = parse_amount(body.amount, ["amount"])
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> RedemptionOrderBody:
         order = service.create_withdrawal(
             session,
             investor_id=principal.investor_id,
@@ -64,9 +60,9 @@ def create_redemption_order(
             currency=body.amount.currency,
             origin="redemption",
         )
-        return redemption_body(session, order)
+        return redemption_order(order, orders.share_class(session, order.share_class_id))
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -78,12 +74,15 @@ def create_redemption_order(
 )
 def list_redemption_orders(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
     status: Literal["pending", "executed", "canceled"] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[RedemptionOrderBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [redemption_body(session, order) for order in service.list_withdrawals(session, owner, status)]
+    return [
+        redemption_order(order, orders.share_class(session, order.share_class_id))
+        for order in service.list_withdrawals(session, owner, status)
+    ]
 
 
 @router.post(
@@ -95,15 +94,11 @@ def list_redemption_orders(
     deprecated=True,
 )
 def create_instant_redemption_order(
-    body: CreateRedemption,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateRedemption, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
     amount = parse_amount(body.amount, ["amount"])
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> InstantRedemptionOrderBody:
         order = service.create_instant_redemption(
             session,
             investor_id=principal.investor_id,
@@ -114,9 +109,9 @@ def create_instant_redemption_order(
             amount=amount,
             currency=body.amount.currency,
         )
-        return instant_redemption_body(order)
+        return instant_redemption_order(order)
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -128,9 +123,8 @@ def create_instant_redemption_order(
 )
 def get_redemption_order(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     redemption_order_id: Annotated[str, Path(alias="redemptionOrderId")],
-) -> dict[str, Any]:
-    return redemption_body(
-        session, service.get_withdrawal(session, redemption_order_id, principal.investor_id)
-    )
+) -> RedemptionOrderBody:
+    order = service.get_withdrawal(session, redemption_order_id, principal.investor_id)
+    return redemption_order(order, orders.share_class(session, order.share_class_id))

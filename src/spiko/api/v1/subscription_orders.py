@@ -6,25 +6,21 @@ The same deposit orders as /deposit-orders, in the older shape.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
 from spiko.api.v1.deposit_orders import CreateDirectDebit, create_direct_debit_order
-from spiko.api.v1.order_shapes import (
-    AmountIn,
-    IdempotencyKeyHeader,
-    StrictModel,
-    idempotent_response,
-    parse_amount,
-    subscription_body,
-)
+from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount
+from spiko.presenters.subscription_orders import SubscriptionOrderBody, subscription_order
 from spiko.services import deposits as service
+from spiko.services import orders
 
-router = APIRouter(tags=["Subscription Orders (deprecated)"])
+router = APIRouter(tags=["Subscription Orders (deprecated)"], route_class=PresentedRoute)
 
 
 class CreateSubscription(StrictModel):
@@ -41,15 +37,11 @@ class CreateSubscription(StrictModel):
     deprecated=True,
 )
 def create_subscription_order(
-    body: CreateSubscription,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateSubscription, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
     amount = parse_amount(body.amount, ["amount"])
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> SubscriptionOrderBody:
         order = service.create_deposit(
             session,
             investor_id=principal.investor_id,
@@ -59,9 +51,9 @@ def create_subscription_order(
             currency=body.amount.currency,
             wording="Subscription",
         )
-        return subscription_body(session, order)
+        return subscription_order(order, orders.share_class(session, order.share_class_id))
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -73,12 +65,15 @@ def create_subscription_order(
 )
 def list_subscription_orders(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
     status: Literal["pending", "executed", "canceled"] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SubscriptionOrderBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [subscription_body(session, order) for order in service.list_deposits(session, owner, status)]
+    return [
+        subscription_order(order, orders.share_class(session, order.share_class_id))
+        for order in service.list_deposits(session, owner, status)
+    ]
 
 
 @router.post(
@@ -89,18 +84,10 @@ def list_subscription_orders(
     deprecated=True,
 )
 def create_subscription_by_direct_debit(
-    body: CreateDirectDebit,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateDirectDebit, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
-    return idempotent_response(
-        ctx,
-        request,
-        principal,
-        idempotency_key,
-        body.model_dump(mode="json"),
+    return idem.run(
+        body,
         lambda session: create_direct_debit_order(
             session, principal.investor_id, body, wording="Subscription"
         ),
@@ -116,9 +103,8 @@ def create_subscription_by_direct_debit(
 )
 def get_subscription_order(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     subscription_order_id: Annotated[str, Path(alias="subscriptionOrderId")],
-) -> dict[str, Any]:
-    return subscription_body(
-        session, service.get_deposit(session, subscription_order_id, principal.investor_id)
-    )
+) -> SubscriptionOrderBody:
+    order = service.get_deposit(session, subscription_order_id, principal.investor_id)
+    return subscription_order(order, orders.share_class(session, order.share_class_id))

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import (
-    AmountIn,
-    IdempotencyKeyHeader,
-    StrictModel,
-    idempotent_response,
-    parse_amount,
-    parse_shares,
-    transfer_body,
-)
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount, parse_shares
+from spiko.presenters.transfer_orders import TransferOrderBody, transfer_order
+from spiko.services import orders
 from spiko.services import transfers as service
 
-router = APIRouter(tags=["Transfer Orders"])
+router = APIRouter(tags=["Transfer Orders"], route_class=PresentedRoute)
 
 TransferStatus = Literal["pending", "executed", "failed", "canceled"]
 
@@ -57,11 +52,7 @@ class CreateTransfer(StrictModel):
     "once, valued at the latest published NAV.",
 )
 def create_transfer_order(
-    body: CreateTransfer,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateTransfer, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
     investor_id = check_investor_param(principal, str(body.investorId))
     quantity = body.transferAmount
@@ -76,7 +67,7 @@ def create_transfer_order(
         else None
     )
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> TransferOrderBody:
         order = service.create_transfer(
             session,
             investor_id=investor_id,
@@ -88,9 +79,9 @@ def create_transfer_order(
             amount=amount,
             currency=quantity.amount.currency if isinstance(quantity, TransferAmount) else None,
         )
-        return transfer_body(session, order)
+        return transfer_order(order, orders.share_class(session, order.share_class_id))
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -101,12 +92,15 @@ def create_transfer_order(
 )
 def list_transfer_orders(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
     status: Annotated[list[TransferStatus] | None, Query()] = None,
-) -> list[dict[str, Any]]:
+) -> list[TransferOrderBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [transfer_body(session, order) for order in service.list_transfers(session, owner, status)]
+    return [
+        transfer_order(order, orders.share_class(session, order.share_class_id))
+        for order in service.list_transfers(session, owner, status)
+    ]
 
 
 @router.get(
@@ -117,7 +111,8 @@ def list_transfer_orders(
 )
 def get_transfer_order(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     transfer_order_id: Annotated[str, Path(alias="transferOrderId")],
-) -> dict[str, Any]:
-    return transfer_body(session, service.get_transfer(session, transfer_order_id, principal.investor_id))
+) -> TransferOrderBody:
+    order = service.get_transfer(session, transfer_order_id, principal.investor_id)
+    return transfer_order(order, orders.share_class(session, order.share_class_id))

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from spiko.api.deps import Context, CurrentPrincipal, DbSession, check_investor_param
-from spiko.api.v1.order_shapes import (
-    AmountIn,
-    IdempotencyKeyHeader,
-    StrictModel,
-    idempotent_response,
-    parse_amount,
-    parse_shares,
-    withdrawal_body,
-)
+from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
+from spiko.api.routing import PresentedRoute
+from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount, parse_shares
 from spiko.errors import BadRequestError
+from spiko.presenters import withdrawal_orders as present
+from spiko.presenters.withdrawal_orders import WithdrawalOrderBody
 from spiko.services import withdrawals as service
 
-router = APIRouter(tags=["Withdrawal Orders"])
+router = APIRouter(tags=["Withdrawal Orders"], route_class=PresentedRoute)
 
 
 class BankTransfer(StrictModel):
@@ -67,11 +62,7 @@ class CreateWithdrawal(StrictModel):
     "asking for more answers 409 `InsufficientBalanceError`.",
 )
 def create_withdrawal_order(
-    body: CreateWithdrawal,
-    request: Request,
-    principal: CurrentPrincipal,
-    ctx: Context,
-    idempotency_key: IdempotencyKeyHeader = None,
+    body: CreateWithdrawal, principal: CurrentPrincipal, idem: Idempotent
 ) -> JSONResponse:
     if isinstance(body.destination, StablecoinTransfer):
         raise BadRequestError(
@@ -82,7 +73,7 @@ def create_withdrawal_order(
     amount = parse_amount(quantity.amount, ["quantity", "amount"]) if isinstance(quantity, ByAmount) else None
     shares = parse_shares(quantity.shares, ["quantity", "shares"]) if isinstance(quantity, ByShares) else None
 
-    def action(session: Session) -> dict[str, Any]:
+    def action(session: Session) -> WithdrawalOrderBody:
         order = service.create_withdrawal(
             session,
             investor_id=principal.investor_id,
@@ -95,9 +86,9 @@ def create_withdrawal_order(
             currency=quantity.amount.currency if isinstance(quantity, ByAmount) else None,
             shares=shares,
         )
-        return withdrawal_body(order)
+        return present.withdrawal_order(order)
 
-    return idempotent_response(ctx, request, principal, idempotency_key, body.model_dump(mode="json"), action)
+    return idem.run(body, action)
 
 
 @router.get(
@@ -108,12 +99,12 @@ def create_withdrawal_order(
 )
 def list_withdrawal_orders(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     investor_id: Annotated[uuid.UUID, Query(alias="investorId")],
     status: Literal["pending", "executed", "canceled"] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[WithdrawalOrderBody]:
     owner = check_investor_param(principal, str(investor_id))
-    return [withdrawal_body(order) for order in service.list_withdrawals(session, owner, status)]
+    return [present.withdrawal_order(order) for order in service.list_withdrawals(session, owner, status)]
 
 
 @router.post(
@@ -123,19 +114,13 @@ def list_withdrawal_orders(
     description="Cancel a pending withdrawal order. Only orders in pending status can be canceled.",
 )
 def cancel_withdrawal_order(
-    request: Request,
     principal: CurrentPrincipal,
-    ctx: Context,
+    idem: Idempotent,
     withdrawal_order_id: Annotated[str, Path(alias="withdrawalOrderId")],
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return idempotent_response(
-        ctx,
-        request,
-        principal,
-        idempotency_key,
+    return idem.run(
         None,
-        lambda session: withdrawal_body(
+        lambda session: present.withdrawal_order(
             service.cancel_withdrawal(session, withdrawal_order_id, principal.investor_id)
         ),
     )
@@ -149,7 +134,9 @@ def cancel_withdrawal_order(
 )
 def get_withdrawal_order(
     principal: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     withdrawal_order_id: Annotated[str, Path(alias="withdrawalOrderId")],
-) -> dict[str, Any]:
-    return withdrawal_body(service.get_withdrawal(session, withdrawal_order_id, principal.investor_id))
+) -> WithdrawalOrderBody:
+    return present.withdrawal_order(
+        service.get_withdrawal(session, withdrawal_order_id, principal.investor_id)
+    )

@@ -8,12 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from spiko.api.deps import Context, CurrentPrincipal
-from spiko.api.v1.accounting_positions import money
+from spiko.api.routing import PresentedRoute
+from spiko.presenters.yields import DailyYieldBody, daily_yield
 from spiko.services.reporting import history
 
-router = APIRouter(tags=["Yields"])
+router = APIRouter(tags=["Yields"], route_class=PresentedRoute)
 
 
 @router.get(
@@ -30,23 +32,11 @@ def yield_history(
     """Daily yield = shares held × (NAV of the day − NAV of the previous business day), as the change
     of holdings rounded to the cent (see docs/reporting.md)."""
     investor_id = principal.investor_id
-    history.refresh_account(ctx, investor_id, str(accountId), str(shareClassId))
-    with ctx.transaction(write=False) as session:
+
+    def read(session: Session) -> list[DailyYieldBody]:
         share_class = history.share_class(session, str(shareClassId))
         entries = history.yield_history(session, str(accountId), share_class.id, from_, to)
-        items = []
-        for entry in entries:
-            nav = entry.position.nav
-            assert nav is not None and nav.nav_id is not None
-            items.append(
-                {
-                    "day": entry.position.day.isoformat(),
-                    "shareClassId": share_class.id,
-                    "investorId": investor_id,
-                    "accountId": entry.account_id,
-                    "yield": money(entry.position.yield_, share_class.currency),
-                    "navId": nav.nav_id,
-                    "navUpdateDate": nav.day.isoformat(),
-                }
-            )
-    return JSONResponse(items)
+        return [daily_yield(investor_id, share_class, entry) for entry in entries]
+
+    body = history.read_fresh_account(ctx, investor_id, str(accountId), str(shareClassId), read)
+    return JSONResponse(body)

@@ -18,7 +18,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def _page(

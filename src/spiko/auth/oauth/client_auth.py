@@ -85,7 +85,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
         headers, claims = super().extract_assertion(assertion)
         self._kid = headers.get("kid") if isinstance(headers.get("kid"), str) else None
-        return headers, claims  # type: ignore[no-any-return]
+        return headers, claims
 
     def resolve_client_public_key(self, client: Any) -> KeySet:
         policy = policy_of(client)

@@ -76,7 +76,8 @@ class Client(ClientMixin):  # type: ignore[misc]
     def get_allowed_scope(self, scope: str | None) -> str:
         if not scope:
             return ""
-        return list_to_scope([s for s in scope_to_list(scope) if s in SUPPORTED_SCOPES])
+        allowed: str = list_to_scope([s for s in scope_to_list(scope) if s in SUPPORTED_SCOPES])
+        return allowed
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Exact, character-for-character comparison (RFC 9700 section 4.1.1).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -78,7 +79,7 @@ def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
         .where(OAuthGrant.investor_id == investor_id, OAuthGrant.revoked_at.is_(None))
         .group_by(OAuthGrant.client_pk)
     ).all()
-    by_client: dict[str, dict[str, object]] = {}
+    by_client: dict[str, dict[str, Any]] = {}
     for client_pk, scope, created_at in consents:
         by_client[client_pk] = {"scope": scope, "at": created_at, "grants": 0}
     for client_pk, count, first_at, scope in grants:
@@ -98,14 +99,11 @@ def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
             client_id=clients[pk].client_id,
             name=clients[pk].name,
             scope=str(entry["scope"] or ""),
-            authorized_at=entry["at"],  # type: ignore[arg-type]
-            live_grants=int(entry["grants"]),  # type: ignore[call-overload]
+            authorized_at=entry["at"],
+            live_grants=int(entry["grants"]),
         )
         for pk, entry in by_client.items()
         if pk in clients
     ]
     return sorted(apps, key=lambda app: app.authorized_at, reverse=True)
 
-
-def find_client_pk(session: Session, client_id: str) -> str | None:
-    return session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))

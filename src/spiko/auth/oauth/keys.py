@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, JWKRegistry, KeySet, OctKey, RSAKey
+from joserfc.jwk import ECKey, JWKRegistry, KeyParameters, OctKey, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.auth.secrets import derive_key
 from spiko.db.models.oauth import OAuthSigningKey
 from spiko.db.types import utcnow
+from spiko.errors import InvariantError
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -79,9 +80,11 @@ class KeyRing:
         except (JoseError, ValueError):
             logger.warning("signing key unreadable with this secret key", extra={"fields": {"kid": row.kid}})
             return None
-        assert plaintext is not None
+        if plaintext is None:
+            raise InvariantError(f"signing key {row.kid} decrypted to nothing")
         key = JWKRegistry.import_key(json.loads(plaintext))
-        assert isinstance(key, RSAKey | ECKey)
+        if not isinstance(key, RSAKey | ECKey):
+            raise InvariantError(f"signing key {row.kid} is neither RSA nor EC")
         return key
 
     def create_key(self, session: Session, algorithm: str = ALGORITHM) -> OAuthSigningKey:
@@ -91,9 +94,8 @@ class KeyRing:
         else:
             generated = RSAKey.generate_key(RSA_KEY_BITS, private=True)
         kid = generated.thumbprint()
-        parameters = {"kid": kid, "use": "sig", "alg": algorithm}
-        key = JWKRegistry.import_key(generated.as_dict(private=True), parameters=parameters)
-        assert isinstance(key, RSAKey | ECKey)
+        parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": algorithm}
+        key = type(generated).import_key(generated.as_dict(private=True), parameters=parameters)
         row = OAuthSigningKey(
             kid=kid,
             algorithm=algorithm,
@@ -195,11 +197,9 @@ class KeyRing:
             self.invalidate()
             loaded = self.load(session)
         key = loaded.signer(algorithm)
-        assert key is not None
+        if key is None:
+            raise InvariantError("a signing key was created but cannot be loaded back")
         return key
 
     def jwks(self, session: Session) -> dict[str, Any]:
         return {"keys": self.load(session).published}
-
-    def public_key_set(self, session: Session) -> KeySet:
-        return KeySet.import_key_set(self.jwks(session))

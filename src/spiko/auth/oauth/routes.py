@@ -46,7 +46,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 def _server(request: Request) -> AuthorizationServer:
@@ -177,8 +178,8 @@ def _authorize(
             return _refuse(server, request, oauth_request, malformed)
         if user is None or grant_user is None:
             if "none" in prompts:
-                error = LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
-                return _refuse(server, request, oauth_request, error)
+                refusal = LoginRequiredError(redirect_uri=grant.redirect_uri, state=state)
+                return _refuse(server, request, oauth_request, refusal)
             return to_login(request)
         if decision_form is None and ("login" in prompts or _signed_in_too_long_ago(grant_user, max_age)):
             if "none" in prompts:
@@ -201,8 +202,8 @@ def _authorize(
                 )
                 return response
             if "none" in prompts:
-                error = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
-                return _refuse(server, request, oauth_request, error)
+                refusal = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
+                return _refuse(server, request, oauth_request, refusal)
             return _consent_page(request, user, client, scope, grant.redirect_uri)
         if not csrf_valid(request, decision_form.get("csrf_token")):
             return csrf_refused(request)

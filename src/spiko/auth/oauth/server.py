@@ -124,7 +124,7 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             grant_id = tokens.create_grant(
                 session, client=request.client, user=request.user, scope=token.get("scope") or ""
             )
-            request.grant_id = grant_id  # type: ignore[attr-defined]
+            request.grant_id = grant_id
         else:
             grant_id = request.refresh_token.grant_id
         bound = current().dpop_jkt

@@ -9,7 +9,6 @@ is written to the database when a token is used.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -222,7 +221,7 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
         )
         .values(revoked_at=now, revoked_reason="revoked_by_investor")
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -292,6 +291,3 @@ class AccessTokenVerifier:
         """
         self._ctx.invalidations.publish("oauth_tokens")
 
-
-def now_epoch() -> float:
-    return time.time()

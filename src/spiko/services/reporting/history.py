@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account
+from spiko.domain.money import minor_units
 from spiko.domain.positions import DailyPosition, round_money
 from spiko.errors import BadRequestError, NotFoundError
 from spiko.services import clock, reference
@@ -61,6 +64,38 @@ def refresh_investor(ctx: AppContext, investor_id: str, share_class_id: str | No
             for account, class_id in store.investor_accounts_holding(session, investor_id, share_class_id)
         ]
     store.refresh(ctx, pairs)
+
+
+T = TypeVar("T")
+
+
+def read_fresh_account(
+    ctx: AppContext,
+    investor_id: str,
+    account_id: str,
+    share_class_id: str | None,
+    read: Callable[[Session], T],
+    *,
+    refresh: bool = True,
+) -> T:
+    """Two transactions: bring the account's stored positions up to date, then ``read`` them.
+
+    The refresh writes (in transactions of its own, see ``positions.refresh``); the read runs in
+    one read-only transaction, so it sees one consistent state however long it takes.
+    """
+    if refresh:
+        refresh_account(ctx, investor_id, account_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
+
+
+def read_fresh_investor(
+    ctx: AppContext, investor_id: str, share_class_id: str | None, read: Callable[[Session], T]
+) -> T:
+    """Two transactions: bring every position of the investor up to date, then ``read`` them."""
+    refresh_investor(ctx, investor_id, share_class_id)
+    with ctx.transaction(write=False) as session:
+        return read(session)
 
 
 def account_history(
@@ -157,7 +192,7 @@ def portfolio_totals(session: Session, investor_id: str, currency: str | None) -
         select(Account).where(Account.investor_id == investor_id).order_by(Account.created_at, Account.id)
     ).all()
     today = clock.today(session)
-    decimals = store.currency_decimals(currency)
+    decimals = minor_units(currency)
     totals = []
     for account in accounts:
         breakdown: dict[str, Decimal] = {}

@@ -238,7 +238,7 @@ def format_number(value: Decimal, decimals: int, locale: str) -> str:
     quantized = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     sign = "-" if quantized < 0 else ""
     whole, _, fraction = format(abs(quantized), "f").partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -29,6 +29,7 @@ from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
+from spiko.domain.money import minor_units
 from spiko.domain.positions import (
     DailyPosition,
     Movement,
@@ -40,18 +41,12 @@ from spiko.domain.positions import (
     days_between,
     roll_positions,
 )
+from spiko.errors import NotFoundError
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
-_MINOR_UNITS = {"JPY": 0}
-
-
-def currency_decimals(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
-
-
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
     """A name-based id: the same position keeps its id when it is recomputed."""
     return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
@@ -324,14 +319,15 @@ def materialize(session: Session, account_id: str, share_class: ShareClass) -> i
         state = PositionState.empty_before(first)
         state = PositionState(day=state.day, nav=nav_before(session, share_class.id, first))
     investor_id = session.scalar(select(Account.investor_id).where(Account.id == account_id))
-    assert investor_id is not None
+    if investor_id is None:
+        raise NotFoundError("Account not found")
     days = days_between(start, horizon)
     positions = roll_positions(
         state,
         days,
         _movements(session, account_id, share_class.id, start, horizon),
         _navs(session, share_class.id, start, horizon),
-        currency_decimals(share_class.currency),
+        minor_units(share_class.currency),
     )
     rows = []
     previous_shares = state.shares
@@ -405,7 +401,7 @@ def account_positions(
     else:
         movements = _movements(session, account_id, share_class.id, roll_start, last)
         navs = _navs(session, share_class.id, roll_start, last)
-    decimals = currency_decimals(share_class.currency)
+    decimals = minor_units(share_class.currency)
     result: list[AccountPosition] = []
     previous_shares = state.shares
     for day in days_between(roll_start, last):
@@ -459,5 +455,5 @@ def empty_positions(
         days_between(first, last),
         {},
         _navs(session, share_class.id, first, last),
-        currency_decimals(share_class.currency),
+        minor_units(share_class.currency),
     )

@@ -58,7 +58,8 @@ def account_statement(
 
     with ctx.transaction(write=False) as session:
         investor = session.get(Investor, investor_id)
-        assert investor is not None
+        if investor is None:
+            raise NotFoundError("Investor not found")
         opening_day = first - timedelta(days=1)
         if accounts:
             series = [

@@ -27,7 +27,7 @@ from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferO
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.db.types import UTCDateTime
 from spiko.domain.cursor import Cursor
-from spiko.services.reporting.positions import currency_decimals
+from spiko.errors import InvariantError
 
 TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "yield")
 DEFAULT_LIMIT = 50
@@ -47,7 +47,7 @@ _SOURCE_WORDS = {
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[Transaction]
     last: Cursor | None
     has_more: bool
 
@@ -169,27 +169,31 @@ def list_transactions(
     reverse = direction == "desc"
     merged = list(heapq.merge(*streams, key=lambda entry: (entry.timestamp, entry.id), reverse=reverse))
     page, has_more = merged[:limit], len(merged) > limit
-    items = _Renderer(session, account).render(page)
+    items = _Loader(session, account).load(page)
     last = Cursor(page[-1].timestamp, page[-1].id, direction) if page and has_more else None
     return Page(items, last, has_more)
 
 
-# --- item shapes -------------------------------------------------------------------------------
+# --- what a page's items need -------------------------------------------------------------------
+
+TransactionRow = DepositOrder | WithdrawalOrder | TransferOrder | DailyPositionRow
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class Transaction:
+    """One item of the listing, with what its wire shape needs (``presenters.account_transactions``)."""
+
+    source: str  # "deposit", "withdrawal", "transfer_out", "transfer_in" or "yield"
+    row: TransactionRow
+    account_id: str
+    share_class: ShareClass
+    bank_account: BankAccount | None = None
+    nav_at_creation: Decimal | None = None  # withdrawals: the NAV in force on their creation day
+    investor_name: str = ""  # transfers: the investor on both sides
 
 
-def _money(value: Decimal, currency: str) -> dict[str, str]:
-    decimals = currency_decimals(currency)
-    return {"value": format(value.quantize(Decimal(1).scaleb(-decimals)), "f"), "currency": currency}
-
-
-class _Renderer:
-    """Builds the reference's item shapes for one page, loading what they need in a few queries."""
+class _Loader:
+    """Loads what one page's items need in a few queries."""
 
     def __init__(self, session: Session, account: Account) -> None:
         self.session = session
@@ -200,7 +204,8 @@ class _Renderer:
     def share_class(self, share_class_id: str) -> ShareClass:
         if share_class_id not in self._share_classes:
             share_class = self.session.get(ShareClass, share_class_id)
-            assert share_class is not None
+            if share_class is None:
+                raise InvariantError(f"share class {share_class_id} of a transaction does not exist")
             self._share_classes[share_class_id] = share_class
         return self._share_classes[share_class_id]
 
@@ -239,32 +244,11 @@ class _Renderer:
         index = bisect.bisect_right(days, day) - 1
         return rows[index] if index >= 0 else None
 
-    def nav_text(self, share_class: ShareClass, value: Decimal) -> dict[str, str]:
-        quantum = Decimal(1).scaleb(-share_class.nav_decimals)
-        return {"value": format(value.quantize(quantum), "f"), "currency": share_class.currency}
-
-    def shares_text(self, share_class: ShareClass, shares: Decimal | None) -> str | None:
-        if shares is None:
-            return None
-        return format(shares.quantize(Decimal(1).scaleb(-share_class.share_decimals)), "f")
-
-    def common(self, share_class_id: str, created_at: datetime, item_id: str) -> dict[str, Any]:
-        share_class = self.share_class(share_class_id)
-        return {
-            "createdAt": _iso(created_at),
-            "shareClassId": share_class.id,
-            "shareClassSymbol": share_class.symbol,
-            "shareDecimals": share_class.share_decimals,
-            "accountId": self.account.id,
-            "applicableExchangeRateConversion": None,
-            "id": item_id,
-        }
-
-    def render(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+    def load(self, entries: Sequence[_Entry]) -> list[Transaction]:
         self.load_navs(entries)
         bank_ids = {e.row.bank_account_id for e in entries if e.source in ("deposit", "withdrawal")}
         bank_ids.discard(None)
-        self.banks = (
+        banks = (
             {
                 bank.id: bank
                 for bank in self.session.scalars(select(BankAccount).where(BankAccount.id.in_(bank_ids)))
@@ -272,134 +256,26 @@ class _Renderer:
             if bank_ids
             else {}
         )
-        self.investor_name = ""
+        investor_name = ""
         if any(e.source.startswith("transfer") for e in entries):
-            self.investor_name = (
+            investor_name = (
                 self.session.scalar(select(Investor.name).where(Investor.id == self.account.investor_id))
                 or ""
             )
-        return [getattr(self, f"_{entry.source}")(entry.row) for entry in entries]
-
-    def _bank(self, bank_account_id: str | None) -> dict[str, Any]:
-        bank = self.banks.get(bank_account_id) if bank_account_id else None
-        return {
-            "bankAccountName": bank.name if bank else None,
-            "bankAccountNumber": bank.iban if bank else None,
-            "bankAccountBic": bank.bic if bank else None,
-        }
-
-    def _deposit(self, order: DepositOrder) -> dict[str, Any]:
-        share_class = self.share_class(order.share_class_id)
-        if order.status == "executed":
-            status = "executed"
-        elif order.status == "canceled":
-            status = "canceled"
-        elif order.funded_at is None:
-            status = "pending-wire"
-        else:
-            status = "pending-execution"
-        executed = order.status == "executed"
-        return {
-            **self.common(order.share_class_id, order.created_at, order.id),
-            "sharesAmount": self.shares_text(share_class, order.shares) if executed else None,
-            "netAssetValue": self.nav_text(share_class, order.nav) if executed and order.nav else None,
-            "amount": _money(order.amount, order.currency),
-            "confirmedAt": _iso(order.executed_at) if executed else None,
-            "status": status,
-            "orderType": "Subscription",
-            "method": "collection",
-            "wireReference": order.wire_reference,
-            "accountNumber": share_class.bank_account_number,
-            "bic": share_class.bank_account_bic,
-            "intermediaryBic": share_class.bank_account_intermediary_bic,
-            "intermerdiaryBic": share_class.bank_account_intermediary_bic,
-            **self._bank(order.bank_account_id),
-            "stablecoinCode": None,
-            "stablecoinNetwork": None,
-            "stablecoinTransactionHash": None,
-            "stablecoinAmount": None,
-        }
-
-    def _withdrawal(self, order: WithdrawalOrder) -> dict[str, Any]:
-        share_class = self.share_class(order.share_class_id)
-        at_creation = self.nav_at(order.share_class_id, order.created_day)
-        nav_at_creation = at_creation.value if at_creation else Decimal(0)
-        if order.requested_amount is not None:
-            estimate = order.requested_amount
-        else:
-            shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
-            estimate = shares * nav_at_creation
-        common = {
-            **self.common(order.share_class_id, order.created_at, order.id),
-            "orderType": "Redemption",
-            "scheduled": None,
-            "shareClassNetAssetValueAtCreation": self.nav_text(share_class, nav_at_creation),
-            "exchangeRateAtCreation": None,
-            **self._bank(order.bank_account_id),
-            "recurringWithdrawalScheduleId": None,
-            "destinationWalletNetwork": None,
-            "destinationWalletAddress": None,
-            "stablecoinCode": None,
-            "stablecoinTransactionHash": None,
-        }
-        if order.status == "canceled":
-            return {
-                **common,
-                "sharesAmount": self.shares_text(share_class, order.requested_shares),
-                "netAssetValue": None,
-                "amount": _money(order.requested_amount, order.currency) if order.requested_amount else None,
-                "confirmedAt": None,
-                "status": "canceled",
-                "amountAtCreation": _money(estimate, order.currency),
-            }
-        executed = order.status == "executed"
-        if executed:
-            shares, nav, amount = order.shares, order.nav or nav_at_creation, order.amount or Decimal(0)
-        else:
-            shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
-            nav, amount = nav_at_creation, estimate
-        return {
-            **common,
-            "sharesAmount": self.shares_text(share_class, shares),
-            "netAssetValue": self.nav_text(share_class, nav),
-            "amount": _money(amount, order.currency),
-            "confirmedAt": _iso(order.executed_at) if executed else None,
-            "status": "executed" if executed else "pending-execution",
-        }
-
-    def _transfer(self, order: TransferOrder, outgoing: bool) -> dict[str, Any]:
-        share_class = self.share_class(order.share_class_id)
-        body = {
-            **self.common(order.share_class_id, order.created_at, order.id),
-            "sharesAmount": self.shares_text(share_class, order.shares),
-            "netAssetValue": self.nav_text(share_class, order.nav),
-            "amount": _money(order.amount, order.currency),
-            "confirmedAt": _iso(order.executed_at),
-            "status": order.status
-            if order.status in ("executed", "canceled", "failed")
-            else "pending-execution",
-        }
-        if outgoing:
-            return {**body, "orderType": "TransferFrom", "toInvestorName": self.investor_name}
-        return {**body, "orderType": "TransferTo", "fromInvestorName": self.investor_name}
-
-    def _transfer_out(self, order: TransferOrder) -> dict[str, Any]:
-        return self._transfer(order, outgoing=True)
-
-    def _transfer_in(self, order: TransferOrder) -> dict[str, Any]:
-        return self._transfer(order, outgoing=False)
-
-    def _yield(self, row: DailyPositionRow) -> dict[str, Any]:
-        share_class = self.share_class(row.share_class_id)
-        assert row.accrual_at is not None and row.nav is not None and row.nav_id is not None
-        return {
-            **self.common(row.share_class_id, row.accrual_at, row.id),
-            "sharesAmount": self.shares_text(share_class, row.shares),
-            "netAssetValue": self.nav_text(share_class, row.nav),
-            "amount": _money(row.yield_, share_class.currency),
-            "confirmedAt": _iso(row.accrual_at),
-            "orderType": "Yield",
-            "status": "executed",
-            "yieldNavId": row.nav_id,
-            "yieldDay": row.day.isoformat(),
-        }
+        items = []
+        for entry in entries:
+            row = entry.row
+            bank_id = row.bank_account_id if entry.source in ("deposit", "withdrawal") else None
+            nav = self.nav_at(row.share_class_id, row.created_day) if entry.source == "withdrawal" else None
+            items.append(
+                Transaction(
+                    source=entry.source,
+                    row=row,
+                    account_id=self.account.id,
+                    share_class=self.share_class(row.share_class_id),
+                    bank_account=banks.get(bank_id) if bank_id else None,
+                    nav_at_creation=nav.value if nav is not None else None,
+                    investor_name=investor_name,
+                )
+            )
+        return items
