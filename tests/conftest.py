@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import base64
+import contextlib
+import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +27,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 from spiko.app import create_app  # noqa: E402
 from spiko.config import Settings  # noqa: E402
 from spiko.context import AppContext  # noqa: E402
+from tests.app_transport import AppTransport  # noqa: E402
 from tests.databases import DatabaseFactory  # noqa: E402
+from tests.world import InvestorFixture, basic_auth, create_investor  # noqa: E402, F401 - shared helpers
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 
@@ -73,6 +77,14 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def app_transport(app) -> Iterator[AppTransport]:  # type: ignore[no-untyped-def]
+    """The test's app served in-process to any httpx client given it as ``transport``."""
+    transport = AppTransport(app)
+    yield transport
+    transport.shutdown()
+
+
+@pytest.fixture
 def client_with(settings: Settings):  # type: ignore[no-untyped-def]
     """A factory of test clients on the same database, each its own app with some settings changed."""
     opened: list[tuple[TestClient, AppContext]] = []
@@ -90,46 +102,6 @@ def client_with(settings: Settings):  # type: ignore[no-untyped-def]
         context.close()
 
 
-@dataclass
-class InvestorFixture:
-    investor_id: str
-    email: str
-    password: str
-    client_id: str
-    client_secret: str
-
-    @property
-    def basic(self) -> dict[str, str]:
-        return basic_auth(self.client_id, self.client_secret)
-
-
-def basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
-    raw = f"{client_id}:{client_secret}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-
-def create_investor(
-    ctx: AppContext, *, name: str | None = None, investor_type: str = "organization"
-) -> InvestorFixture:
-    from spiko.services import identity
-
-    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    password = "correct horse battery"
-    with ctx.transaction() as session:
-        investor, _ = identity.create_investor(
-            session,
-            name=name or f"Investor {email[:15]}",
-            email=email,
-            password=password,
-            investor_type=investor_type,
-            tax_identification_number="FR123" if investor_type == "individual" else None,
-        )
-        key = identity.create_api_key(
-            session, ctx.api_keys, investor_id=investor.id, name="test key", max_live_keys=20
-        )
-    return InvestorFixture(investor.id, email, password, key.client_id, key.client_secret)
-
-
 @pytest.fixture
 def investor(ctx: AppContext) -> InvestorFixture:
     return create_investor(ctx, name="Alice Treasury SAS")
@@ -140,10 +112,61 @@ def other_investor(ctx: AppContext) -> InvestorFixture:
     return create_investor(ctx, name="Mallory Holdings")
 
 
+@dataclass
+class CliRun:
+    """What a ``spiko`` command did: its exit code and what it printed (as ``subprocess.run`` says it)."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """The JSON the command printed on stdout (``None`` if it printed nothing)."""
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+@contextlib.contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``variables`` set, restored whole afterwards (whatever was set meanwhile,
+    by a ``.env`` file the command read for one, is gone)."""
+    saved = dict(os.environ)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def run_cli(
+    database_url: str, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None
+) -> CliRun:
+    """``spiko ARGS…`` as an operator runs it, on the test database (in ``cwd``): run in this process
+    through ``spiko.cli.main`` (what the installed ``spiko`` script calls), its output captured and its
+    exit status returned, a usage error's ``SystemExit`` included. ``run_process`` runs the real
+    process, for the tests where the process is the point."""
+    from spiko.cli import main
+
+    variables = {"SPIKO_DATABASE_URL": database_url, "SPIKO_SECRET_KEY": TEST_SECRET_KEY, **(extra_env or {})}
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        environment(variables),
+        contextlib.chdir(cwd) if cwd else contextlib.nullcontext(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse: --help, usage errors
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    return CliRun(list(args), code, out.getvalue(), err.getvalue())
+
+
+def run_process(
     database_url: str, *args: str, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``spiko ARGS…`` in a process of its own, as an operator runs it, on the test database."""
+    """``spiko ARGS…`` in a process of its own (``python -m spiko.cli``), on the test database."""
     env = {
         **os.environ,
         "SPIKO_DATABASE_URL": database_url,
@@ -213,7 +236,7 @@ def start_server(
         cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a generous bound: a loaded machine starts Python slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")

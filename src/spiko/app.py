@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spiko import __version__
 from spiko.api import ops
+from spiko.api import sandbox as sandbox_routes
 from spiko.api.v0 import public
 from spiko.api.v1 import (
     account_transactions,
@@ -26,11 +27,13 @@ from spiko.api.v1 import (
     accounts,
     bank_accounts,
     deposit_orders,
+    events,
     investors,
     portfolio,
     redemption_orders,
     subscription_orders,
     transfer_orders,
+    webhook_endpoints,
     withdrawal_orders,
     yields,
 )
@@ -38,16 +41,22 @@ from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
+from spiko.core.edge import ControlCharacterMiddleware, Surface
 from spiko.core.observability import Metrics, ObservabilityMiddleware, access_lines, configure_logging
 from spiko.core.paths import TrailingSlashMiddleware
+from spiko.core.transport import StrictTransportSecurityMiddleware
 from spiko.errors import (
     ApiError,
     ForbiddenError,
+    HttpApiDecodeError,
     InternalServerError,
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.outbox.delivery import InProcessWorker
+from spiko.web import docs as web_docs
 from spiko.web import routes as web_routes
+from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
 
 logger = logging.getLogger("spiko.app")
@@ -65,9 +74,11 @@ V1_ROUTERS = [
     portfolio.router,
     accounting_positions.router,
     yields.router,
+    events.router,
+    webhook_endpoints.router,
 ]
 
-API_PREFIXES = ("/v1/", "/v0/")
+API_PREFIXES = ("/v1/", "/v0/", "/sandbox/")
 OAUTH_PREFIXES = ("/oauth2/", "/.well-known/", "/userinfo")
 
 
@@ -77,6 +88,11 @@ def is_api_path(path: str) -> bool:
 
 def is_oauth_path(path: str) -> bool:
     return path.startswith(OAUTH_PREFIXES)
+
+
+def surface_of(path: str) -> Surface:
+    """Which of the server's surfaces answers a path, for refusals made before any route."""
+    return "api" if is_api_path(path) else "oauth" if is_oauth_path(path) else "page"
 
 
 def _tagged(error: ApiError) -> JSONResponse:
@@ -131,6 +147,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 return _tagged(NotFoundError("No such route"))
             if error.status_code == 403:
                 return _tagged(ForbiddenError())
+            if error.status_code == 400 and is_api_path(path):
+                # A body the framework could not even read (bytes that are not UTF-8, a broken
+                # multipart form): the reference's decode error, like any other unreadable body.
+                return _tagged(HttpApiDecodeError.single([], f"the body could not be read: {error.detail}"))
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
@@ -167,9 +187,14 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             asyncio.create_task(record_key_use_forever()),
             asyncio.create_task(write_access_log_forever()),
         ]
+        webhook_worker = InProcessWorker(ctx) if settings.webhook_in_process_worker else None
+        if webhook_worker is not None:
+            webhook_worker.start()
         try:
             yield
         finally:
+            if webhook_worker is not None:
+                await run_in_threadpool(webhook_worker.stop)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -187,7 +212,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
         lifespan=lifespan,
         redirect_slashes=False,
-        docs_url="/docs",
+        docs_url=None,  # served by spiko.web.docs, from files shipped with the package
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -200,11 +225,19 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(web_webhooks.router)
     app.include_router(ops.router)
+    if settings.sandbox_mode:
+        app.include_router(sandbox_routes.router)
+    app.include_router(web_docs.router)
+    app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     if settings.cors_origins:
         app.add_middleware(ScopedCORSMiddleware, origins=settings.cors_origins)
+    app.add_middleware(ControlCharacterMiddleware, surface_of=surface_of)
+    if settings.issuer.startswith("https://"):
+        app.add_middleware(StrictTransportSecurityMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
     return app

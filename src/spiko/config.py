@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,13 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def load_env_file() -> None:
+    """Read ``.env`` in the current folder, if any; variables already set win over it."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
 
 
 def _secret_key_file(database_url: str) -> Path:
@@ -81,11 +89,18 @@ class Settings:
     max_api_keys_per_investor: int = 20
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
-    login_window_seconds: int = 900
+    # After the free failures above, a sign-in waits this long, doubling after each failure.
+    login_delay_seconds: int = 60
+    login_max_delay_seconds: int = 900
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
+    # Failed client authentications at the token endpoint, per (client named, address).
+    token_failures_per_client_and_address: int = 10
     token_window_seconds: int = 60
     sandbox_annual_rate: Decimal = Decimal("0.035")
+    # An exchange rate older than this many days (before the day it converts for) is never used
+    # silently: conversions that would need it are refused, naming its date.
+    fx_max_age_days: int = 7
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.
@@ -96,11 +111,26 @@ class Settings:
     dpop_nonce_required: bool = True
     dpop_nonce_lifetime_seconds: int = 300
     log_level: str = "INFO"
+    # Sandbox simulations over HTTP (/sandbox/*); `spiko serve --demo` turns them on.
+    sandbox_mode: bool = False
+    # Webhook URLs on private, loopback, link-local or metadata addresses (refused unless on).
+    webhook_allow_private_networks: bool = False
+    # Seconds between a delivery's attempts; after the last one fails the endpoint is disabled.
+    webhook_retry_seconds: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: float = 10.0
+    # Deliver from a thread of each server process (`spiko serve` turns it on with SQLite).
+    webhook_in_process_worker: bool = False
+    webhook_worker_concurrency: int = 16
+    # /metrics is refused unless one of these is set: a Bearer token, or client addresses and
+    # networks (comma-separated, e.g. "127.0.0.1, 10.0.0.0/8") it is served to.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_allowed_addresses: str = ""
 
     def __post_init__(self) -> None:
         from spiko.core.cors import parse_origins
 
         parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
+        self.metrics_networks  # noqa: B018 - a malformed list of addresses stops the start too
         if not 0 <= self.refresh_token_reuse_grace_seconds <= MAX_REFRESH_REUSE_GRACE_SECONDS:
             raise ValueError(
                 "SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS must be between 0 and "
@@ -112,6 +142,19 @@ class Settings:
         from spiko.core.cors import parse_origins
 
         return parse_origins(self.cors_allowed_origins)
+
+    @property
+    def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
+        networks = []
+        for item in self.metrics_allowed_addresses.split(","):
+            if item.strip():
+                try:
+                    networks.append(ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"SPIKO_METRICS_ALLOWED_ADDRESSES: {item.strip()!r} is not an address or network"
+                    ) from None
+        return networks
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -127,9 +170,7 @@ class Settings:
     @classmethod
     def from_env(cls, *, port: int | None = None, load_dotenv_file: bool = True) -> Settings:
         if load_dotenv_file:
-            from dotenv import load_dotenv
-
-            load_dotenv(override=False)
+            load_env_file()
         env = os.environ
         database_url = env.get("SPIKO_DATABASE_URL") or DEFAULT_DATABASE_URL
         issuer = env.get("SPIKO_ISSUER") or f"http://127.0.0.1:{port or 8000}"

@@ -19,6 +19,7 @@ from spiko.db.engine import make_engine, make_session_factory, transaction
 
 if TYPE_CHECKING:
     from spiko.auth.api_keys import ApiKeyVerifier
+    from spiko.auth.throttle import SignInThrottle
 
 
 @dataclass
@@ -34,6 +35,18 @@ class AppContext:
     @cached_property
     def rate_limiter(self) -> RateLimiter:
         return make_rate_limiter(self, self.settings.redis_url, self.settings.redis_prefix)
+
+    @cached_property
+    def sign_in_throttle(self) -> SignInThrottle:
+        """Delays after failed sign-ins, shared by every worker (see ``spiko.auth.throttle``)."""
+        from spiko.auth.throttle import SignInThrottle, make_store
+
+        store = make_store(self, self.settings.redis_url, self.settings.redis_prefix)
+        return SignInThrottle(
+            store,
+            delay_seconds=self.settings.login_delay_seconds,
+            max_delay_seconds=self.settings.login_max_delay_seconds,
+        )
 
     @cached_property
     def invalidations(self) -> Invalidations:

@@ -87,7 +87,7 @@ class ConflictError(ApiError):
 class InsufficientBalanceError(ApiError):
     """An order asks for more than the account's available balance; the payload says how much."""
 
-    status = 409
+    status = 400
     tag = "InsufficientBalanceError"
 
     def __init__(self, payload: dict[str, Any]) -> None:
@@ -122,7 +122,7 @@ class CollectionNotCancelableError(ApiError):
 
 
 class DepositNotAllowedError(ApiError):
-    status = 409
+    status = 400
     tag = "DepositNotAllowedError"
 
     def __init__(self, share_class_id: str, share_class_symbol: str) -> None:
@@ -132,7 +132,7 @@ class DepositNotAllowedError(ApiError):
 class SubscriptionNotAllowedError(ApiError):
     """``DepositNotAllowedError`` as the deprecated subscription routes name it."""
 
-    status = 409
+    status = 400
     tag = "SubscriptionNotAllowedError"
 
     def __init__(self, share_class_id: str, share_class_symbol: str) -> None:
@@ -198,6 +198,11 @@ def decode_error_from_validation(errors: list[dict[str, Any]]) -> HttpApiDecodeE
         else:
             issue_tag = "Refinement"
         path = [part if isinstance(part, int | str) else str(part) for part in location]
-        issues.append({"_tag": issue_tag, "path": path, "message": str(error.get("msg", "invalid value"))})
+        message = str(error.get("msg", "invalid value"))
+        if kind == "json_invalid":
+            # The location is a character offset, not a property: the body as a whole is wrong.
+            path, issue_tag = [], "Type"
+            message = f"the body is not valid JSON (at character {location[0] if location else 0})"
+        issues.append({"_tag": issue_tag, "path": path, "message": message})
     summary = "; ".join(f"{'.'.join(map(str, i['path'])) or '(root)'}: {i['message']}" for i in issues)
     return HttpApiDecodeError(summary or "The request did not match the expected schema", issues)

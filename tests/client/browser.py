@@ -38,9 +38,9 @@ def forms(html: str) -> list[dict[str, object]]:
 class Browser:
     """A cookie-keeping HTTP client that never follows redirects by itself."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.http = httpx.Client(follow_redirects=False, timeout=30, transport=transport)
 
     def close(self) -> None:
         self.http.close()

@@ -9,6 +9,7 @@ import stat
 import threading
 import time
 import webbrowser
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,8 +17,14 @@ import pytest
 from spiko.cli import main
 from spiko.client import TokenFile
 from tests.client.browser import Browser
-from tests.client.conftest import Server
+from tests.client.conftest import Server, live
 from tests.conftest import InvestorFixture, free_port
+
+
+@pytest.fixture(scope="module")
+def server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """A real server: ``spiko login`` and ``whoami`` reach it over the network, as they do in use."""
+    yield from live(databases, tmp_path_factory.mktemp("server"))
 
 
 def run(*argv: str) -> tuple[int, Any, str]:

@@ -12,6 +12,7 @@ import re
 import shlex
 import sys
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,16 @@ import pytest
 
 from spiko.cli import main
 from tests.client.browser import Browser
-from tests.client.conftest import Market
+from tests.client.conftest import Server, live
 from tests.client.test_cli import browser_that_consents
 from tests.conftest import TEST_SECRET_KEY, InvestorFixture, free_port
+from tests.world import World
+
+
+@pytest.fixture(scope="module")
+def server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """A real server: the guide's code runs as written, over the network."""
+    yield from live(databases, tmp_path_factory.mktemp("server"))
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "sdk.md"
@@ -32,7 +40,8 @@ def sections() -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for section in re.split(r"^## ", GUIDE.read_text(), flags=re.M)[1:]:
         title, _, body = section.partition("\n")
-        found[title.strip()] = re.findall(r"^```(\w*)\n(.*?)^```", body, flags=re.M | re.S)
+        # The language is the info string's first word (``sh runnable``: sh).
+        found[title.strip()] = re.findall(r"^```(\w*)[^\n]*\n(.*?)^```", body, flags=re.M | re.S)
     return found
 
 
@@ -76,8 +85,7 @@ def run_python(code: str, **names: Any) -> str:
 
 
 @pytest.fixture
-def environment(market: Market, tmp_path, monkeypatch) -> Market:
-    server = market.server
+def environment(server: Server, market: World, tmp_path, monkeypatch) -> World:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SPIKO_URL", server.url)
     monkeypatch.setenv("SPIKO_DATABASE_URL", server.database_url)
@@ -92,11 +100,11 @@ def use_key(monkeypatch, investor: InvestorFixture) -> None:
     monkeypatch.setenv("SPIKO_CLIENT_SECRET", investor.client_secret)
 
 
-def test_api_key_quickstart_runs_as_written(environment: Market, monkeypatch):
-    investor = environment.server.investor("Quickstart Treasury SAS")
+def test_api_key_quickstart_runs_as_written(server: Server, environment: World, monkeypatch):
+    investor = server.investor("Quickstart Treasury SAS")
     use_key(monkeypatch, investor)
     blocks = section("Quickstart with an API key")
-    assert [language for language, _ in blocks] == ["bash", "python"]
+    assert [language for language, _ in blocks] == ["sh", "python"]
     run_shell(blocks[0][1])
     printed = run_python(blocks[1][1])
     assert "Signed in as Quickstart Treasury SAS" in printed
@@ -104,14 +112,13 @@ def test_api_key_quickstart_runs_as_written(environment: Market, monkeypatch):
     assert "10000.00 EUR pending" in printed
 
 
-def test_oauth_quickstarts_run_as_written(environment: Market, monkeypatch):
-    server = environment.server
+def test_oauth_quickstarts_run_as_written(server: Server, environment: World, monkeypatch):
     investor = server.investor("OAuth Quickstart SAS")
 
     port = free_port()
     command_line = section("Quickstart with OAuth 2.0, from the command line", port)
     assert all("8765" not in code for _, code in command_line)
-    register, login = [code for language, code in command_line if language == "bash"]
+    register, login = [code for language, code in command_line if language == "sh"]
     (app,) = run_shell(register)
     monkeypatch.setenv("SPIKO_APP_ID", app["client_id"])
     monkeypatch.setenv("SPIKO_APP_SECRET", app["client_secret"])
@@ -149,10 +156,10 @@ def printed_so_far() -> str:
     return sys.stdout.getvalue() if isinstance(sys.stdout, io.StringIO) else ""
 
 
-def test_asyncio_example_runs_as_written(environment: Market, monkeypatch):
-    investor = environment.server.investor("Async Quickstart SAS")
+def test_asyncio_example_runs_as_written(server: Server, environment: World, monkeypatch):
+    investor = server.investor("Async Quickstart SAS")
     use_key(monkeypatch, investor)
-    with environment.server.client(investor) as client:
+    with server.client(investor) as client:
         client.accounts.create(environment.id("EUTBL"), name="Async account")
     (code,) = [code for language, code in section("Asyncio") if language == "python"]
     printed = run_python(code)

@@ -1,4 +1,4 @@
-"""The investors group and API-key authentication against a real server."""
+"""The investors group and API-key authentication against the app."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def test_deprecation_warning_points_at_the_callers_line(client):
 
 
 def test_wrong_secret_raises_the_tagged_authentication_error(server, investor):
-    with SpikoClient(server.url, auth=ApiKeyAuth(investor.client_id, "wrong")) as sdk:  # noqa: SIM117
+    auth = ApiKeyAuth(investor.client_id, "wrong")
+    with SpikoClient(server.url, auth=auth, transport=server.transport) as sdk:  # noqa: SIM117
         with pytest.raises(InvestorAuthenticationError) as caught:
             sdk.investors.me()
     error = caught.value
@@ -49,7 +50,8 @@ def test_wrong_secret_raises_the_tagged_authentication_error(server, investor):
 
 
 def test_base_url_may_already_name_the_api_root(server, investor):
-    with SpikoClient(server.url + "/v1/", auth=ApiKeyAuth(investor.client_id, investor.client_secret)) as sdk:
+    auth = ApiKeyAuth(investor.client_id, investor.client_secret)
+    with SpikoClient(server.url + "/v1/", auth=auth, transport=server.transport) as sdk:
         assert sdk.investors.me().id == investor.investor_id
 
 

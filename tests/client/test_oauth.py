@@ -1,4 +1,4 @@
-"""OAuth2Session against the real authorization server: the code flow with state and PKCE, refresh
+"""OAuth2Session against the authorization server: the code flow with state and PKCE, refresh
 before expiry and on a 401, rotation, reuse refused, forged state refused, one refresh at a time."""
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from spiko.client import (
     SpikoClient,
     StateMismatchError,
 )
-from tests.client.browser import Browser
-from tests.client.conftest import Server, _server
+from tests.client.conftest import Server, in_process, live
 from tests.conftest import InvestorFixture
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -51,13 +50,13 @@ def new_session(server: Server, app: dict[str, Any], **options: Any) -> OAuth2Se
         client_secret=app["client_secret"],
         redirect_uri=REDIRECT_URI,
         scope="offline",
-        **options,
+        **{"transport": server.transport, **options},
     )
 
 
 def consent(server: Server, investor: InvestorFixture, session: OAuth2Session) -> str:
     """The investor signs in and allows the app; the callback URL the browser is sent back to."""
-    browser = Browser(server.url)
+    browser = server.browser()
     try:
         browser.sign_in(investor.email, investor.password)
         return browser.authorize(session.authorization_url())
@@ -73,9 +72,15 @@ def authorized(server: Server, investor: InvestorFixture, **options: Any) -> tup
 
 
 @pytest.fixture(scope="module")
-def short_server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    """A server whose access tokens live 2 seconds."""
-    yield from _server(
+def short_server(databases) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """The app with access tokens that live 2 seconds."""
+    yield from in_process(databases, access_token_ttl_seconds=2)
+
+
+@pytest.fixture(scope="module")
+def live_short_server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """A real server whose access tokens live 2 seconds (``aexchange`` opens a client of its own)."""
+    yield from live(
         databases, tmp_path_factory.mktemp("short"), extra_env={"SPIKO_ACCESS_TOKEN_TTL_SECONDS": "2"}
     )
 
@@ -103,7 +108,7 @@ def test_confidential_client_flow_gives_a_token_that_reaches_the_investor(server
     assert before + token["expires_in"] - 2 <= token["expires_at"] <= time.time() + token["expires_in"] + 1
     assert tokens.seen == [token]
     assert session.token == token
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         assert client.investors.me().name == "Alice Treasury SAS"
 
 
@@ -112,13 +117,13 @@ def test_public_client_flow_with_pkce_only(server, investor):
     assert app["client_secret"] is None
     session = new_session(server, app)
     session.exchange(consent(server, investor, session))
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         assert client.investors.me().id == investor.investor_id
 
 
 class CountingTransport(httpx.BaseTransport):
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
         self.requests: list[httpx.Request] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -127,7 +132,7 @@ class CountingTransport(httpx.BaseTransport):
 
 
 def test_forged_or_missing_state_is_refused_before_any_request(server, investor):
-    transport = CountingTransport()
+    transport = CountingTransport(server.network())
     session = new_session(server, register_app(server), transport=transport)
     callback_url = consent(server, investor, session)
     code = parse_qs(urlsplit(callback_url).query)["code"][0]
@@ -145,7 +150,7 @@ def test_forged_or_missing_state_is_refused_before_any_request(server, investor)
 
 def test_denied_consent_raises_access_denied(server, investor):
     session = new_session(server, register_app(server))
-    browser = Browser(server.url)
+    browser = server.browser()
     browser.sign_in(investor.email, investor.password)
     callback_url = browser.authorize(session.authorization_url(), decision="deny")
     browser.close()
@@ -158,7 +163,7 @@ def test_refreshes_before_expiry_and_hands_the_new_token_over(short_server):
     investor = short_server.investor("Short Lived SAS")
     session, tokens = authorized(short_server, investor)
     statuses: list[int] = []
-    with SpikoClient(short_server.url, auth=session) as client:
+    with SpikoClient(short_server.url, auth=session, transport=short_server.transport) as client:
         client.http.event_hooks["response"].append(lambda response: statuses.append(response.status_code))
         assert client.investors.me().name == "Short Lived SAS"
         # (On a slow machine the first call may already have refreshed: count from here.)
@@ -180,7 +185,7 @@ def test_refreshes_once_on_a_401_and_retries(short_server):
     session._token["expires_at"] = time.time() + 3600
     time.sleep(2.2)
     statuses: list[int] = []
-    with SpikoClient(short_server.url, auth=session) as client:
+    with SpikoClient(short_server.url, auth=session, transport=short_server.transport) as client:
         client.http.event_hooks["response"].append(lambda response: statuses.append(response.status_code))
         assert client.investors.me().name == "Clock Skew SAS"
     assert statuses == [401, 200, 200]  # refused, token refreshed, request sent again
@@ -193,7 +198,7 @@ def test_a_401_after_refreshing_is_raised_not_looped(server, investor):
     app_id = session.client_id
     server.cli("oauth-clients", "revoke", app_id)
     with (
-        SpikoClient(server.url, auth=session) as client,
+        SpikoClient(server.url, auth=session, transport=server.transport) as client,
         pytest.raises((InvestorAuthenticationError, OAuth2Error)),
     ):
         client.investors.me()
@@ -203,11 +208,9 @@ def test_a_401_after_refreshing_is_raised_not_looped(server, investor):
 def _refresh_by_hand(
     server: Server, session: OAuth2Session, refresh_token: str, secret: str
 ) -> httpx.Response:
-    return httpx.post(
-        server.url + "/oauth2/token",
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token, "redirect_uri": REDIRECT_URI},
-        auth=(session.client_id, secret),
-    )
+    with server.http() as http:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "redirect_uri": REDIRECT_URI}
+        return http.post("/oauth2/token", data=form, auth=(session.client_id, secret))
 
 
 def test_rotation_every_refresh_token_is_new_and_the_old_one_is_refused(server, investor):
@@ -219,7 +222,7 @@ def test_rotation_every_refresh_token_is_new_and_the_old_one_is_refused(server, 
     session.refresh()
     refresh_tokens = [token["refresh_token"] for token in tokens.seen]
     assert len(refresh_tokens) == 3 and len(set(refresh_tokens)) == 3
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         assert client.investors.me().id == investor.investor_id
 
     # Presenting a rotated-out refresh token is refused...
@@ -240,7 +243,7 @@ def test_many_threads_with_an_expired_token_make_one_refresh(server, investor):
     names: list[str] = []
     errors: list[BaseException] = []
 
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
 
         def call() -> None:
             try:
@@ -266,7 +269,7 @@ def test_many_tasks_with_an_expired_token_make_one_refresh(server, investor):
     session._token["expires_at"] = 0
 
     async def main() -> list[str]:
-        async with AsyncSpikoClient(server.url, auth=session) as client:
+        async with AsyncSpikoClient(server.url, auth=session, transport=server.transport) as client:
             investors = await asyncio.gather(*(client.investors.me() for _ in range(12)))
         return [item.name for item in investors]
 
@@ -275,15 +278,15 @@ def test_many_tasks_with_an_expired_token_make_one_refresh(server, investor):
     assert len(tokens.seen) == 2
 
 
-def test_async_exchange_and_refresh_on_expiry(short_server):
-    investor = short_server.investor("Async Treasury SAS")
+def test_async_exchange_and_refresh_on_expiry(live_short_server):
+    investor = live_short_server.investor("Async Treasury SAS")
     tokens = Tokens()
-    session = new_session(short_server, register_app(short_server), on_token=tokens)
-    callback_url = consent(short_server, investor, session)
+    session = new_session(live_short_server, register_app(live_short_server), on_token=tokens)
+    callback_url = consent(live_short_server, investor, session)
 
     async def main() -> tuple[list[str], int]:
         await session.aexchange(callback_url)
-        async with AsyncSpikoClient(short_server.url, auth=session) as client:
+        async with AsyncSpikoClient(live_short_server.url, auth=session) as client:
             first = await client.investors.me()
             refreshes = session.refresh_count
             await asyncio.sleep(2.2)
@@ -302,8 +305,12 @@ def test_revoke_ends_the_grant_at_the_server(server, investor):
     assert token is not None
     session.revoke()
     assert session.token is None
-    access_only = OAuth2Session(server.url, session.client_id, token={"access_token": token["access_token"]})
-    with SpikoClient(server.url, auth=access_only) as client, pytest.raises(InvestorAuthenticationError):
+    access_token = {"access_token": token["access_token"]}
+    access_only = OAuth2Session(server.url, session.client_id, token=access_token, transport=server.transport)
+    with (
+        SpikoClient(server.url, auth=access_only, transport=server.transport) as client,
+        pytest.raises(InvestorAuthenticationError),
+    ):
         client.investors.me()  # the access token died with the grant
     app = {"client_id": session.client_id, "client_secret": session._client_secret}
     with pytest.raises(OAuth2Error) as caught:
@@ -315,8 +322,8 @@ class LosesRefreshAnswers(httpx.BaseTransport):
     """Delivers every request; loses the answer of the next refresh once ``armed`` (after the
     server has rotated the token), as a dropped connection would."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
         self.armed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -330,18 +337,14 @@ class LosesRefreshAnswers(httpx.BaseTransport):
 
 
 @pytest.fixture(scope="module")
-def graced_server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    """A server that lets a rotated-out refresh token be exchanged again for 60 seconds."""
-    yield from _server(
-        databases,
-        tmp_path_factory.mktemp("graced"),
-        extra_env={"SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS": "60"},
-    )
+def graced_server(databases) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """The app letting a rotated-out refresh token be exchanged again for 60 seconds."""
+    yield from in_process(databases, refresh_token_reuse_grace_seconds=60)
 
 
 def test_a_lost_refresh_answer_costs_the_grant_without_a_reuse_grace(server):
     investor = server.investor("Strict Rotation SAS")
-    network = LosesRefreshAnswers()
+    network = LosesRefreshAnswers(server.network())
     session, _ = authorized(server, investor, transport=network)
     network.armed = True
     with pytest.raises(httpx.ReadError):
@@ -353,7 +356,7 @@ def test_a_lost_refresh_answer_costs_the_grant_without_a_reuse_grace(server):
 
 def test_with_a_reuse_grace_the_session_recovers_from_a_lost_refresh_answer(graced_server):
     investor = graced_server.investor("Graced Rotation SAS")
-    network = LosesRefreshAnswers()
+    network = LosesRefreshAnswers(graced_server.network())
     session, tokens = authorized(graced_server, investor, transport=network)
     network.armed = True
     with pytest.raises(httpx.ReadError):
@@ -361,6 +364,6 @@ def test_with_a_reuse_grace_the_session_recovers_from_a_lost_refresh_answer(grac
     issued = len(tokens.seen)
     session.refresh()  # the same refresh token again, within the grace period
     assert len(tokens.seen) == issued + 1
-    with SpikoClient(graced_server.url, auth=session) as client:
+    with SpikoClient(graced_server.url, auth=session, transport=graced_server.transport) as client:
         assert client.investors.me().name == "Graced Rotation SAS"
     session.refresh()  # and the new refresh token rotates as usual

@@ -28,14 +28,14 @@ from spiko.client import (
     TotalQuantity,
     TotalTransfer,
 )
-from tests.client.conftest import Market
+from tests.world import World
 
 
 def eur(value: str) -> Amount:
     return Amount(value=Decimal(value), currency="EUR")
 
 
-def invest(client: SpikoClient, market: Market, account_id: str, value: str) -> str:
+def invest(client: SpikoClient, market: World, account_id: str, value: str) -> str:
     """Deposit, fund (operator) and execute (operator); the deposit order's id."""
     created = client.deposit_orders.create(account_id, market.id("EUTBL"), eur(value))
     market.fund(created.wire_instructions.reference)
@@ -79,13 +79,13 @@ def test_accounts_of_someone_else_are_out_of_reach(market, server, client):
 def test_bank_accounts_list_and_get(market, server, client, investor):
     added = market.bank_account(investor)
     listed = client.bank_accounts.list()
-    assert [item.id for item in listed] == [added["id"]]
-    bank = client.bank_accounts.get(added["id"])
+    assert [item.id for item in listed] == [added]
+    bank = client.bank_accounts.get(added)
     assert bank.investor_id == investor.investor_id
     assert bank.details.account_number.replace(" ", "") == "DE89370400440532013000"
     other = server.investor("Someone Else")
     with server.client(other) as theirs, pytest.raises(NotFoundError):
-        theirs.bank_accounts.get(added["id"])
+        theirs.bank_accounts.get(added)
 
 
 def test_a_share_class_closed_to_api_deposits_raises_deposit_not_allowed(market, server, client):
@@ -96,7 +96,7 @@ def test_a_share_class_closed_to_api_deposits_raises_deposit_not_allowed(market,
             client.deposit_orders.create(account.id, market.id("EUTBL"), eur("2500.00"))
     finally:
         server.cli("share-classes", "api-deposits", "EUTBL", "on")
-    assert caught.value.status == 409
+    assert caught.value.status == 400
     assert caught.value.share_class_symbol == "EUTBL"
     assert caught.value.share_class_id == market.id("EUTBL")
     assert client.deposit_orders.list() == []
@@ -141,8 +141,8 @@ def test_deposit_rules_raise_application_errors(market, client):
 def test_direct_debit_deposit(market, client, investor):
     account = client.accounts.create(market.id("EUTBL"))
     bank = market.bank_account(investor)
-    order = client.deposit_orders.create_direct_debit(account.id, market.id("EUTBL"), eur("5000"), bank["id"])
-    assert order.bank_account_id == bank["id"]
+    order = client.deposit_orders.create_direct_debit(account.id, market.id("EUTBL"), eur("5000"), bank)
+    assert order.bank_account_id == bank
     assert order.amount.value == Decimal("5000")
 
 
@@ -154,7 +154,7 @@ def test_withdrawal_orders_create_get_list_cancel_and_insufficient_balance(marke
     order = client.withdrawal_orders.create(
         account.id,
         market.id("EUTBL"),
-        destination=BankTransfer(bank_account_id=bank["id"]),
+        destination=BankTransfer(bank_account_id=bank),
         quantity=SharesQuantity(shares=Decimal("1000")),
     )
     assert order.status == "pending"
@@ -166,16 +166,16 @@ def test_withdrawal_orders_create_get_list_cancel_and_insufficient_balance(marke
         client.withdrawal_orders.create(
             account.id,
             market.id("EUTBL"),
-            destination=BankTransfer(bank_account_id=bank["id"]),
+            destination=BankTransfer(bank_account_id=bank),
             quantity=AmountQuantity(amount=eur("1000000")),
         )
-    assert caught.value.status == 409
+    assert caught.value.status == 400
     assert caught.value.payload["type"]
 
     total = client.withdrawal_orders.create(
         account.id,
         market.id("EUTBL"),
-        destination=BankTransfer(bank_account_id=bank["id"]),
+        destination=BankTransfer(bank_account_id=bank),
         quantity=TotalQuantity(),
     )
     market.execute()
@@ -209,9 +209,9 @@ def test_deprecated_subscription_orders_warn_and_work(market, client, investor):
     bank = market.bank_account(investor)
     with pytest.warns(DeprecationWarning):
         debit = client.subscription_orders.create_direct_debit(
-            account.id, market.id("EUTBL"), eur("3000"), bank["id"]
+            account.id, market.id("EUTBL"), eur("3000"), bank
         )
-    assert debit.bank_account_id == bank["id"]
+    assert debit.bank_account_id == bank
 
 
 def test_deprecated_redemption_orders_warn_and_work(market, client, investor):
@@ -220,11 +220,11 @@ def test_deprecated_redemption_orders_warn_and_work(market, client, investor):
     invest(client, market, account.id, "10000.00")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        order = client.redemption_orders.create(account.id, market.id("EUTBL"), eur("1000"), bank["id"])
+        order = client.redemption_orders.create(account.id, market.id("EUTBL"), eur("1000"), bank)
         assert client.redemption_orders.get(order.id).id == order.id
         assert order.id in [item.id for item in client.redemption_orders.list()]
         instant = client.redemption_orders.create_instant(
-            account.id, market.id("EUTBL"), eur("500"), bank["id"]
+            account.id, market.id("EUTBL"), eur("500"), bank
         )
     assert instant.amount.value == Decimal("500")
     assert len(caught) == 4 and all(issubclass(item.category, DeprecationWarning) for item in caught)
@@ -233,7 +233,7 @@ def test_deprecated_redemption_orders_warn_and_work(market, client, investor):
 def test_async_client_against_the_same_server(market, server, investor):
     async def main() -> tuple[str, list[str], str]:
         auth = ApiKeyAuth(investor.client_id, investor.client_secret)
-        async with AsyncSpikoClient(server.url, auth=auth) as client:
+        async with AsyncSpikoClient(server.url, auth=auth, transport=server.transport) as client:
             account = await client.accounts.create(market.id("EUTBL"), name="Async")
             listed = await client.accounts.list()
             created = await client.deposit_orders.create(account.id, market.id("EUTBL"), eur("1500"))
@@ -247,7 +247,6 @@ def test_async_client_against_the_same_server(market, server, investor):
 
 def test_an_oauth_session_drives_the_same_operations(market, server, investor):
     from spiko.client import OAuth2Session
-    from tests.client.browser import Browser
 
     redirect_uri = "http://127.0.0.1:8765/callback"
     app = server.cli("oauth-clients", "create", "--name", "Cash Manager", "--redirect-uri", redirect_uri)
@@ -256,14 +255,15 @@ def test_an_oauth_session_drives_the_same_operations(market, server, investor):
         client_id=app["client_id"],
         client_secret=app["client_secret"],
         redirect_uri=redirect_uri,
+        transport=server.transport,
     )
-    browser = Browser(server.url)
+    browser = server.browser()
     try:
         browser.sign_in(investor.email, investor.password)
         session.exchange(browser.authorize(session.authorization_url()))
     finally:
         browser.close()
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         account = client.accounts.create(market.id("EUTBL"), name="Via OAuth")
         created = client.deposit_orders.create(account.id, market.id("EUTBL"), eur("1200"))
         assert client.deposit_orders.get(created.id).account_id == account.id

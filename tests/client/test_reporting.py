@@ -19,8 +19,9 @@ from spiko.client import (
     DailyYield,
     SpikoClient,
 )
-from tests.client.conftest import TODAY, Market
+from tests.client.conftest import TODAY, Server
 from tests.conftest import InvestorFixture
+from tests.world import World
 
 DEPOSITS = 5
 
@@ -35,10 +36,10 @@ class History:
 
 
 @pytest.fixture(scope="module")
-def history(market: Market) -> History:
+def history(server: Server, market: World) -> History:
     """Five executed deposits, then three business days of NAV growth (daily yield accruals)."""
-    investor = market.server.investor("Reporting Treasury SAS")
-    with market.server.client(investor) as client:
+    investor = server.investor("Reporting Treasury SAS")
+    with server.client(investor) as client:
         account = client.accounts.create(market.id("EUTBL"), name="Main")
         for index in range(DEPOSITS):
             created = client.deposit_orders.create(
@@ -46,16 +47,16 @@ def history(market: Market) -> History:
             )
             market.fund(created.wire_instructions.reference)
         market.execute()
-    summary = market.server.cli("sandbox", "advance", "--days", "3")
-    clock = market.server.cli("clock", "show")
+    summary = server.cli("sandbox", "advance", "--days", "3")
+    clock = server.cli("clock", "show")
     last_day = date.fromisoformat(str(clock.get("today") or clock.get("day")))
     assert summary is not None
     return History(investor, account.id, market.id("EUTBL"), date.fromisoformat(TODAY), last_day)
 
 
 @pytest.fixture
-def client(market: Market, history: History):  # type: ignore[no-untyped-def]
-    with market.server.client(history.investor) as sdk:
+def client(server: Server, history: History):  # type: ignore[no-untyped-def]
+    with server.client(history.investor) as sdk:
         yield sdk
 
 
@@ -140,14 +141,12 @@ def test_account_statement_is_a_pdf(client: SpikoClient, history: History):
     assert pdf.startswith(b"%PDF")
 
 
-def test_async_iter_walks_every_page(market: Market, history: History):
+def test_async_iter_walks_every_page(server: Server, history: History):
     async def main() -> list[str]:
         auth = ApiKeyAuth(history.investor.client_id, history.investor.client_secret)
-        async with AsyncSpikoClient(market.server.url, auth=auth) as client:
+        async with AsyncSpikoClient(server.url, auth=auth, transport=server.transport) as client:
             return [item.id async for item in client.account_transactions.iter(history.account_id, limit=2)]
 
-    with SpikoClient(
-        market.server.url, auth=ApiKeyAuth(history.investor.client_id, history.investor.client_secret)
-    ) as sync:
+    with server.client(history.investor) as sync:
         expected = [item.id for item in sync.account_transactions.list(history.account_id, limit=1000).items]
     assert asyncio.run(main()) == expected

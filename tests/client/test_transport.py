@@ -217,8 +217,8 @@ def test_unknown_tags_still_raise_a_class_named_after_the_tag():
 
 def test_insufficient_balance_carries_its_payload():
     payload = {"type": "insufficient-balance", "requested": {"value": "10", "currency": "EUR"}}
-    with serving(Reply(409, {"_tag": "InsufficientBalanceError", "payload": payload})) as (server, sdk):  # noqa: SIM117
+    with serving(Reply(400, {"_tag": "InsufficientBalanceError", "payload": payload})) as (server, sdk):  # noqa: SIM117
         with pytest.raises(InsufficientBalanceError) as caught:
             sdk.accounts.get("x")
     assert caught.value.payload == payload
-    assert caught.value.status == 409
+    assert caught.value.status == 400

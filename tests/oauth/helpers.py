@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests import world
+from tests.world import csrf_token
+
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -37,24 +38,8 @@ def register_app(
     return RegisteredApp(created.client_id, created.client_secret, uris[0])
 
 
-def csrf_token(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no csrf_token in the page"
-    return match.group(1)
-
-
 def sign_in(client: Any, email: str, password: str) -> None:
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": email,
-            "password": password,
-            "csrf_token": csrf_token(page.text),
-            "next": "/integrations",
-        },
-        follow_redirects=False,
-    )
+    response = world.sign_in(client, email, password, next_path="/integrations")
     assert response.status_code == 303, response.text
 
 

@@ -6,22 +6,15 @@ import json
 
 import pytest
 
-from spiko.cli import main
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import run_cli
 from tests.oauth.helpers import REDIRECT_URI
 
 
 @pytest.fixture
-def spiko(database_url, tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SPIKO_DATABASE_URL", database_url)
-    monkeypatch.setenv("SPIKO_SECRET_KEY", TEST_SECRET_KEY)
-
+def spiko(database_url, tmp_path):  # type: ignore[no-untyped-def]
     def run(*argv: str) -> tuple[int, object, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        out = captured.out.strip()
-        return code, (json.loads(out) if out else None), captured.err
+        done = run_cli(database_url, *argv, cwd=tmp_path)
+        return done.returncode, done.json(), done.stderr
 
     return run
 
@@ -50,7 +43,7 @@ def test_create_list_and_revoke_clients(spiko):
     assert confidential["client_secret"] not in json.dumps(listed)
 
     code, out, err = spiko("oauth-clients", "revoke", public["client_id"])
-    assert code == 0 and out is None and "revoked" in err
+    assert code == 0 and out == {} and "revoked" in err
     _, listed, _ = spiko("oauth-clients", "list")
     assert [item["client_id"] for item in listed] == [confidential["client_id"]]
     _, everything, _ = spiko("oauth-clients", "list", "--all")

@@ -1,16 +1,17 @@
-"""An independent OAuth client implementation (Authlib's httpx ``OAuth2Client``) against a real server."""
+"""An independent OAuth client implementation (Authlib's httpx ``OAuth2Client``) against the app."""
 
 from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from spiko.config import Settings
-from spiko.context import AppContext
-from tests.conftest import TEST_SECRET_KEY, create_investor
+from tests.app_transport import AppTransport
+from tests.conftest import create_investor
+from tests.oauth.conftest import ISSUER
 from tests.oauth.helpers import csrf_token, register_app, sign_in
 
 with warnings.catch_warnings():
@@ -19,21 +20,23 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import OAuth2Client
 
 
+@dataclass
+class Server:
+    url: str
+    transport: AppTransport
+
+
 @pytest.fixture
-def world(live_server, database_url):  # type: ignore[no-untyped-def]
-    ctx = AppContext(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=live_server.url))
-    try:
-        person = create_investor(ctx, name="Library Test SAS")
-        confidential = register_app(ctx, name="Library Confidential")
-        public = register_app(ctx, name="Library Public", public=True)
-    finally:
-        ctx.close()
-    return live_server, person, confidential, public
+def world(ctx, app_transport):  # type: ignore[no-untyped-def]
+    person = create_investor(ctx, name="Library Test SAS")
+    confidential = register_app(ctx, name="Library Confidential")
+    public = register_app(ctx, name="Library Public", public=True)
+    return Server(ISSUER, app_transport), person, confidential, public
 
 
-def _consent(server_url: str, person, authorization_url: str) -> str:  # type: ignore[no-untyped-def]
+def _consent(server: Server, person, authorization_url: str) -> str:  # type: ignore[no-untyped-def]
     """What the user's browser does: sign in, allow, and land on the redirect URI."""
-    with httpx.Client(base_url=server_url, timeout=10) as browser:
+    with httpx.Client(base_url=server.url, timeout=10, transport=server.transport) as browser:
         sign_in(browser, person.email, person.password)
         page = browser.get(authorization_url)
         if page.status_code == 302:  # consent already given: straight back to the app
@@ -46,8 +49,10 @@ def _consent(server_url: str, person, authorization_url: str) -> str:  # type: i
         return answer.headers["location"]
 
 
-def _flow(server_url: str, person, app, kind: str) -> None:  # type: ignore[no-untyped-def]
-    metadata = httpx.get(server_url + "/.well-known/openid-configuration", timeout=10).json()
+def _flow(server: Server, person, app, kind: str) -> None:  # type: ignore[no-untyped-def]
+    server_url = server.url
+    with httpx.Client(transport=server.transport) as http:
+        metadata = http.get(server_url + "/.well-known/openid-configuration", timeout=10).json()
     saved: list[dict] = []
 
     def update_token(token, refresh_token=None, access_token=None):  # type: ignore[no-untyped-def]
@@ -63,6 +68,7 @@ def _flow(server_url: str, person, app, kind: str) -> None:  # type: ignore[no-u
         token_endpoint=metadata["token_endpoint"],
         update_token=update_token,
         timeout=10,
+        transport=server.transport,
     )
     with client:
         verifier = generate_token(48)
@@ -70,7 +76,7 @@ def _flow(server_url: str, person, app, kind: str) -> None:  # type: ignore[no-u
             metadata["authorization_endpoint"], code_verifier=verifier
         )
         assert "code_challenge=" in url and len(state) >= 8
-        callback = _consent(server_url, person, url)
+        callback = _consent(server, person, url)
         token = client.fetch_token(
             metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier, state=state
         )
@@ -91,11 +97,10 @@ def _flow(server_url: str, person, app, kind: str) -> None:  # type: ignore[no-u
         assert client.get(server_url + "/v1/investors/me").status_code == 401
 
 
-@pytest.mark.server
 def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world):
     server, person, confidential, public = world
-    _flow(server.url, person, public, "public")
-    _flow(server.url, person, confidential, "confidential")
+    _flow(server, person, public, "public")
+    _flow(server, person, confidential, "confidential")
 
     # The library, not only this server, refuses a callback whose state it did not issue.
     client = OAuth2Client(
@@ -104,10 +109,11 @@ def test_authlib_client_completes_the_flow_with_pkce_and_refreshes(world):
         scope="offline",
         redirect_uri=confidential.redirect_uri,
         timeout=10,
+        transport=server.transport,
     )
     with client:
         url, _ = client.create_authorization_url(server.url + "/oauth2/auth")
-        callback = _consent(server.url, person, url)
+        callback = _consent(server, person, url)
         with pytest.raises(Exception, match="[Ss]tate"):
             client.fetch_token(
                 server.url + "/oauth2/token", authorization_response=callback, state="forged-state"

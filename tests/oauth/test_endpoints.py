@@ -143,7 +143,19 @@ class TestDiscovery:
         assert body["introspection_endpoint"] == f"{ISSUER}/oauth2/introspect"
         assert body["response_types_supported"] == ["code"]
         assert body["grant_types_supported"] == ["authorization_code", "refresh_token"]
-        assert set(body["scopes_supported"]) == {"offline", "offline_access", "openid"}
+        assert set(body["scopes_supported"]) == {
+            "offline",
+            "offline_access",
+            "openid",
+            "read",
+            "investors:read",
+            "accounts:read",
+            "accounts:write",
+            "bank-accounts:read",
+            "orders:read",
+            "orders:write",
+            "reports:read",
+        }
         assert set(body["token_endpoint_auth_methods_supported"]) == {
             "client_secret_basic",
             "client_secret_post",

@@ -297,10 +297,10 @@ class TestPublicClients:
         renewed = refresh(client, public_app, tokens["refresh_token"])
         assert renewed.status_code == 200, renewed.text
 
-    def test_plain_pkce_works(self, browser, client, public_app):
+    def test_plain_pkce_works_for_a_confidential_client(self, browser, client, app_client):
         verifier = "v" * 50
-        code = obtain_code(browser, public_app, code_challenge=verifier, code_challenge_method="plain")
-        assert exchange(client, public_app, code, code_verifier=verifier).status_code == 200
+        code = obtain_code(browser, app_client, code_challenge=verifier, code_challenge_method="plain")
+        assert exchange(client, app_client, code, code_verifier=verifier).status_code == 200
 
     def test_a_missing_or_wrong_verifier_is_refused(self, browser, client, public_app):
         _, challenge = pkce_pair()

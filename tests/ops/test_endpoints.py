@@ -41,12 +41,17 @@ def test_readyz_is_503_when_the_database_is_unreachable(settings, databases):
         ctx.engine.dispose()
 
 
-def test_metrics_count_requests_latency_and_auth_failures(client, investor):
+METRICS_TOKEN = "scrape-" + "t" * 32
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+def test_metrics_count_requests_latency_and_auth_failures(client_with, investor):
+    client = client_with(metrics_token=METRICS_TOKEN)
     client.get("/v1/investors/me", headers=investor.basic)
     client.get("/v1/investors/me", headers=basic_auth(investor.client_id, "sks_wrong"))
     client.get("/v1/investors/me", headers={"Authorization": "Digest x"})
     client.get("/v1/investors/me")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=SCRAPE).text
     assert re.search(
         r'spiko_http_requests_total\{method="GET",route="/v1/investors/me",status="200"\} 1\.0', text
     )
@@ -61,10 +66,11 @@ def test_metrics_count_requests_latency_and_auth_failures(client, investor):
     assert 'spiko_auth_failures_total{reason="missing",scheme="none"} 1.0' in text
 
 
-def test_metrics_label_routes_not_raw_paths(client, investor):
+def test_metrics_label_routes_not_raw_paths(client_with, investor):
+    client = client_with(metrics_token=METRICS_TOKEN)
     for index in range(5):
         client.get(f"/v1/no-such-thing-{index}", headers=investor.basic)
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=SCRAPE).text
     assert "no-such-thing" not in text
     assert 'route="unmatched"' in text
 

@@ -171,6 +171,7 @@ def test_without_redis_publishing_still_invalidates_here(settings, investor):
 def test_two_workers_hear_a_cli_revocation_through_redis(ctx, database_url, tmp_path, prefix):
     holder = create_investor(ctx)
     extra = {"SPIKO_REDIS_URL": REDIS_URL, "SPIKO_REDIS_PREFIX": prefix}
+    extra["SPIKO_METRICS_ALLOWED_ADDRESSES"] = "127.0.0.1"
     server = start_server(database_url, tmp_path, workers=2, extra_env=extra)
     try:
         headers = basic_auth(holder.client_id, holder.client_secret)

@@ -71,7 +71,9 @@ def test_two_workers_refuse_a_key_revoked_from_the_cli_within_a_second(
     if databases.is_postgres:
         assert database_url.startswith("postgresql://")  # a plain URL, mapped to the driver by the server
     holder = create_investor(ctx)
-    server = start_server(database_url, tmp_path, workers=2)
+    server = start_server(
+        database_url, tmp_path, workers=2, extra_env={"SPIKO_METRICS_ALLOWED_ADDRESSES": "127.0.0.1"}
+    )
     try:
         headers = basic_auth(holder.client_id, holder.client_secret)
 

@@ -68,7 +68,7 @@ def test_refusals_when_opening_an_account(world, investor, other_investor):
         ({**base, "type": "external"}, 400, "HttpApiDecodeError"),
         ({**base, "extra": 1}, 400, "HttpApiDecodeError"),
         ({**base, "name": " padded "}, 400, "HttpApiDecodeError"),
-        ({**base, "name": "nul\u0000byte"}, 400, "BadRequestError"),
+        ({**base, "name": "nul\u0000byte"}, 400, "HttpApiDecodeError"),  # refused at the edge
         ({**base, "name": "x" * 256}, 400, "BadRequestError"),
         ({k: v for k, v in base.items() if k != "shareClassId"}, 400, "HttpApiDecodeError"),
     ]

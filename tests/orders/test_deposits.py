@@ -236,18 +236,17 @@ def test_a_share_class_closed_to_api_deposits_refuses_them_and_writes_nothing(wo
     expected = {"_tag": "DepositNotAllowedError", "shareClassId": eutbl, "shareClassSymbol": "EUTBL"}
 
     body = {"amount": {"value": "5000.00", "currency": "EUR"}, "shareClassId": eutbl, "accountId": account}
-    # 409, as every refusal of a valid request because of the state of things (the reference lists
-    # this body under 400): a client can tell it from a malformed request.
+    # 400, the status the reference lists this body under.
     by_wire = world.client.post("/v1/deposit-orders", json=body, headers=investor.basic)
-    assert by_wire.status_code == 409
+    assert by_wire.status_code == 400
     assert assert_component(by_wire, "DepositNotAllowedError") == expected
     by_debit = world.client.post(
         "/v1/deposit-orders/direct-debit", json={**body, "bankAccountId": bank}, headers=investor.basic
     )
-    assert by_debit.status_code == 409
+    assert by_debit.status_code == 400
     assert assert_component(by_debit, "DepositNotAllowedError") == expected
     deprecated = world.client.post("/v1/subscription-orders", json=body, headers=investor.basic)
-    assert deprecated.status_code == 409
+    assert deprecated.status_code == 400
     assert assert_component(deprecated, "SubscriptionNotAllowedError") == {
         **expected,
         "_tag": "SubscriptionNotAllowedError",
@@ -270,5 +269,5 @@ def test_a_share_class_closed_to_api_deposits_refuses_them_and_writes_nothing(wo
 def test_the_api_deposits_command_refuses_unknown_classes_and_states(cli):
     code, out, err = cli("share-classes", "api-deposits", "NOPE", "off")
     assert code == 1 and out is None and "NOPE" in err
-    with pytest.raises(SystemExit):
-        cli("share-classes", "api-deposits", "EUTBL", "maybe")
+    code, out, err = cli("share-classes", "api-deposits", "EUTBL", "maybe")
+    assert code == 2 and out is None and "maybe" in err  # a usage error

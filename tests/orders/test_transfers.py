@@ -76,13 +76,13 @@ def test_transfer_refusals(world, investor, other_investor, accounts):
     source, target = accounts
     theirs = world.account(other_investor)
     too_many = world.transfer(investor, source, target, {"type": "in-shares", "sharesAmount": "9566.63159"})
-    assert too_many.status_code == 409
+    assert too_many.status_code == 400
     assert assert_component(too_many, "InsufficientBalanceError")["payload"]["type"] == "shares"
     ten_thousand = {"type": "in-amount", "amount": {"value": "10000.00", "currency": "EUR"}}
     too_much = world.transfer(investor, source, target, ten_thousand)
-    assert too_much.status_code == 409 and too_much.json()["payload"]["type"] == "amount"
+    assert too_much.status_code == 400 and too_much.json()["payload"]["type"] == "amount"
     empty = world.transfer(investor, target, source, {"type": "total"})
-    assert empty.status_code == 409 and empty.json()["payload"] == {"type": "empty-account"}
+    assert empty.status_code == 400 and empty.json()["payload"] == {"type": "empty-account"}
     for amount in (
         {"type": "in-shares", "sharesAmount": "0"},
         {"type": "in-shares", "sharesAmount": "0.000001"},

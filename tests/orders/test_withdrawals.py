@@ -37,7 +37,7 @@ def test_three_quantity_modes_reserve_and_execute(world, investor, funded):
     assert assert_matches(total, "/withdrawal-orders/", "post")["quantity"] == {"mode": "total"}
     # Everything is reserved now: nothing more can be asked for.
     more = world.withdraw(investor, account, bank, {"mode": "shares", "shares": "1"})
-    assert more.status_code == 409
+    assert more.status_code == 400
     assert assert_component(more, "InsufficientBalanceError")["payload"] == {"type": "empty-account"}
 
     world.set_today(TODAY)
@@ -59,7 +59,7 @@ def test_three_quantity_modes_reserve_and_execute(world, investor, funded):
 def test_insufficient_balance_payloads(world, investor, funded):
     account, bank = funded
     shares = world.withdraw(investor, account, bank, {"mode": "shares", "shares": "9566.63159"})
-    assert shares.status_code == 409
+    assert shares.status_code == 400
     assert assert_component(shares, "InsufficientBalanceError") == {
         "_tag": "InsufficientBalanceError",
         "payload": {"type": "shares", "requested": "9566.63159", "available": "9566.63158"},
@@ -67,7 +67,7 @@ def test_insufficient_balance_payloads(world, investor, funded):
     amount = world.withdraw(
         investor, account, bank, {"mode": "amount", "amount": {"value": "10000.00", "currency": "EUR"}}
     )
-    assert amount.status_code == 409
+    assert amount.status_code == 400
     # 9566.63158 x 1.0453 = 9999.999990... -> 9999.99 available
     assert assert_component(amount, "InsufficientBalanceError")["payload"] == {
         "type": "amount",
@@ -201,7 +201,7 @@ def test_deprecated_redemption_routes(world, investor, funded):
         json={**body, "amount": {"value": "9999.00", "currency": "EUR"}},
         headers=investor.basic,
     )
-    assert too_much.status_code == 409
+    assert too_much.status_code == 400
     assert assert_component(too_much, "InsufficientBalanceError")["payload"]["type"] == "amount"
 
 

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from spiko.cli import main
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import run_cli
 
 
 @pytest.fixture
-def spiko(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    monkeypatch.setenv("SPIKO_DATABASE_URL", database_url)
-    monkeypatch.setenv("SPIKO_SECRET_KEY", TEST_SECRET_KEY)
-
+def spiko(database_url: str, tmp_path: Any) -> Any:
     def run(*argv: str, ok: bool = True) -> Any:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
+        done = run_cli(database_url, *argv, cwd=tmp_path)
         if ok:
-            assert code == 0, err
-            return json.loads(out) if out.strip() else None
-        assert code == 1 and out == ""
-        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-        return err
+            assert done.returncode == 0, done.stderr
+            return done.json()
+        assert done.returncode == 1 and done.stdout == ""
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        return done.stderr
 
     run("clock", "set", "--day", "2024-06-28")
     run("reference", "seed")

@@ -14,8 +14,9 @@ from spiko.db.models.orders import Account
 from spiko.db.types import new_id
 from spiko.services import reference
 from tests.conftest import create_investor
-from tests.reference.conftest import SEEDED_TODAY, Seeded
+from tests.reference.conftest import SEEDED_TODAY
 from tests.spec import assert_matches
+from tests.world import World
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -29,7 +30,7 @@ def get(client: TestClient, url: str, path: str, status: int) -> object:
     return body
 
 
-def test_funds(client: TestClient, seeded: Seeded) -> None:
+def test_funds(client: TestClient, seeded: World) -> None:
     funds = get(client, "/v0/funds", "/funds/", 200)
     assert [f["slug"] for f in funds] == ["EUTBL", "USTBL", "UKTBL"]
     eutbl = get(client, f"/v0/funds/{seeded.fund_ids['EUTBL']}/", "/funds/{fundId}", 200)
@@ -40,7 +41,7 @@ def test_funds(client: TestClient, seeded: Seeded) -> None:
     assert error["issues"][0]["path"] == ["path", "fundId"]
 
 
-def test_fund_assets_are_an_empty_list(client: TestClient, seeded: Seeded) -> None:
+def test_fund_assets_are_an_empty_list(client: TestClient, seeded: World) -> None:
     fund_id = seeded.fund_ids["EUTBL"]
     assert get(client, f"/v0/fund-assets?fundId={fund_id}", "/fund-assets/", 200) == []
     assert (
@@ -51,11 +52,11 @@ def test_fund_assets_are_an_empty_list(client: TestClient, seeded: Seeded) -> No
     get(client, f"/v0/fund-assets?fundId={fund_id}&valuationDay=28/06/2024", "/fund-assets/", 400)
 
 
-def test_share_classes(client: TestClient, seeded: Seeded) -> None:
+def test_share_classes(client: TestClient, seeded: World) -> None:
     listed = get(client, "/v0/share-classes", "/share-classes/", 200)
     assert [sc["symbol"] for sc in listed] == ["EUTBL", "UKTBL", "USTBL"]
     eutbl = get(client, "/v0/share-classes/EUTBL", "/share-classes/{shareClassSymbol}", 200)
-    assert eutbl["id"] == seeded.share_class_ids["EUTBL"]
+    assert eutbl["id"] == seeded.share_classes["EUTBL"]
     assert (eutbl["isin"], eutbl["currency"], eutbl["navDecimals"], eutbl["shareDecimals"]) == (
         "FR001400OHF4",
         "EUR",
@@ -67,7 +68,7 @@ def test_share_classes(client: TestClient, seeded: Seeded) -> None:
     get(client, "/v0/share-classes/NOPE", "/share-classes/{shareClassSymbol}", 400)
 
 
-def test_navs_by_day_latest_and_from_a_day(client: TestClient, seeded: Seeded) -> None:
+def test_navs_by_day_latest_and_from_a_day(client: TestClient, seeded: World) -> None:
     latest = get(
         client, "/v0/net-asset-values/EUTBL/latest", "/net-asset-values/{shareClassSymbol}/latest", 200
     )
@@ -114,10 +115,10 @@ def test_navs_by_day_latest_and_from_a_day(client: TestClient, seeded: Seeded) -
     get(client, "/v0/net-asset-values/SAFO?startDay=2024-06-20", "/net-asset-values/{shareClassSymbol}", 404)
 
 
-def test_yield(client: TestClient, ctx: AppContext, seeded: Seeded) -> None:
+def test_yield(client: TestClient, ctx: AppContext, seeded: World) -> None:
     path = "/share-classes/{shareClassSymbol}/yield"
     body = get(client, "/v0/share-classes/EUTBL/yield", path, 200)
-    assert body["shareClassId"] == seeded.share_class_ids["EUTBL"]
+    assert body["shareClassId"] == seeded.share_classes["EUTBL"]
     # The demo history grows at 3.5 %/year; 6-decimal NAVs make the daily figure approximate.
     assert abs(Decimal(body["dailyYield"]) - Decimal("0.035")) < Decimal("0.003")
     assert abs(Decimal(body["weeklyYield"]) - Decimal("0.035")) < Decimal("0.001")
@@ -130,19 +131,19 @@ def test_yield(client: TestClient, ctx: AppContext, seeded: Seeded) -> None:
     get(client, "/v0/share-classes/nope/yield", path, 400)
 
 
-def test_yield_with_a_single_nav(client: TestClient, ctx: AppContext, reference_only: Seeded) -> None:
+def test_yield_with_a_single_nav(client: TestClient, ctx: AppContext, reference_only: World) -> None:
     with ctx.transaction() as session:
         reference.publish_nav(
-            session, reference_only.share_class_ids["UKTBL"], date(2025, 1, 6), Decimal("1")
+            session, reference_only.share_classes["UKTBL"], date(2025, 1, 6), Decimal("1")
         )
     body = get(client, "/v0/share-classes/UKTBL/yield", "/share-classes/{shareClassSymbol}/yield", 200)
     assert body["dailyYield"] == "0" and body["weeklyYield"] is None and body["monthlyYield"] is None
     assert body["previousYieldTimestamp"] == {"_tag": "None"}
 
 
-def _holdings(ctx: AppContext, seeded: Seeded) -> tuple[str, str]:
+def _holdings(ctx: AppContext, seeded: World) -> tuple[str, str]:
     """Two investors' subscriptions and a redemption in EUTBL, straight into the share ledger."""
-    eutbl = seeded.share_class_ids["EUTBL"]
+    eutbl = seeded.share_classes["EUTBL"]
     alice, bob = create_investor(ctx), create_investor(ctx)
     with ctx.transaction() as session:
         accounts = []
@@ -183,12 +184,12 @@ def _holdings(ctx: AppContext, seeded: Seeded) -> tuple[str, str]:
     return alice.investor_id, bob.investor_id
 
 
-def test_totals(client: TestClient, ctx: AppContext, seeded: Seeded) -> None:
+def test_totals(client: TestClient, ctx: AppContext, seeded: World) -> None:
     _holdings(ctx, seeded)
     path = "/share-classes/{shareClassSymbol}/totals"
     totals = get(client, "/v0/share-classes/EUTBL/totals", path, 200)
     with ctx.transaction(write=False) as session:
-        nav = reference.latest_nav(session, seeded.share_class_ids["EUTBL"]).value
+        nav = reference.latest_nav(session, seeded.share_classes["EUTBL"]).value
     assets = (Decimal("9000") * nav).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
     assert totals["totalShares"] == "9000.00000"
     assert totals["numberOfHolders"] == 1
@@ -201,7 +202,7 @@ def test_totals(client: TestClient, ctx: AppContext, seeded: Seeded) -> None:
     get(client, "/v0/share-classes/bad/totals", path, 400)
 
 
-def test_totals_from_day(client: TestClient, ctx: AppContext, seeded: Seeded) -> None:
+def test_totals_from_day(client: TestClient, ctx: AppContext, seeded: World) -> None:
     _holdings(ctx, seeded)
     path = "/share-classes/{shareClassSymbol}/totals/from-day"
     rows = get(client, "/v0/share-classes/EUTBL/totals/from-day?startDay=2024-06-21", path, 200)
@@ -222,7 +223,7 @@ def test_totals_from_day(client: TestClient, ctx: AppContext, seeded: Seeded) ->
     get(client, "/v0/share-classes/SAFO/totals/from-day?startDay=2024-06-21", path, 404)
 
 
-def test_index_values(client: TestClient, seeded: Seeded) -> None:
+def test_index_values(client: TestClient, seeded: World) -> None:
     path = "/index-values/{shareClassSymbol}"
     rows = get(client, "/v0/index-values/EUTBL?startDay=2024-04-01", path, 200)
     assert rows[0] == {"day": "2024-04-30", "amount": {"value": "100.000000", "currency": "EUR"}}
@@ -241,7 +242,7 @@ def test_index_values(client: TestClient, seeded: Seeded) -> None:
     get(client, "/v0/index-values/spkcc/with-allocation", chart, 400)
 
 
-def test_exchange_rates(client: TestClient, seeded: Seeded) -> None:
+def test_exchange_rates(client: TestClient, seeded: World) -> None:
     latest_path, by_id = "/exchange-rates/latest", "/exchange-rates/{exchangeRateId}"
     fund = seeded.fund_ids["USTBL"]
     url = f"/v0/exchange-rates/latest?fundId={fund}&baseCurrency=EUR&quoteCurrency=USD"
@@ -279,7 +280,7 @@ def test_exchange_rates(client: TestClient, seeded: Seeded) -> None:
 
 
 def test_exchange_rate_fallback_to_another_fund(
-    client: TestClient, ctx: AppContext, reference_only: Seeded
+    client: TestClient, ctx: AppContext, reference_only: World
 ) -> None:
     eutbl, ustbl = reference_only.fund_ids["EUTBL"], reference_only.fund_ids["USTBL"]
     with ctx.transaction() as session:
@@ -305,7 +306,7 @@ def test_exchange_rate_fallback_to_another_fund(
     ["/v0/funds", "/v0/share-classes/EUTBL", "/v0/net-asset-values/EUTBL/latest"],
 )
 def test_public_routes_need_no_credentials_and_ignore_bad_ones(
-    client: TestClient, seeded: Seeded, url: str
+    client: TestClient, seeded: World, url: str
 ) -> None:
     assert client.get(url).status_code == 200
     assert client.get(url, headers={"Authorization": "Basic !!!"}).status_code == 200

@@ -8,23 +8,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import InvestorFixture
-from tests.reporting.conftest import Ledger
 from tests.spec import assert_matches
+from tests.world import World
 
 PERIOD = {"from": "2025-01-06", "to": "2025-01-08"}
 
 
 @pytest.fixture
-def victim_account(ledger: Ledger, investor: InvestorFixture) -> str:
-    account = ledger.account(investor, name="Victim")
+def victim_account(ledger: World, investor: InvestorFixture) -> str:
+    account = ledger.open_account(investor, name="Victim")
     ledger.next_day()
-    ledger.deposit(investor, account, "5000.00")
+    ledger.book_deposit(investor, account, "5000.00")
     ledger.execute()
     ledger.next_day()
     return account
 
 
-def _routes(ledger: Ledger, owner: InvestorFixture, account: str) -> dict[str, tuple[str, dict[str, str]]]:
+def _routes(ledger: World, owner: InvestorFixture, account: str) -> dict[str, tuple[str, dict[str, str]]]:
     sc = ledger.share_classes["EUTBL"]
     return {
         "account-transactions": ("/account-transactions/", {"accountId": account}),
@@ -43,7 +43,7 @@ def _routes(ledger: Ledger, owner: InvestorFixture, account: str) -> dict[str, t
 @pytest.mark.parametrize("route", ["account-transactions", "account-history", "yields", "statement"])
 def test_someone_elses_account_is_not_found(
     route: str,
-    ledger: Ledger,
+    ledger: World,
     investor: InvestorFixture,
     other_investor: InvestorFixture,
     victim_account: str,
@@ -74,7 +74,7 @@ def test_someone_elses_account_is_not_found(
 def test_another_investor_id_is_forbidden(
     spec_path: str,
     extra: dict[str, str],
-    ledger: Ledger,
+    ledger: World,
     investor: InvestorFixture,
     other_investor: InvestorFixture,
     victim_account: str,
@@ -100,7 +100,7 @@ def test_another_investor_id_is_forbidden(
         assert assert_matches(own, spec_path) == []
     elif spec_path == "/accounting-positions/history":
         assert assert_matches(own, spec_path) == []  # no account, no position
-        ledger.account(other_investor)
+        ledger.open_account(other_investor)
         days = assert_matches(client.get(own.request.url, headers=other_investor.basic), spec_path)
         assert [d["holdings"]["value"] for d in days] == ["0.00"] * 3
 
@@ -124,14 +124,14 @@ def test_every_route_needs_credentials(path: str, client: TestClient) -> None:
 
 
 def test_the_investor_history_never_includes_other_investors(
-    ledger: Ledger,
+    ledger: World,
     investor: InvestorFixture,
     other_investor: InvestorFixture,
     victim_account: str,
     client: TestClient,
 ) -> None:
-    mine = ledger.account(other_investor)
-    ledger.deposit(other_investor, mine, "2000.00")
+    mine = ledger.open_account(other_investor)
+    ledger.book_deposit(other_investor, mine, "2000.00")
     ledger.execute()
     days = client.get(
         "/v1/accounting-positions/history",

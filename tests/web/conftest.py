@@ -1,4 +1,5 @@
-"""Helpers for the investor app: read CSRF tokens off pages, sign in, build clients with settings."""
+"""Helpers for the investor app: create keys on its pages, a signed-in client, the test Redis (reading CSRF
+tokens and signing in come from the shared test world)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.world import CSRF_RE, sign_in  # noqa: F401 - the investor app's helpers, shared
+from tests.world import csrf_token as csrf_from
+
 SECRET_RE = re.compile(r'data-testid="client-secret">([^<]+)<')
 CLIENT_ID_RE = re.compile(r'data-testid="client-id">([^<]+)<')
-
-
-def csrf_from(page: str) -> str:
-    match = CSRF_RE.search(page)
-    assert match, "the page carries no csrf_token"
-    return html.unescape(match.group(1))
 
 
 def replace_cookie(client: TestClient, name: str, value: str) -> None:
@@ -27,14 +24,6 @@ def replace_cookie(client: TestClient, name: str, value: str) -> None:
     client.cookies.delete(name)
     for domain in domains:
         client.cookies.set(name, value, domain=domain)
-
-
-def sign_in(client: TestClient, email: str, password: str, next_path: str = "") -> Any:
-    token = csrf_from(client.get("/login").text)
-    data = {"email": email, "password": password, "csrf_token": token}
-    if next_path:
-        data["next"] = next_path
-    return client.post("/login", data=data, follow_redirects=False)
 
 
 def create_key_on_page(client: TestClient, name: str) -> tuple[str, str, Any]:
@@ -64,7 +53,7 @@ def redis_url() -> Iterator[str]:
 
     url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     connection = redis.Redis.from_url(url)
-    connection.delete("spiko:rl:login:address:testclient")
+    connection.delete("spiko:rl:login:address:testclient", "spiko:signin:login:address:testclient")
     yield url
-    connection.delete("spiko:rl:login:address:testclient")
+    connection.delete("spiko:rl:login:address:testclient", "spiko:signin:login:address:testclient")
     connection.close()

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from spiko.auth.principal import AuthFailure, Principal, authenticate
+from spiko.auth.scopes import enforce
 from spiko.context import AppContext
 from spiko.errors import ForbiddenError
 from spiko.services import idempotency
@@ -62,6 +63,8 @@ async def authenticate_request(request: Request) -> Principal:
         request.app.state.metrics.auth_failures.labels(scheme, failure.reason_code).inc()
         raise
     request.state.principal = principal
+    if principal.scopes is not None:  # a narrowed credential: only its families of operations
+        enforce(principal.scopes, getattr(request.scope.get("route"), "operation_id", None))
     return principal
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from functools import lru_cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+
+from spiko.auth.secrets import constant_time_equals
+from spiko.config import Settings
+from spiko.errors import ForbiddenError
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 
@@ -57,8 +62,29 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "reachable"})
 
 
+def metrics_allowed(settings: Settings, client_host: str | None, authorization: str | None) -> bool:
+    """Served to the configured Bearer token, or to the configured addresses; else to nobody."""
+    if settings.metrics_token and authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and constant_time_equals(token.strip(), settings.metrics_token):
+            return True
+    if client_host and settings.metrics_allowed_addresses:
+        try:
+            address = ip_address(client_host)
+        except ValueError:
+            return False
+        return any(address in network for network in settings.metrics_networks)
+    return False
+
+
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
+    settings = request.app.state.ctx.settings
+    host = request.client.host if request.client else None
+    if not metrics_allowed(settings, host, request.headers.get("authorization")):
+        raise ForbiddenError(
+            "Metrics are served only with SPIKO_METRICS_TOKEN or to SPIKO_METRICS_ALLOWED_ADDRESSES"
+        )
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -46,6 +46,7 @@ class CachedKey:
     investor_id: str
     secret_hash: str
     live: bool
+    scopes: str | None = None  # as stored with the key: None for full access
 
 
 _UNKNOWN = CachedKey("", "", _NO_HASH, False)
@@ -80,13 +81,13 @@ class ApiKeyVerifier:
         """The key as the database has it now (a dead entry when there is no such key)."""
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
-                select(ApiKey.id, ApiKey.investor_id, ApiKey.secret_hash, ApiKey.revoked_at).where(
-                    ApiKey.client_id == client_id
-                )
+                select(
+                    ApiKey.id, ApiKey.investor_id, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.scopes
+                ).where(ApiKey.client_id == client_id)
             ).first()
-        return (
-            CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None) if row else _UNKNOWN
-        )
+        if row is None:
+            return _UNKNOWN
+        return CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None, row.scopes)
 
     def load(self, client_id: str) -> CachedKey:
         """Read the key from the database and cache what was read, found or not."""

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, hash_token
 from spiko.auth.principal import AuthFailure, Principal
+from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
@@ -42,4 +43,5 @@ async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
         raise _refused("The access token has expired", "expired_token")
     if entry.jkt:  # RFC 9449 section 7.2: a bound token is no bearer token
         raise _refused("This access token is DPoP-bound: use Authorization: DPoP with a proof", "dpop_bound")
-    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id)
+    scopes = permissions(entry.scope)
+    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

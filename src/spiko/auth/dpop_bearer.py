@@ -18,6 +18,7 @@ from spiko.auth.oauth.replay import AsyncRedisReplayStore, DeferredRecord, Repla
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
 from spiko.auth.principal import AuthFailure, Principal
+from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
@@ -84,4 +85,5 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         raise refused(
             "The DPoP proof is not made with the key this token is bound to", "dpop_key", "invalid_dpop_proof"
         )
-    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id)
+    scopes = permissions(entry.scope)  # a bound grant is narrowed exactly as a Bearer one
+    return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from spiko.auth.scopes import permissions
+from spiko.core.text import is_clean
 from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
@@ -21,6 +23,9 @@ class Principal:
     credential: Literal["api_key", "oauth"]
     credential_id: str  # the API key's id, or the OAuth grant's id
     client_id: str
+    # The investor-API families this credential reaches (``spiko.auth.scopes``); None: all of them.
+    # Required by name, so that no new kind of credential gets full access by omission.
+    scopes: frozenset[str] | None = field(kw_only=True)
 
 
 class AuthFailure(InvestorAuthenticationError):
@@ -59,7 +64,7 @@ def _decode_basic(credentials: str) -> tuple[str, str]:
     except (binascii.Error, ValueError, UnicodeError):
         raise AuthFailure("Malformed Basic credentials", "malformed") from None
     client_id, colon, secret = text.partition(":")
-    if not colon or not client_id or not secret:
+    if not colon or not client_id or not secret or not is_clean(text):
         raise AuthFailure("Malformed Basic credentials: expected client_id:client_secret", "malformed")
     return client_id, secret
 
@@ -71,4 +76,6 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     if not verifier.check(entry, secret):
         raise AuthFailure("Invalid API key credentials", "invalid_credentials")
     verifier.record_use(entry.key_id)
-    return Principal(entry.investor_id, "api_key", entry.key_id, client_id)
+    # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
+    scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
+    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)

@@ -1,7 +1,8 @@
 """The ``spiko`` command: thin entry points over the services.
 
-Every command prints its result as one JSON object (or array) on stdout; human-readable
-messages go to stderr; errors exit non-zero with a one-line explanation.
+Every command prints its result as one JSON object (or array) on stdout, ``{}`` when there is
+nothing else to say; human-readable messages go to stderr; errors exit non-zero with a one-line
+explanation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from spiko.cli import funds, identity, oauth, orders, sdk, server
+from spiko.cli import funds, identity, oauth, orders, sdk, server, worker
 
 REGISTRARS: list[Callable[[Any], None]] = [
     server.register,
@@ -22,6 +23,7 @@ REGISTRARS: list[Callable[[Any], None]] = [
     funds.register,
     orders.register,
     sdk.register,
+    worker.register,
 ]
 
 
@@ -35,7 +37,7 @@ def _json_default(value: Any) -> Any:
 
 def emit(result: Any) -> None:
     if result is None:
-        return
+        result = {}
     sys.stdout.write(json.dumps(result, default=_json_default) + "\n")
     sys.stdout.flush()
 
@@ -67,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], Any] = args.handler
     try:
-        emit(handler(args))
+        result = handler(args)
+        if getattr(args, "prints_json", True):
+            emit(result)
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # one line, never a traceback

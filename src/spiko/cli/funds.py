@@ -70,7 +70,12 @@ def register(commands: Any) -> None:
     fx_publish.add_argument("--rate", required=True, type=_decimal, metavar="DECIMAL")
     fx_publish.add_argument("--fund", metavar="SLUG", help="one fund (default: every fund)")
     fx_publish.add_argument("--kind", choices=["indicative", "execution"], default="indicative")
-    fx_show = command(fx, "show", "the latest rate on or before a day", show_fx)
+    fx_show = command(
+        fx,
+        "show",
+        "the latest rate on or before a day: published, else inverted, else crossed through another currency",
+        show_fx,
+    )
     fx_show.add_argument("--base", required=True, metavar="CURRENCY")
     fx_show.add_argument("--quote", required=True, metavar="CURRENCY")
     fx_show.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: any day")
@@ -223,13 +228,25 @@ def publish_fx(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def show_fx(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.services import reference
+    from spiko.services.cross_rates import derive_rate
 
+    base, quote = args.base.upper(), args.quote.upper()
     with context() as ctx, ctx.transaction(write=False) as session:
         fund_id = reference.get_fund_by_slug(session, args.fund).id if args.fund else None
-        rate = reference.fx_rate(session, args.base.upper(), args.quote.upper(), args.day, fund_id=fund_id)
-        if rate is None:
-            raise LookupError(f"no {args.base}/{args.quote} rate published")
-        return _rate(session, rate)
+        derived = derive_rate(session, base, quote, args.day, fund_id=fund_id)
+        if derived is None:
+            raise LookupError(f"no {base}/{quote} rate published, nor one to invert or cross")
+        if derived.derivation == "published":
+            return {**_rate(session, derived.legs[0].rate), "derivation": "published"}
+        return {
+            "id": None,
+            "day": derived.day.isoformat(),
+            "baseCurrency": base,
+            "quoteCurrency": quote,
+            "fxRate": reference.rate_display(derived.rate),
+            "derivation": derived.derivation,
+            "from": [{**_rate(session, leg.rate), "inverted": leg.inverted} for leg in derived.legs],
+        }
 
 
 def add_holiday(args: argparse.Namespace) -> dict[str, Any]:

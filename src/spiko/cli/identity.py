@@ -11,16 +11,41 @@ from spiko.cli.common import command, context, group
 def register(commands: Any) -> None:
     investors = group(commands, "investors", "investors and their sign-in")
     create = command(investors, "create", "create an investor with a user who signs in", create_investor)
-    create.add_argument("--name", required=True)
-    create.add_argument("--email", required=True)
-    create.add_argument("--password", required=True)
+    create.add_argument("--name", required=True, help="legal name (organization) or full name (individual)")
+    create.add_argument("--email", required=True, help="the user's sign-in email (stored lower-cased)")
+    create.add_argument("--password", required=True, help="the user's password (at least 8 characters)")
     create.add_argument("--type", choices=["organization", "individual"], default="organization")
-    create.add_argument("--country", default="FR")
+    create.add_argument("--country", default="FR", help="ISO 3166-1 alpha-2 code (default FR)")
+    create.add_argument("--address", default="", help="street address")
+    create.add_argument("--zip-code", default="")
+    create.add_argument("--city", default="")
+    create.add_argument("--registration-number", help="organizations: company registration number")
+    create.add_argument("--legal-entity-type", help="organizations: SAS, SA, GmbH… (default SAS)")
+    create.add_argument("--tax-identification-number", help="individuals: tax identification number")
+    command(investors, "list", "list the investors and their users' emails", list_investors)
+    reset = command(
+        investors,
+        "set-password",
+        "give a user a new password and sign out their browsers; reads it from stdin without --password",
+        set_password,
+    )
+    reset.add_argument("--email", required=True)
+    reset.add_argument(
+        "--password", help="default: the first line of standard input (kept out of shell history)"
+    )
 
     keys = group(commands, "api-keys", "API keys (Basic authentication on /v1)")
     key_create = command(keys, "create", "create an API key; prints its secret once", create_api_key)
     key_create.add_argument("--email", required=True)
     key_create.add_argument("--name", default="CLI key")
+    key_create.add_argument(
+        "--scope",
+        dest="scopes",
+        action="extend",
+        nargs="+",
+        metavar="SCOPE",
+        help="narrow the key to these scopes (e.g. read, or orders:read orders:write); default: full access",
+    )
     key_list = command(keys, "list", "list an investor's active API keys (never a secret)", list_api_keys)
     key_list.add_argument("--email", required=True)
     key_list.add_argument("--all", action="store_true", help="include revoked keys")
@@ -39,8 +64,44 @@ def create_investor(args: argparse.Namespace) -> dict[str, str]:
             password=args.password,
             investor_type=args.type,
             country=args.country,
+            address=args.address,
+            zip_code=args.zip_code,
+            city=args.city,
+            registration_number=args.registration_number,
+            legal_entity_type=args.legal_entity_type,
+            tax_identification_number=args.tax_identification_number,
         )
         return {"investorId": investor.id, "email": user.email}
+
+
+def list_investors(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import identity
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return [
+            {
+                "investorId": investor.id,
+                "name": investor.name,
+                "type": investor.type,
+                "country": investor.country,
+                "emails": sorted(user.email for user in investor.users),
+                "createdAt": investor.created_at,
+            }
+            for investor in identity.list_investors(session)
+        ]
+
+
+def set_password(args: argparse.Namespace) -> dict[str, Any]:
+    import sys
+
+    from spiko.services import identity
+
+    password = args.password
+    if password is None:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with context() as ctx, ctx.transaction() as session:
+        user, ended = identity.set_password(session, args.email, password)
+        return {"investorId": user.investor_id, "email": user.email, "sessionsEnded": ended}
 
 
 def _user(session: Any, email: str) -> Any:
@@ -63,6 +124,7 @@ def create_api_key(args: argparse.Namespace) -> dict[str, str]:
             investor_id=user.investor_id,
             name=args.name,
             max_live_keys=ctx.settings.max_api_keys_per_investor,
+            scopes=args.scopes,
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -76,6 +138,7 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
             {
                 "client_id": key.client_id,
                 "name": key.name,
+                "scopes": key.scopes.split() if key.scopes else None,  # None: full access
                 "created_at": key.created_at,
                 "last_used_at": key.last_used_at,
                 "revoked_at": key.revoked_at,

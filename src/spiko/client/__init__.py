@@ -1,6 +1,7 @@
 """The Python SDK of the Spiko investor API.
 
 It depends on httpx and pydantic only; importing it loads nothing of the server.
+``spiko.client.webhooks`` (verifying the webhooks a receiver is sent) also uses ``standardwebhooks``.
 """
 
 from spiko.client.auth import ApiKeyAuth, OAuth2Session

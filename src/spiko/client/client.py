@@ -58,6 +58,8 @@ class SpikoClient:
         self.bank_accounts = resources.BankAccounts(runner)
         self.accounting_positions = resources.AccountingPositions(runner)
         self.yields = resources.Yields(runner)
+        self.events = resources.Events(runner)
+        self.webhook_endpoints = resources.WebhookEndpoints(runner)
 
     def close(self) -> None:
         """Release the connections."""
@@ -99,6 +101,8 @@ class AsyncSpikoClient:
         self.bank_accounts = resources.AsyncBankAccounts(runner)
         self.accounting_positions = resources.AsyncAccountingPositions(runner)
         self.yields = resources.AsyncYields(runner)
+        self.events = resources.AsyncEvents(runner)
+        self.webhook_endpoints = resources.AsyncWebhookEndpoints(runner)
 
     async def aclose(self) -> None:
         """Release the connections."""

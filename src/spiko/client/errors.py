@@ -95,7 +95,8 @@ class InvestorAuthenticationError(SpikoError):
 
 
 class ForbiddenError(SpikoError):
-    """403: the credentials do not give access (e.g. another investor's ``investorId``)."""
+    """403: the credentials do not give access: another investor's ``investorId``, or an operation
+    outside the scopes the API key or OAuth grant was narrowed to."""
 
     status = 403
 
@@ -113,9 +114,9 @@ class ConflictError(SpikoError):
 
 
 class InsufficientBalanceError(SpikoError):
-    """409: the account does not hold enough shares; ``payload`` gives requested and available."""
+    """400: the account does not hold enough shares; ``payload`` gives requested and available."""
 
-    status = 409
+    status = 400
 
 
 class CollectionNotCancelableError(SpikoError):
@@ -125,16 +126,16 @@ class CollectionNotCancelableError(SpikoError):
 
 
 class DepositNotAllowedError(SpikoError):
-    """409: deposit orders cannot be created through the API for this share class; wire the money
+    """400: deposit orders cannot be created through the API for this share class; wire the money
     directly instead. ``error.share_class_id`` and ``error.share_class_symbol`` name the class."""
 
-    status = 409
+    status = 400
 
 
 class SubscriptionNotAllowedError(SpikoError):
-    """409: the same refusal, as the deprecated subscription routes name it."""
+    """400: the same refusal, as the deprecated subscription routes name it."""
 
-    status = 409
+    status = 400
 
 
 class TooManyRequestsError(SpikoError):

@@ -435,3 +435,68 @@ class DailyYield(Model):
     yield_: Amount = Field(alias="yield")
     nav_id: str
     nav_update_date: str
+
+
+# --- Events and webhook endpoints (extensions beyond the reference) -------------------------
+
+
+class Event(Model):
+    """A state change: ``type`` is ``object.verb`` (``deposit_order.funded``, ``nav.published``…),
+    ``data`` the object as the API showed it then, ``sequence`` the investor's event number."""
+
+    id: str
+    type: str
+    created_at: datetime
+    sequence: int
+    data: dict[str, Any]
+
+
+class EventPage(Model):
+    data: list[Event]
+    next_cursor: str | None = None
+
+
+class WebhookEndpoint(Model):
+    id: str
+    url: str
+    description: str
+    event_types: list[str] | None = None
+    enabled: bool
+    disabled_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    """An endpoint with its signing secret (``whsec_…``), answered once: at creation and rotation."""
+
+    secret: str
+
+
+class WebhookAttempt(Model):
+    attempted_at: datetime
+    status_code: int | None = None
+    latency_ms: int
+    response_excerpt: str
+    error: str | None = None
+
+
+class WebhookDelivery(Model):
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    created_at: datetime
+    log: list[WebhookAttempt]
+
+
+class WebhookDeliveryPage(Model):
+    data: list[WebhookDelivery]
+    next_cursor: str | None = None
+
+
+class Redelivery(Model):
+    queued: int

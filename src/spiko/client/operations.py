@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
@@ -25,18 +25,24 @@ from spiko.client.models import (
     Amount,
     BankAccount,
     CreatedDepositOrder,
+    CreatedWebhookEndpoint,
     DailyYield,
     DepositInstructions,
     DepositOrder,
     DirectDebitOrder,
+    Event,
+    EventPage,
     InstantRedemptionOrder,
     Investor,
     Portfolio,
     PortfolioTotal,
+    Redelivery,
     RedemptionOrder,
     SubscriptionOrder,
     TransferAmount,
     TransferOrder,
+    WebhookDeliveryPage,
+    WebhookEndpoint,
     WithdrawalDestination,
     WithdrawalOrder,
     WithdrawalQuantity,
@@ -56,7 +62,7 @@ class Call(Generic[T]):
     user did not give one: the client fills it in from ``GET /investors/me`` (fetched once).
     """
 
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
     path: str
     parse: Parser[T]
     operation_id: str
@@ -739,6 +745,160 @@ class Yields:
                 accountId=account_id, shareClassId=share_class_id, **{"from": _day(from_)}, to=_day(to)
             ),
         )
+
+
+class Events:
+    """What changed, in order: every state change of the investor as an event (an extension)."""
+
+    @staticmethod
+    def list(
+        *,
+        type: str | Sequence[str] | None = None,  # noqa: A002
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        direction: Literal["asc", "desc"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Call[EventPage]:
+        """One page of events, newest first unless ``direction="asc"`` (``GET /events``); pass
+        the page's ``next_cursor`` as ``cursor`` for the next one."""
+        types = [type] if isinstance(type, str) else list(type) if type is not None else None
+        return Call(
+            "GET",
+            "/events",
+            _model(EventPage),
+            "events.list",
+            params=_query(
+                type=types,
+                createdAfter=created_after.isoformat() if created_after else None,
+                createdBefore=created_before.isoformat() if created_before else None,
+                direction=direction,
+                limit=limit,
+                cursor=cursor,
+            ),
+        )
+
+    @staticmethod
+    def get(event_id: str) -> Call[Event]:
+        """One event (``GET /events/{eventId}``)."""
+        return Call("GET", f"/events/{_segment(event_id)}", _model(Event), "events.get")
+
+
+class _Unset:
+    pass
+
+
+UNSET: Any = _Unset()
+
+
+class WebhookEndpoints:
+    """Where events are delivered, signed per Standard Webhooks (an extension)."""
+
+    @staticmethod
+    def create(
+        url: str, *, event_types: Sequence[str] | None = None, description: str | None = None
+    ) -> Call[CreatedWebhookEndpoint]:
+        """A new endpoint; ``event_types`` omitted: every type. The answer's ``secret`` is shown once."""
+        body: dict[str, Any] = {"url": url}
+        if event_types is not None:
+            body["eventTypes"] = list(event_types)
+        if description is not None:
+            body["description"] = description
+        return Call(
+            "POST", "/webhook-endpoints", _model(CreatedWebhookEndpoint), "webhookEndpoints.create", json=body
+        )
+
+    @staticmethod
+    def list() -> Call[list[WebhookEndpoint]]:
+        return Call("GET", "/webhook-endpoints", _models(WebhookEndpoint), "webhookEndpoints.list")
+
+    @staticmethod
+    def get(endpoint_id: str) -> Call[WebhookEndpoint]:
+        path = f"/webhook-endpoints/{_segment(endpoint_id)}"
+        return Call("GET", path, _model(WebhookEndpoint), "webhookEndpoints.get")
+
+    @staticmethod
+    def update(
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        event_types: Sequence[str] | None = UNSET,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> Call[WebhookEndpoint]:
+        """Change what is given; ``event_types=None`` subscribes to every type."""
+        body: dict[str, Any] = {}
+        if url is not None:
+            body["url"] = url
+        if event_types is not UNSET:
+            body["eventTypes"] = list(event_types) if event_types is not None else None
+        if description is not None:
+            body["description"] = description
+        if enabled is not None:
+            body["enabled"] = enabled
+        return Call(
+            "PATCH",
+            f"/webhook-endpoints/{_segment(endpoint_id)}",
+            _model(WebhookEndpoint),
+            "webhookEndpoints.update",
+            json=body,
+        )
+
+    @staticmethod
+    def delete(endpoint_id: str) -> Call[None]:
+        return Call(
+            "DELETE", f"/webhook-endpoints/{_segment(endpoint_id)}", lambda _: None, "webhookEndpoints.delete"
+        )
+
+    @staticmethod
+    def rotate_secret(endpoint_id: str) -> Call[CreatedWebhookEndpoint]:
+        """A new secret (in the answer); the previous one keeps signing for 24 hours."""
+        return Call(
+            "POST",
+            f"/webhook-endpoints/{_segment(endpoint_id)}/rotate-secret",
+            _model(CreatedWebhookEndpoint),
+            "webhookEndpoints.rotateSecret",
+        )
+
+    @staticmethod
+    def redeliver(
+        endpoint_id: str, *, event_id: str | None = None, since: datetime | None = None
+    ) -> Call[Redelivery]:
+        """Queue one event again, or every event since a time; answers how many were queued."""
+        body: dict[str, Any] = {}
+        if event_id is not None:
+            body["eventId"] = event_id
+        if since is not None:
+            body["since"] = since.isoformat()
+        return Call(
+            "POST",
+            f"/webhook-endpoints/{_segment(endpoint_id)}/redeliver",
+            _model(Redelivery),
+            "webhookEndpoints.redeliver",
+            json=body,
+        )
+
+    @staticmethod
+    def deliveries(
+        endpoint_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Call[WebhookDeliveryPage]:
+        """The delivery log, newest first: each delivery with its attempts."""
+        return Call(
+            "GET",
+            f"/webhook-endpoints/{_segment(endpoint_id)}/deliveries",
+            _model(WebhookDeliveryPage),
+            "webhookEndpoints.deliveries",
+            params=_query(limit=limit, cursor=cursor),
+        )
+
+
+def next_events_page(call: Call[EventPage], page: EventPage) -> Call[EventPage] | None:
+    """The call for the page of events after ``page``, or None when it was the last."""
+    if not page.next_cursor:
+        return None
+    if page.next_cursor == call.param("cursor"):
+        raise RuntimeError("the server returned the same cursor twice; stopping instead of looping")
+    return call.with_param("cursor", page.next_cursor)
 
 
 def next_page(

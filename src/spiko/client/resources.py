@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from spiko.client import operations as ops
-from spiko.client.models import AccountTransaction, AccountTransactionPage
+from spiko.client.models import AccountTransaction, AccountTransactionPage, Event, EventPage
 from spiko.client.operations import Call
 from spiko.client.runner import AsyncRunner, SyncRunner
 
@@ -82,6 +82,37 @@ def _async_pages(
             call = ops.next_page(call, page)
 
     iterate.__doc__ = "Every transaction of the account, page after page (same filters as ``list``)."
+    return iterate
+
+
+def _sync_events(
+    build: Callable[P, Call[EventPage]],
+) -> Callable[Concatenate[SyncResource, P], Iterator[Event]]:
+    @functools.wraps(build)
+    def iterate(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[Event]:
+        call: Call[EventPage] | None = build(*args, **kwargs)
+        while call is not None:
+            page = self._runner.execute(call)
+            yield from page.data
+            call = ops.next_events_page(call, page)
+
+    iterate.__doc__ = "Every event, page after page (same filters as ``list``)."
+    return iterate
+
+
+def _async_events(
+    build: Callable[P, Call[EventPage]],
+) -> Callable[Concatenate[AsyncResource, P], AsyncIterator[Event]]:
+    @functools.wraps(build)
+    async def iterate(self: AsyncResource, /, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[Event]:
+        call: Call[EventPage] | None = build(*args, **kwargs)
+        while call is not None:
+            page = await self._runner.execute(call)
+            for item in page.data:
+                yield item
+            call = ops.next_events_page(call, page)
+
+    iterate.__doc__ = "Every event, page after page (same filters as ``list``)."
     return iterate
 
 
@@ -172,6 +203,25 @@ class Yields(SyncResource):
     history = sync_method(ops.Yields.history)
 
 
+class Events(SyncResource):
+    __doc__ = ops.Events.__doc__
+    list = sync_method(ops.Events.list)
+    iter = _sync_events(ops.Events.list)
+    get = sync_method(ops.Events.get)
+
+
+class WebhookEndpoints(SyncResource):
+    __doc__ = ops.WebhookEndpoints.__doc__
+    create = sync_method(ops.WebhookEndpoints.create)
+    list = sync_method(ops.WebhookEndpoints.list)
+    get = sync_method(ops.WebhookEndpoints.get)
+    update = sync_method(ops.WebhookEndpoints.update)
+    delete = sync_method(ops.WebhookEndpoints.delete)
+    rotate_secret = sync_method(ops.WebhookEndpoints.rotate_secret)
+    redeliver = sync_method(ops.WebhookEndpoints.redeliver)
+    deliveries = sync_method(ops.WebhookEndpoints.deliveries)
+
+
 # --- async -----------------------------------------------------------------------------
 
 
@@ -257,3 +307,22 @@ class AsyncAccountingPositions(AsyncResource):
 class AsyncYields(AsyncResource):
     __doc__ = ops.Yields.__doc__
     history = async_method(ops.Yields.history)
+
+
+class AsyncEvents(AsyncResource):
+    __doc__ = ops.Events.__doc__
+    list = async_method(ops.Events.list)
+    iter = _async_events(ops.Events.list)
+    get = async_method(ops.Events.get)
+
+
+class AsyncWebhookEndpoints(AsyncResource):
+    __doc__ = ops.WebhookEndpoints.__doc__
+    create = async_method(ops.WebhookEndpoints.create)
+    list = async_method(ops.WebhookEndpoints.list)
+    get = async_method(ops.WebhookEndpoints.get)
+    update = async_method(ops.WebhookEndpoints.update)
+    delete = async_method(ops.WebhookEndpoints.delete)
+    rotate_secret = async_method(ops.WebhookEndpoints.rotate_secret)
+    redeliver = async_method(ops.WebhookEndpoints.redeliver)
+    deliveries = async_method(ops.WebhookEndpoints.deliveries)

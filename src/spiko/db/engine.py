@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -18,6 +21,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     # Errors must never carry bound values (a hash, an email) into logs or messages.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        _create_private_file(make_url(url).database)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -34,6 +38,19 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         kwargs.pop("pool_size")
         kwargs.pop("max_overflow")
     return create_engine(url, **kwargs)
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file readable and writable by its owner only (0600), whatever the
+    umask: it holds password and secret hashes. SQLite gives its -wal and -shm files the same
+    mode. An existing file is left as its operator set it."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

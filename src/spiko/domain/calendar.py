@@ -2,12 +2,26 @@
 
 A day is a business day when it is a weekday (Monday to Friday) and not one of the fund's listed
 non-operating days (holidays). Weekends are never listed: they are always non-operating.
+
+The listed days come from official calendars, as the ``holidays`` library maintains them (with
+the days observed in place of a holiday falling on a weekend, and substitute days), plus what
+operators add by hand:
+
+- ``target``: TARGET2, the euro settlement system's closing days (``XECB``);
+- ``us``: the US Treasury market's recommended closes of SIFMA (``XSIF``), observed days
+  included (2026-07-03 for Independence Day on a Saturday);
+- ``uk``: the bank holidays of England and Wales, substitute days included (2026-12-28 for
+  Boxing Day on a Saturday).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:  # imported when a calendar is first listed: it is only needed then
+    import holidays as holiday_library
 
 _ONE_DAY = timedelta(days=1)
 # More consecutive non-operating days than any real calendar has; guards against a calendar
@@ -72,3 +86,40 @@ def business_days(start: date, end: date, holidays: Collection[date] = ()) -> It
         if is_business_day(day, holidays):
             yield day
         day += _ONE_DAY
+
+
+def _target(years: list[int]) -> holiday_library.HolidayBase:
+    import holidays
+
+    return holidays.financial_holidays("XECB", years=years)
+
+
+def _us(years: list[int]) -> holiday_library.HolidayBase:
+    import holidays
+
+    return holidays.financial_holidays("XSIF", years=years)
+
+
+def _uk(years: list[int]) -> holiday_library.HolidayBase:
+    import holidays
+
+    return holidays.country_holidays("GB", subdiv="ENG", years=years)
+
+
+OFFICIAL_CALENDARS: Final[dict[str, Callable[[list[int]], holiday_library.HolidayBase]]] = {
+    "target": _target,
+    "us": _us,
+    "uk": _uk,
+}
+
+
+def official_holidays(name: str, years: Iterable[int]) -> dict[date, str]:
+    """The weekday closing days of an official calendar over ``years``, with their names."""
+    try:
+        source = OFFICIAL_CALENDARS[name]
+    except KeyError:
+        raise CalendarError(
+            f"unknown calendar {name!r}; expected one of {', '.join(OFFICIAL_CALENDARS)}"
+        ) from None
+    days = source(sorted(set(years)))
+    return {day: str(label) for day, label in sorted(days.items()) if not is_weekend(day)}

@@ -1,29 +1,16 @@
-"""IBAN (ISO 13616) and BIC (ISO 9362) rules, and the construction of valid IBANs.
+"""IBAN (ISO 13616) and BIC (ISO 9362) rules, and the construction of virtual IBANs, on ``schwifty``.
 
-An IBAN is a country code, two check digits and a country-specific BBAN. It is valid when,
-with the first four characters moved to the end and every letter replaced by two digits
-(A = 10 ... Z = 35), the resulting number is 1 modulo 97 (ISO 7064 MOD 97-10). That check
-catches every single-character substitution and almost every transposition.
+``schwifty`` keeps the registry of national IBAN formats (each country's length and BBAN
+structure, the national check digits some countries add, such as the French RIB key) and of BIC
+country codes; this module only adds the system's error type and the virtual IBANs it issues.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
-from typing import Final
 
-# IBAN lengths of the countries of SEPA and of a few other common ones (the full registry is
-# longer; a country not listed here is checked for format and checksum only).
-IBAN_LENGTHS: Final[dict[str, int]] = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22,
-    "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23, "GR": 27, "HR": 21,
-    "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
-    "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24,
-    "SM": 27,
-}  # fmt: skip
-
-_IBAN_SHAPE: Final = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-_BIC_SHAPE: Final = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+from schwifty import BIC, IBAN, exceptions, registry
+from schwifty.exceptions import SchwiftyException
 
 
 class IbanError(ValueError):
@@ -35,83 +22,59 @@ def normalize(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _as_digits(text: str) -> str:
-    return "".join(str(int(char, 36)) for char in text)
-
-
-def mod97(text: str) -> int:
-    """``int(digits(text)) % 97``, computed piecewise as ISO 7064 describes."""
-    remainder = 0
-    for char in _as_digits(text):
-        remainder = (remainder * 10 + int(char)) % 97
-    return remainder
-
-
-def check_digits(country: str, bban: str) -> str:
-    """The two check digits that make ``country + digits + bban`` valid."""
-    if not re.fullmatch(r"[A-Z]{2}", country) or not re.fullmatch(r"[A-Z0-9]+", bban):
-        raise IbanError("country must be two letters and the BBAN letters and digits")
-    return f"{98 - mod97(bban + country + '00'):02d}"
-
-
-def make_iban(country: str, bban: str) -> str:
-    return country + check_digits(country, bban) + bban
+def validate_iban(text: str) -> str:
+    """The normalized IBAN, or :class:`IbanError` saying what is wrong (checksum, the country's
+    length and BBAN format, national check digits)."""
+    value = normalize(text)
+    if not value.isalnum():
+        raise IbanError("an IBAN is a country code, two check digits and letters or digits only")
+    try:
+        return str(IBAN(value, validate_bban=True).compact)
+    except exceptions.InvalidChecksumDigits:
+        raise IbanError("the IBAN's check digits do not match (ISO 13616 mod-97)") from None
+    except exceptions.InvalidLength:
+        expected = registry.get_iban_spec(value[:2]).iban_length
+        raise IbanError(f"an IBAN of {value[:2]} has {expected} characters, not {len(value)}") from None
+    except exceptions.InvalidCountryCode:
+        raise IbanError(f"{value[:2]!r} is not a country that issues IBANs") from None
+    except SchwiftyException as error:
+        raise IbanError(f"not a valid IBAN: {error}") from None
 
 
 def is_valid_iban(text: str) -> bool:
-    iban = normalize(text)
-    if not _IBAN_SHAPE.match(iban):
+    try:
+        validate_iban(text)
+    except IbanError:
         return False
-    expected = IBAN_LENGTHS.get(iban[:2])
-    if expected is not None and len(iban) != expected:
-        return False
-    return mod97(iban[4:] + iban[:4]) == 1
-
-
-def validate_iban(text: str) -> str:
-    """The normalized IBAN, or :class:`IbanError` saying what is wrong."""
-    iban = normalize(text)
-    if not _IBAN_SHAPE.match(iban):
-        raise IbanError("an IBAN is a country code, two check digits and up to 30 letters or digits")
-    expected = IBAN_LENGTHS.get(iban[:2])
-    if expected is not None and len(iban) != expected:
-        raise IbanError(f"an IBAN of {iban[:2]} has {expected} characters, not {len(iban)}")
-    if mod97(iban[4:] + iban[:4]) != 1:
-        raise IbanError("the IBAN's check digits do not match (ISO 13616 mod-97)")
-    return iban
-
-
-def is_valid_bic(text: str) -> bool:
-    return bool(_BIC_SHAPE.match(normalize(text)))
+    return True
 
 
 def validate_bic(text: str) -> str:
-    bic = normalize(text)
-    if not _BIC_SHAPE.match(bic):
-        raise IbanError(
-            "a BIC is 4 letters (bank), 2 letters (country), 2 letters or digits and an optional branch of 3"
-        )
-    return bic
+    """The normalized BIC (8 or 11 characters, a known country), or :class:`IbanError`."""
+    value = normalize(text)
+    if not value.isalnum():
+        raise IbanError("a BIC is 8 or 11 letters or digits")
+    try:
+        return str(BIC(value).compact)
+    except SchwiftyException as error:
+        raise IbanError(f"not a valid BIC: {error}") from None
 
 
-def rib_key(bank: str, branch: str, account: str) -> str:
-    """The French RIB key of a BBAN (letters of the account number map to digits as the RIB says)."""
-    letters = {
-        c: str(d)
-        for d, group in enumerate(("AJ", "BKS", "CLT", "DMU", "ENV", "FOW", "GPX", "HQY", "IRZ"), 1)
-        for c in group
-    }
-    digits = "".join(letters.get(c, c) for c in (bank + branch + account).upper())
-    return f"{97 - (int(digits[:5]) * 89 + int(digits[5:10]) * 15 + int(digits[10:]) * 3) % 97:02d}"
+def is_valid_bic(text: str) -> bool:
+    try:
+        validate_bic(text)
+    except IbanError:
+        return False
+    return True
 
 
 def french_iban(bank: str, branch: str, account: str) -> str:
-    """A French IBAN from its bank code (5 digits), branch code (5) and account number (11)."""
-    if not (re.fullmatch(r"\d{5}", bank) and re.fullmatch(r"\d{5}", branch)):
-        raise IbanError("bank and branch codes are 5 digits each")
-    if not re.fullmatch(r"[0-9A-Z]{11}", account):
-        raise IbanError("a French account number is 11 letters or digits")
-    return make_iban("FR", bank + branch + account + rib_key(bank, branch, account))
+    """A French IBAN from its bank code (5 digits), branch code (5) and account number (11), with
+    the national RIB key and the IBAN check digits."""
+    try:
+        return str(IBAN.generate("FR", bank_code=bank, branch_code=branch, account_code=account).compact)
+    except SchwiftyException as error:
+        raise IbanError(f"cannot build a French IBAN: {error}") from None
 
 
 def random_french_iban(bank: str, branch: str) -> str:

@@ -9,7 +9,16 @@ order is being executed, so that no order can create value out of rounding:
 - a withdrawal of shares pays ``amount = shares x NAV`` rounded **down** to the currency's minor
   unit;
 - a withdrawal of an amount redeems ``shares = amount / NAV`` rounded **up** to ``shareDecimals``
-  and then pays ``shares x NAV`` rounded down, which is never less than the amount asked for.
+  and then pays ``shares x NAV`` rounded down, which is never less than the amount asked for; an
+  amount equal to the whole value of the shares available redeems all of them;
+- the **value of a holding**, wherever it is shown (portfolio, positions, totals, statements),
+  is what withdrawing every share would pay: ``shares x NAV`` rounded **down**, so a holding's
+  shown value is always withdrawable in full by amount;
+- the **estimate of a pending withdrawal** is what it would pay at the NAV it was created under,
+  by the same rules as its execution.
+
+Sums of amounts or shares are exact (:func:`exact_sum`): never a float, never a SQL aggregate over
+decimal text.
 
 Only ``Decimal`` arithmetic is used, in a local context wide enough that the one inexact step
 (a division) is truncated in the direction of the final rounding, so the result is the exact
@@ -18,7 +27,16 @@ floor or ceiling of the true quotient.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
+from collections.abc import Iterable
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    Inexact,
+    InvalidOperation,
+    localcontext,
+)
 from typing import Final, Literal, get_args
 
 # The currencies the APIs know (the wire's enum), and their ISO 4217 minor units.
@@ -129,6 +147,17 @@ def shares_to_raise(amount: Decimal, nav: Decimal, share_decimals: int) -> Decim
     return round_up(_divide(amount, nav, ROUND_CEILING), share_decimals)
 
 
+def shares_to_withdraw(
+    amount: Decimal, nav: Decimal, held: Decimal, share_decimals: int, currency: str
+) -> Decimal:
+    """Shares a withdrawal of ``amount`` redeems out of ``held``: ``ceil(amount / NAV)``, capped at
+    ``held``; and every share when ``amount`` is their whole value (the value shown for a holding
+    is withdrawable in full, leaving no fraction of a share behind)."""
+    if amount >= amount_for_shares(held, nav, currency):
+        return held
+    return min(shares_to_raise(amount, nav, share_decimals), held)
+
+
 def amount_for_shares(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
     """Cash paid for ``shares`` at ``nav``: ``floor(shares * nav)`` to the currency's minor unit.
 
@@ -141,9 +170,49 @@ def amount_for_shares(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
     return round_down(_multiply(shares, nav), minor_units(currency))
 
 
-def value_of(shares: Decimal, nav: Decimal, currency: str) -> Decimal:
-    """The value of a holding, as shown to investors: the same floor as :func:`amount_for_shares`."""
+def value_of(shares: Decimal, nav: Decimal | None, currency: str) -> Decimal:
+    """The value of a holding, as shown everywhere: what withdrawing all of it pays (the floor of
+    :func:`amount_for_shares`); nothing is worth anything before a NAV."""
+    if nav is None:
+        return round_down(Decimal(0), minor_units(currency))
     return amount_for_shares(shares, nav, currency)
+
+
+def withdrawal_estimate(
+    mode: str, nav: Decimal, currency: str, share_decimals: int, *, amount: Decimal | None, shares: Decimal
+) -> Decimal:
+    """What a pending withdrawal would pay at ``nav``, by the rule it executes by.
+
+    ``amount`` orders redeem :func:`shares_to_withdraw` out of ``shares`` (the shares the order
+    reserved); ``shares`` and ``total`` orders redeem ``shares``; either way the payment is
+    ``floor(shares x NAV)``.
+    """
+    redeemed = shares
+    if mode == "amount" and amount is not None:
+        redeemed = shares_to_withdraw(amount, nav, shares, share_decimals, currency)
+    return amount_for_shares(redeemed, nav, currency)
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """An amount converted at ``rate`` into ``currency``: rounded half up to its minor unit (an
+    indication of value, never a payment)."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return (amount * rate).quantize(quantum(minor_units(currency)), rounding=ROUND_HALF_UP)
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of Decimals (a context wide enough for any sum of amounts or shares; an
+    inexact step would raise rather than round)."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        ctx.traps[Inexact] = True
+        total = Decimal(0)
+        for value in values:
+            if not isinstance(value, Decimal):
+                raise MoneyError(f"only Decimals are added exactly, not {type(value).__name__}")
+            total += value
+        return total
 
 
 def deposit_residue(amount: Decimal, shares: Decimal, nav: Decimal) -> Decimal:

@@ -5,35 +5,43 @@ The rules, in the order they are applied for each calendar day D (midnight to mi
 * **NAV of the day.** The NAV published for D when there is one (status ``nav``); otherwise the
   last NAV published before D carries over (status ``noNav``: weekends, holidays, days whose
   NAV is not published yet).
-* **Holdings** = shares held at the end of D × NAV of the day, rounded to the cent (the minor
-  unit of the share class's currency) half up. Holdings are never a running sum, so they never
-  drift from the shares actually held.
+* **Holdings** = shares held at the end of D × NAV of the day, rounded **down** to the minor
+  unit of the share class's currency: the value of a holding everywhere
+  (:func:`spiko.domain.money.value_of`), which a withdrawal of that amount can always pay.
+  Holdings are never a running sum, so they never drift from the shares actually held.
 * **Movements** of D are counted at their cash amounts: subscriptions (cash paid in),
-  redemptions (cash paid out), transfers (value in minus value out). A movement belongs to the
-  day it was executed on (the business day whose NAV priced it; a transfer, the day it moved).
-  Within a day, incoming movements are applied before outgoing ones.
+  redemptions (cash paid out), transfers (cost basis in minus cost basis out between one
+  investor's own accounts; value in minus value out between investors). A movement belongs to
+  the day it was executed on (the business day whose NAV priced it; a transfer, the day it
+  moved). Within a day, incoming movements are applied before outgoing ones.
 * **Yield of the day** = holdings(D) − holdings(D−1) − subscriptions + redemptions − transfers.
-  Without movements this is the exact ``shares × (NAV(D) − NAV(D−1))`` expressed as the
-  difference of two holdings rounded to the cent, so it is never more than one cent away from
-  that product rounded on its own; on a day with movements it also absorbs the execution
-  rounding (the fraction of a share or of a cent an order leaves behind). That choice makes the
-  accounting identity hold to the cent every day: change in holdings = yield + subscriptions +
-  transfers − redemptions, and the yields add up to the yield total.
-* **Average cost.** Subscriptions and incoming transfers add their cash amount to the cost
-  basis. A redemption or an outgoing transfer of ``s`` shares out of ``S`` removes
-  ``cost × s / S`` of the cost basis (rounded to the cent half up; all of it when every share
-  leaves). Realized gain = redemption amount − cost removed; transferred gain = transfer value −
-  cost removed. Unrealized gain = holdings − remaining cost basis. Together,
-  realized + transferred + unrealized = yield total, to the cent.
+  Without movements this is ``shares × (NAV(D) − NAV(D−1))`` expressed as the difference of two
+  holdings rounded down, so it is never a cent or more away from that product; on a day with
+  movements it also absorbs the execution rounding and, on the day shares move between one
+  investor's own accounts, the gain they carry with them. That choice makes the accounting
+  identity hold to the cent every day: change in holdings = yield + subscriptions + transfers −
+  redemptions, and the yields add up to the yield total.
+* **Average cost.** Subscriptions add their cash amount to the cost basis. A redemption of
+  ``s`` shares out of ``S`` removes ``cost × s / S`` of the cost basis (rounded to the cent half
+  up; all of it when every share leaves); realized gain = redemption amount − cost removed.
+  Shares moved between one investor's own accounts carry their cost (fixed when they moved and
+  recorded with the movement): it leaves one account's cost basis and enters the other's, and
+  no gain is realized or transferred. Shares moved to another investor leave at their value:
+  transferred gain = transfer value − cost removed, and the receiving investor's cost basis
+  starts at that value. Unrealized gain = holdings − remaining cost basis. Together,
+  realized + transferred + unrealized = yield total (the total gain), to the cent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from typing import Any
+
+from spiko.domain.money import exact_sum, round_down
 
 ZERO = Decimal(0)
 
@@ -55,12 +63,15 @@ class PositionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Movement:
-    """One execution on the share ledger: ``shares`` signed (+ in, − out), ``amount`` positive cash."""
+    """One execution on the share ledger: ``shares`` signed (+ in, − out), ``amount`` positive cash;
+    ``cost`` the cost basis a transfer between one investor's own accounts carries (None for other
+    movements, and for transfers recorded before the cost was kept)."""
 
     day: date
     kind: MovementKind
     shares: Decimal
     amount: Decimal
+    cost: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,11 @@ class DailyPosition:
     def unrealized_gain(self) -> Decimal:
         return self.holdings - self.cost_basis
 
+    @property
+    def total_gain(self) -> Decimal:
+        """Realized + transferred + unrealized gain: equal to the yield total, to the cent."""
+        return self.realized_gain_total + self.transferred_gain_total + self.unrealized_gain
+
     def state(self) -> PositionState:
         return PositionState(
             day=self.day,
@@ -151,10 +167,19 @@ def round_money(value: Decimal, decimals: int = 2) -> Decimal:
 
 
 def holdings_value(shares: Decimal, nav: Decimal | None, decimals: int = 2) -> Decimal:
-    """Holdings = shares × NAV rounded to the minor unit; nothing is worth anything before a NAV."""
+    """Holdings = shares × NAV rounded down to the minor unit (the value of a holding, as
+    :func:`spiko.domain.money.value_of`); nothing is worth anything before a NAV."""
     if nav is None:
         return round_money(ZERO, decimals)
-    return round_money(shares * nav, decimals)
+    return round_down(shares * nav, decimals)
+
+
+def cost_removed(cost: Decimal, leaving: Decimal, held: Decimal, decimals: int = 2) -> Decimal:
+    """The average cost of ``leaving`` shares out of ``held``: ``cost × leaving / held`` rounded half
+    up to the minor unit, or all of it when every share leaves."""
+    if leaving == held:
+        return cost
+    return round_money(cost * leaving / held, decimals)
 
 
 def shares_in_units(shares: Decimal, share_decimals: int) -> int:
@@ -185,6 +210,22 @@ def roll_positions(
     state = start
     positions: list[DailyPosition] = []
     expected = start.day + timedelta(days=1)
+    # Every addition below is exact: far more digits than any amount or share count has.
+    with localcontext() as context:
+        context.prec = 80
+        for position in _roll(state, days, expected, movements_by_day, navs_by_day, currency_decimals):
+            positions.append(position)
+    return positions
+
+
+def _roll(
+    state: PositionState,
+    days: Iterable[date],
+    expected: date,
+    movements_by_day: Mapping[date, Sequence[Movement]],
+    navs_by_day: Mapping[date, Nav],
+    currency_decimals: int,
+) -> Iterator[DailyPosition]:
     for day in days:
         if day != expected:
             raise ValueError(f"days must be consecutive: expected {expected}, got {day}")
@@ -192,9 +233,8 @@ def roll_positions(
         position = _roll_one_day(
             state, day, movements_by_day.get(day, ()), navs_by_day.get(day), currency_decimals
         )
-        positions.append(position)
+        yield position
         state = position.state()
-    return positions
 
 
 def _roll_one_day(
@@ -212,30 +252,37 @@ def _roll_one_day(
     # their order, and this order can never take the balance below zero within the day.
     for movement in sorted(movements, key=lambda m: m.kind in _OUTGOING):
         amount = round_money(movement.amount, decimals)
+        carried = None if movement.cost is None else round_money(movement.cost, decimals)
         if movement.kind in (MovementKind.SUBSCRIPTION, MovementKind.TRANSFER_IN):
             if movement.shares < 0:
                 raise ValueError(f"an incoming {movement.kind.value} cannot remove shares")
-            cost += amount
             shares += movement.shares
             if movement.kind is MovementKind.SUBSCRIPTION:
+                cost += amount
                 subscriptions += amount
             else:
-                transfers += amount
+                booked = amount if carried is None else carried
+                cost += booked
+                transfers += booked
         else:
             leaving = -movement.shares
             if leaving < 0:
                 raise ValueError(f"an outgoing {movement.kind.value} cannot add shares")
             if leaving > shares:
                 raise ValueError(f"{movement.kind.value} of {leaving} shares exceeds the {shares} held")
-            removed_cost = cost if leaving == shares else round_money(cost * leaving / shares, decimals)
-            cost -= removed_cost
-            shares -= leaving
-            if movement.kind is MovementKind.REDEMPTION:
-                redemptions += amount
-                realized += amount - removed_cost
+            if movement.kind is MovementKind.TRANSFER_OUT and carried is not None:
+                removed = carried
+                transfers -= carried
             else:
-                transfers -= amount
-                transferred += amount - removed_cost
+                removed = cost_removed(cost, leaving, shares, decimals)
+                if movement.kind is MovementKind.REDEMPTION:
+                    redemptions += amount
+                    realized += amount - removed
+                else:
+                    transfers -= amount
+                    transferred += amount - removed
+            cost -= removed
+            shares -= leaving
     holdings = holdings_value(shares, nav.value if nav else None, decimals)
     yield_of_day = holdings - state.holdings - subscriptions + redemptions - transfers
     return DailyPosition(
@@ -267,6 +314,25 @@ def daily_yield_product(shares_held: Decimal, nav: Decimal, previous_nav: Decima
     return shares_held * (nav - previous_nav)
 
 
+_ADDITIVE = (
+    "shares",
+    "holdings",
+    "cost_basis",
+    "subscriptions",
+    "redemptions",
+    "transfers",
+    "yield_",
+    "realized_gain",
+    "transferred_gain",
+    "subscriptions_total",
+    "redemptions_total",
+    "transfers_total",
+    "yield_total",
+    "realized_gain_total",
+    "transferred_gain_total",
+)
+
+
 def combine(positions: Sequence[DailyPosition]) -> DailyPosition:
     """The sum of several accounts' positions on the same day (same share class, same NAV)."""
     if not positions:
@@ -276,24 +342,13 @@ def combine(positions: Sequence[DailyPosition]) -> DailyPosition:
     for other in positions[1:]:
         if other.day != first.day:
             raise ValueError("positions of different days cannot be combined")
+        sums: dict[str, Any] = {
+            name: exact_sum((getattr(total, name), getattr(other, name))) for name in _ADDITIVE
+        }
         total = replace(
             total,
             status=PositionStatus.NAV if PositionStatus.NAV in (total.status, other.status) else total.status,
             nav=total.nav or other.nav,
-            shares=total.shares + other.shares,
-            holdings=total.holdings + other.holdings,
-            cost_basis=total.cost_basis + other.cost_basis,
-            subscriptions=total.subscriptions + other.subscriptions,
-            redemptions=total.redemptions + other.redemptions,
-            transfers=total.transfers + other.transfers,
-            yield_=total.yield_ + other.yield_,
-            realized_gain=total.realized_gain + other.realized_gain,
-            transferred_gain=total.transferred_gain + other.transferred_gain,
-            subscriptions_total=total.subscriptions_total + other.subscriptions_total,
-            redemptions_total=total.redemptions_total + other.redemptions_total,
-            transfers_total=total.transfers_total + other.transfers_total,
-            yield_total=total.yield_total + other.yield_total,
-            realized_gain_total=total.realized_gain_total + other.realized_gain_total,
-            transferred_gain_total=total.transferred_gain_total + other.transferred_gain_total,
+            **sums,
         )
     return total

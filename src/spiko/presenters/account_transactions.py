@@ -181,10 +181,7 @@ def _withdrawal(item: Transaction, order: WithdrawalOrder) -> WithdrawalItem | C
     share_class = item.share_class
     nav_at_creation = item.nav_at_creation if item.nav_at_creation is not None else Decimal(0)
     requested_shares = order.requested_shares if order.requested_shares is not None else order.reserved_shares
-    if order.requested_amount is not None:
-        estimate = order.requested_amount
-    else:
-        estimate = requested_shares * nav_at_creation
+    estimate = item.estimate
     common: _WithdrawalCommon = {
         **_common(item, order.created_at, order.id),
         "orderType": "Redemption",

@@ -46,6 +46,7 @@ class PublishedNavBody(TypedDict):
 class SandboxDayBody(TypedDict):
     day: str
     navsPublished: list[PublishedNavBody]
+    ratesPublished: int
     depositsFunded: list[str]
     execution: ExecutionSummaryBody
 
@@ -102,6 +103,7 @@ def sandbox_day(step: SandboxDay) -> SandboxDayBody:
             {"shareClass": share_class.symbol, "value": decimal_text(nav.value, share_class.nav_decimals)}
             for share_class, nav in step.navs
         ],
+        "ratesPublished": step.rates_published,
         "depositsFunded": [order.wire_reference for order in step.funded],
         "execution": execution_summary(step.execution),
     }

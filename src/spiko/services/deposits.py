@@ -26,6 +26,7 @@ from spiko.errors import (
     NotFoundError,
     SubscriptionNotAllowedError,
 )
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 
 # No I or O: a reference is read over the phone and typed into banking apps.
@@ -118,6 +119,7 @@ def create_deposit(
     )
     session.add(order)
     session.flush()
+    snapshots.deposit_order(session, "created", order)
     return order
 
 
@@ -158,6 +160,7 @@ def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> Depos
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
+    snapshots.deposit_order(session, "canceled", order)
     return order
 
 
@@ -187,6 +190,7 @@ def fund_deposit(
     order.funded_at = utcnow()
     order.funded_day = day or orders.today(session)
     session.flush()
+    snapshots.deposit_order(session, "funded", order)
     return order
 
 
@@ -209,5 +213,7 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
         order.funded_day = day
         funded.append(order)
     session.flush()
+    for order in funded:
+        snapshots.deposit_order(session, "funded", order)
     return funded
 

@@ -23,9 +23,10 @@ from spiko.db.models.orders import DepositOrder, WithdrawalOrder
 from spiko.domain.money import (
     amount_for_shares,
     shares_for_amount,
-    shares_to_raise,
+    shares_to_withdraw,
 )
 from spiko.errors import ApplicationError, InvariantError
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 
 
@@ -66,6 +67,7 @@ def record_movement(
     shares: Decimal,
     amount: Decimal,
     nav: Decimal,
+    cost: Decimal | None = None,
 ) -> ShareMovement:
     row = ShareMovement(
         investor_id=investor_id,
@@ -78,6 +80,7 @@ def record_movement(
         shares=shares,
         amount=amount,
         nav=nav,
+        cost=cost,
         currency=share_class.currency,
     )
     session.add(row)
@@ -96,6 +99,7 @@ def execute_deposit(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    snapshots.deposit_order(session, "executed", order)
     return record_movement(
         session,
         investor_id=order.investor_id,
@@ -117,8 +121,9 @@ def execute_withdrawal(
     """Redeem the order's shares and pay ``floor(shares x NAV)`` to the cent.
 
     ``amount`` orders redeem ``ceil(amount / NAV)`` shares (so the payment is never below the
-    amount asked for), ``total`` orders everything not reserved by other pending withdrawals;
-    both are capped at what the account has left, so an account never goes below zero.
+    amount asked for; all of them when the amount is their whole value), ``total`` orders
+    everything not reserved by other pending withdrawals; both are capped at what the account
+    has left, so an account never goes below zero.
     """
     share_class = orders.share_class(session, order.share_class_id)
     orders.lock_accounts(session, order.account_id)
@@ -130,7 +135,9 @@ def execute_withdrawal(
     elif order.quantity_mode == "amount":
         if order.requested_amount is None:
             raise InvariantError(f"withdrawal order {order.id} by amount has no amount")
-        shares = shares_to_raise(order.requested_amount, nav, share_class.share_decimals)
+        shares = shares_to_withdraw(
+            order.requested_amount, nav, left, share_class.share_decimals, share_class.currency
+        )
     else:
         shares = left
     shares = max(Decimal(0), min(shares, left))
@@ -142,6 +149,7 @@ def execute_withdrawal(
     order.nav = nav
     order.execution_day = day
     order.executed_at = when
+    snapshots.withdrawal_order(session, "executed", order)
     if shares == 0:
         return None
     return record_movement(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
 from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from spiko.auth.secrets import constant_time_equals
+from spiko.core.text import TextKind, is_clean
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
+from spiko.outbox import snapshots
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -49,6 +53,8 @@ def create_investor(
     name = name.strip()
     if not name:
         raise ValidationFailed("name must not be empty")
+    if not is_clean(name) or not is_clean(email, TextKind.EMAIL):
+        raise ValidationFailed("name and email must not contain control characters")
     if not EMAIL_RE.match(email):
         raise ValidationFailed("email is not a valid address")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -133,14 +139,25 @@ class CreatedApiKey:
     client_id: str
     client_secret: str  # returned once, never stored
     created_at: datetime
+    scopes: str | None = None  # None: full access
 
 
 def create_api_key(
-    session: Session, verifier: ApiKeyVerifier, *, investor_id: str, name: str, max_live_keys: int
+    session: Session,
+    verifier: ApiKeyVerifier,
+    *,
+    investor_id: str,
+    name: str,
+    max_live_keys: int,
+    scopes: Iterable[str] | None = None,
 ) -> CreatedApiKey:
+    """A new key; ``scopes`` narrows it to those investor-API scopes (None: full access)."""
+    stored_scopes = _api_key_scopes(scopes)
     name = name.strip()
     if not name:
         raise ValidationFailed("An API key needs a name")
+    if not is_clean(name):
+        raise ValidationFailed("An API key name must not contain control characters")
     if len(name) > MAX_API_KEY_NAME:
         raise ValidationFailed(f"An API key name has at most {MAX_API_KEY_NAME} characters")
     # Lock the investor row so two concurrent creations cannot both pass the limit check.
@@ -156,11 +173,28 @@ def create_api_key(
         )
     client_id, secret = new_client_id(), new_client_secret()
     key = ApiKey(
-        investor_id=investor_id, name=name, client_id=client_id, secret_hash=verifier.hash_secret(secret)
+        investor_id=investor_id,
+        name=name,
+        client_id=client_id,
+        secret_hash=verifier.hash_secret(secret),
+        scopes=stored_scopes,
     )
     session.add(key)
     session.flush()
-    return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at)
+    snapshots.api_key(session, "created", key)
+    return CreatedApiKey(key.id, key.name, client_id, secret, key.created_at, stored_scopes)
+
+
+def _api_key_scopes(scopes: Iterable[str] | None) -> str | None:
+    if scopes is None:
+        return None
+    try:
+        stored = api_scopes.normalize(scopes)
+    except api_scopes.UnknownScopeError as unknown:
+        raise ValidationFailed(str(unknown)) from None
+    if not stored:
+        raise ValidationFailed("Choose at least one scope for a key without full access")
+    return stored
 
 
 def list_api_keys(session: Session, investor_id: str, *, include_revoked: bool = False) -> list[ApiKey]:
@@ -183,4 +217,31 @@ def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None 
         raise NotFoundError("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        snapshots.api_key(session, "revoked", key)
     return key
+
+
+def list_investors(session: Session) -> list[Investor]:
+    """Every investor with its users, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    query = select(Investor).options(selectinload(Investor.users))
+    return list(session.scalars(query.order_by(Investor.created_at, Investor.id)))
+
+
+def set_password(session: Session, email: str, password: str) -> tuple[User, int]:
+    """Give a user a new password and sign out every browser signed in as them (a reset is often
+    done because the old password leaked); the user and how many sessions ended."""
+    from sqlalchemy import delete
+
+    from spiko.db.models.identity import WebSession
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFoundError(f"no user with email {normalize_email(email)}")
+    user.password_hash = hash_password(password)
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    return user, int(ended.rowcount)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.base import Base
@@ -21,7 +21,7 @@ from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, WithdrawalOrder
 from spiko.db.types import utcnow
 from spiko.errors import BadRequestError, NotFoundError
-from spiko.services import clock, reference
+from spiko.services import clock, reference, sums
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -76,12 +76,8 @@ def lock_accounts(session: Session, *account_ids: str) -> None:
 
 
 def exact_sum(session: Session, column: Any, *where: Any) -> Decimal:
-    """SUM of an ExactDecimal column, exactly: NUMERIC on PostgreSQL; on SQLite (where the column
-    is a decimal string that SUM would turn into a float) the rows are added up as Decimals."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sum(session.scalars(select(column).where(*where)), Decimal(0))
-    total = session.scalar(select(func.sum(column)).where(*where))
-    return total if isinstance(total, Decimal) else Decimal(0)
+    """SUM of an ExactDecimal column, exactly, on every database (see ``services.sums``)."""
+    return sums.column_sum(session, column, *where)
 
 
 def holdings(session: Session, account_id: str, share_class_id: str) -> Decimal:

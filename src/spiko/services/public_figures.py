@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
-from spiko.domain.money import minor_units, quantum
+from spiko.domain.money import exact_sum, value_of
 from spiko.errors import NotFoundError
-from spiko.services import reference
+from spiko.services import reference, sums
 
 INDEX_BASE = Decimal(100)
 WEEK_DAYS = 7
@@ -46,47 +46,39 @@ class ShareClassTotal:
 
 
 def totals(session: Session, share_class: ShareClass, navs: list[NetAssetValue]) -> list[ShareClassTotal]:
-    """Totals of the share class at the close of each given NAV's day, from the share ledger.
+    """Totals of the share class at the close of each given NAV's day, from the share ledger,
+    summed exactly (``services.sums``: never a SQL aggregate over decimal text).
 
-    totalShares: shares held by all accounts; totalAssets: totalShares × NAV rounded down to the
-    currency's minor unit; numberOfHolders: investors holding a positive number of shares;
-    totalOrders: cash subscribed minus cash redeemed since launch; totalYield: totalAssets −
-    totalOrders, the gain of the share class's holders since launch.
+    totalShares: shares held by all accounts; totalAssets: the value of totalShares (× NAV rounded
+    down to the currency's minor unit, ``money.value_of``); numberOfHolders: investors holding a
+    positive number of shares; totalOrders: cash subscribed minus cash redeemed since launch;
+    totalYield: totalAssets − totalOrders, the gain of the share class's holders since launch.
     """
     if not navs:
         return []
-    last_day = navs[-1].day
-    signed_cash = case(
-        (ShareMovement.kind == "subscription", ShareMovement.amount),
-        (ShareMovement.kind == "redemption", -ShareMovement.amount),
-        else_=Decimal(0),
+    groups = sums.grouped_sums(
+        session,
+        [ShareMovement.day, ShareMovement.investor_id, ShareMovement.kind],
+        [ShareMovement.shares, ShareMovement.amount],
+        ShareMovement.share_class_id == share_class.id,
+        ShareMovement.day <= navs[-1].day,
     )
-    rows = session.execute(
-        select(
-            ShareMovement.day,
-            ShareMovement.investor_id,
-            func.sum(ShareMovement.shares),
-            func.sum(signed_cash),
-        )
-        .where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= last_day)
-        .group_by(ShareMovement.day, ShareMovement.investor_id)
-        .order_by(ShareMovement.day)
-    ).all()
     holdings: dict[str, Decimal] = defaultdict(Decimal)
     total_shares = Decimal(0)
     total_orders = Decimal(0)
-    minor = quantum(minor_units(share_class.currency))
     results: list[ShareClassTotal] = []
     index = 0
     for nav in navs:
-        while index < len(rows) and rows[index][0] <= nav.day:
-            _, investor_id, shares, cash = rows[index]
-            shares, cash = Decimal(shares or 0), Decimal(cash or 0)
-            holdings[investor_id] += shares
-            total_shares += shares
-            total_orders += cash
+        while index < len(groups) and groups[index][0][0] <= nav.day:
+            (_, investor_id, kind), (shares, cash) = groups[index]
+            holdings[investor_id] = exact_sum((holdings[investor_id], shares))
+            total_shares = exact_sum((total_shares, shares))
+            if kind == "subscription":
+                total_orders = exact_sum((total_orders, cash))
+            elif kind == "redemption":
+                total_orders = exact_sum((total_orders, -cash))
             index += 1
-        assets = (total_shares * nav.value).quantize(minor, rounding=ROUND_FLOOR)
+        assets = value_of(max(total_shares, Decimal(0)), nav.value, share_class.currency)
         holders = sum(1 for held in holdings.values() if held > 0)
         results.append(ShareClassTotal(nav, total_shares, assets, holders, total_orders))
     return results

@@ -7,6 +7,7 @@ The rules themselves live in :mod:`spiko.domain.calendar` and :mod:`spiko.domain
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Context, Decimal
 
@@ -196,6 +197,9 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
         return same_or_conflict(existing)
     row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
     if _insert_unless_duplicate(session, row):
+        from spiko.outbox import snapshots
+
+        snapshots.nav_published(session, share_class, row)
         return row
     # Another transaction published the same day meanwhile (its row is now committed).
     raced = nav_on(session, share_class_id, day)
@@ -342,6 +346,117 @@ def fx_rate(
     return session.scalar(query.limit(1))
 
 
+# Every cross rate goes through this currency, so that all the rates in force agree with each
+# other: rate(A -> B) = rate(BASE -> B) / rate(BASE -> A), and rate(B -> A) = 1 / rate(A -> B).
+FX_BASE = "EUR"
+_RATE_CONTEXT = Context(prec=34)
+
+
+@dataclass(frozen=True)
+class FxQuote:
+    """How many ``quote`` units one ``base`` unit buys, and the day of the oldest published rate
+    it comes from (None for a currency to itself). ``legs`` names the published rates used, as
+    ``"EUR/USD"`` (direct) or ``"1/USD/EUR"`` (inverted)."""
+
+    base: str
+    quote: str
+    rate: Decimal
+    day: date | None
+    legs: tuple[str, ...] = ()
+
+    def inverse(self) -> FxQuote:
+        """``quote -> base``: the same rates, inverted."""
+        if self.base == self.quote:
+            return self
+        return FxQuote(
+            self.quote, self.base, _RATE_CONTEXT.divide(Decimal(1), self.rate), self.day, self.legs
+        )
+
+    def then(self, other: FxQuote) -> FxQuote:
+        """``self.base -> other.quote`` through ``self.quote`` (the older of the two days)."""
+        if self.quote != other.base:
+            raise ValueError(f"cannot chain {self.base}/{self.quote} with {other.base}/{other.quote}")
+        days = [day for day in (self.day, other.day) if day is not None]
+        return FxQuote(
+            self.base,
+            other.quote,
+            _RATE_CONTEXT.multiply(self.rate, other.rate),
+            min(days) if days else None,
+            self.legs + other.legs,
+        )
+
+    def age_days(self, on: date) -> int:
+        return 0 if self.day is None else (on - self.day).days
+
+
+class StaleRateError(ApplicationError):
+    """The rate in force is older than the configured bound (``SPIKO_FX_MAX_AGE_DAYS``)."""
+
+    def __init__(self, quote: FxQuote, on: date, max_age_days: int) -> None:
+        assert quote.day is not None
+        super().__init__(
+            f"the latest {quote.base}/{quote.quote} rate is of {quote.day.isoformat()}, "
+            f"{quote.age_days(on)} days before {on.isoformat()}: older than the {max_age_days} days "
+            "allowed (SPIKO_FX_MAX_AGE_DAYS)"
+        )
+        self.quote = quote
+        self.on = on
+
+
+def _leg(
+    session: Session, base: str, quote: str, on_or_before: date | None, fund_id: str | None
+) -> FxQuote | None:
+    """One published pair, direct or inverted (the more recent one; direct on the same day)."""
+    direct = fx_rate(session, base, quote, on_or_before, fund_id=fund_id)
+    inverse = fx_rate(session, quote, base, on_or_before, fund_id=fund_id)
+    if direct is not None and (inverse is None or direct.day >= inverse.day):
+        return FxQuote(base, quote, direct.rate, direct.day, (f"{base}/{quote}",))
+    if inverse is not None:
+        return FxQuote(quote, base, inverse.rate, inverse.day, (f"1/{quote}/{base}",)).inverse()
+    return None
+
+
+def fx_quote(
+    session: Session,
+    base: str,
+    quote: str,
+    on_or_before: date | None = None,
+    *,
+    fund_id: str | None = None,
+    max_age_days: int | None = None,
+) -> FxQuote | None:
+    """The rate in force for ``on_or_before`` (latest otherwise), with the day it dates from.
+
+    Pairs with the base currency (EUR) use the published rate or the inverse of the opposite
+    one; any other pair is crossed through EUR, so that every rate agrees with every other. A
+    pair without a path through EUR falls back to its own published rate. None when nothing is
+    published; :class:`StaleRateError` when ``max_age_days`` is given and the rate is older.
+    """
+    if base == quote:
+        return FxQuote(base, quote, Decimal(1), None)
+    if FX_BASE in (base, quote):
+        found = _leg(session, base, quote, on_or_before, fund_id)
+    else:
+        base_leg = _leg(session, FX_BASE, base, on_or_before, fund_id)
+        quote_leg = _leg(session, FX_BASE, quote, on_or_before, fund_id)
+        if base_leg is not None and quote_leg is not None:
+            # One division of the two legs from EUR: rate(A -> B) = rate(EUR -> B) / rate(EUR -> A).
+            crossed = base_leg.inverse().then(quote_leg)
+            found = replace(crossed, rate=_RATE_CONTEXT.divide(quote_leg.rate, base_leg.rate))
+        else:
+            found = _leg(session, base, quote, on_or_before, fund_id)
+    stale = (
+        found is not None
+        and max_age_days is not None
+        and on_or_before is not None
+        and found.age_days(on_or_before) > max_age_days
+    )
+    if stale:
+        assert found is not None and on_or_before is not None and max_age_days is not None
+        raise StaleRateError(found, on_or_before, max_age_days)
+    return found
+
+
 def exchange_rate_value(
     session: Session,
     base: str,
@@ -350,17 +465,9 @@ def exchange_rate_value(
     *,
     fund_id: str | None = None,
 ) -> Decimal | None:
-    """How many ``quote`` units one ``base`` unit buys: 1 for the same currency, the direct rate when
-    published, else the inverse of the opposite rate (34 significant digits; the caller rounds)."""
-    if base == quote:
-        return Decimal(1)
-    direct = fx_rate(session, base, quote, on_or_before, fund_id=fund_id)
-    inverse = fx_rate(session, quote, base, on_or_before, fund_id=fund_id)
-    if direct is not None and (inverse is None or direct.day >= inverse.day):
-        return direct.rate
-    if inverse is not None:
-        return Context(prec=34).divide(Decimal(1), inverse.rate)
-    return None
+    """How many ``quote`` units one ``base`` unit buys (:func:`fx_quote`'s rate; the caller rounds)."""
+    found = fx_quote(session, base, quote, on_or_before, fund_id=fund_id)
+    return None if found is None else found.rate
 
 
 def list_exchange_rates(

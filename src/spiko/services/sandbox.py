@@ -1,23 +1,25 @@
 """The sandbox clock moving forward: a whole fund cycle in seconds.
 
 Each step goes to the next business day (of any fund), publishes that day's NAVs grown at the
-configured annual rate from the previous ones, lets every pending unfunded deposit arrive in
-full (the sandbox's bank pays everything), executes what is executable at the new NAVs, and
-sets the clock to that day.
+configured annual rate from the previous ones and that day's exchange rates, lets every pending
+unfunded deposit arrive in full (the sandbox's bank pays everything), executes what is
+executable at the new NAVs, and sets the clock to that day. Near the end of a year it lists the
+official closing days of the years ahead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.orders import DepositOrder
 from spiko.domain import calendar
-from spiko.services import clock, deposits, execution, idempotency, reference
+from spiko.services import clock, deposits, execution, idempotency, reference, seed
 
 
 def next_business_day(session: Session, day: date) -> date:
@@ -36,14 +38,45 @@ class SandboxDay:
     navs: list[tuple[ShareClass, NetAssetValue]]
     funded: list[DepositOrder]
     execution: execution.ExecutionSummary
+    rates_published: int = 0
 
 
 def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
-    day = next_business_day(session, clock.today(session))
+    previous = clock.today(session)
+    if previous.year != (previous + timedelta(days=7)).year:
+        seed.extend_official_holidays(session, previous.year + 2)
+    day = next_business_day(session, previous)
     navs = reference.publish_growth_navs(session, day, annual_rate)
+    rates = seed.publish_demo_rates(session, day)
     share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
     funded = deposits.fund_all_pending(session, day)
     clock.set_today(session, day)
     summary = execution.execute_orders(session, day)
+    book_yields(session, previous + timedelta(days=1), day)
     idempotency.purge_expired(session)
-    return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary)
+    return SandboxDay(
+        day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates
+    )
+
+
+def book_yields(session: Session, first: date, last: date) -> int:
+    """Record a ``yield.booked`` event for every account's accruing day from ``first`` to ``last``
+    (once per account, share class and day, however often this runs); returns how many."""
+    from spiko.db.models.ledger import ShareMovement
+    from spiko.outbox import snapshots
+    from spiko.services.reporting import positions
+
+    pairs = session.execute(
+        select(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+        .where(ShareMovement.day <= last)
+        .distinct()
+    ).all()
+    share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
+    booked = 0
+    for investor_id, account_id, share_class_id in pairs:
+        share_class = share_classes[share_class_id]
+        for entry in positions.account_positions(session, account_id, share_class, first, last):
+            if not entry.accrues or entry.position.nav is None or entry.position.nav.nav_id is None:
+                continue
+            booked += snapshots.yield_booked(session, investor_id, share_class, entry) is not None
+    return booked

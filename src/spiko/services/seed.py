@@ -162,73 +162,17 @@ NAV_DECIMALS = 6
 SHARE_DECIMALS = 5
 INITIAL_NAV = Decimal("1.000000")
 
-# Demo exchange rates: a deterministic walk around these levels (1 base = rate quote).
+# Demo exchange rates: a deterministic walk around these levels (1 base = rate quote). Only rates
+# from the one base currency are published; every other pair is crossed through it
+# (``reference.fx_quote``), so the rates in force always agree with each other.
 FX_PAIRS: tuple[tuple[str, str, Decimal, int], ...] = (
     ("EUR", "USD", Decimal("1.0800"), 5),
     ("EUR", "GBP", Decimal("0.8500"), 5),
-    ("GBP", "USD", Decimal("1.2700"), 5),
 )
 FX_HISTORY_START = date(2024, 4, 30)
 
 
 # --- holidays ------------------------------------------------------------------------------------
-
-
-def easter_sunday(year: int) -> date:
-    """Gregorian Easter (anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month, day = divmod(h + leap - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """The n-th given weekday of a month (n = -1 for the last one)."""
-    if n > 0:
-        first = date(year, month, 1)
-        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = (date(year, month + 1, 1) if month < 12 else date(year + 1, 1, 1)) - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def holidays_for(holiday_set: str, year: int) -> dict[date, str]:
-    """Weekday holidays of one calendar (TARGET2 for euro settlement, US and UK bank holidays)."""
-    easter = easter_sunday(year)
-    days: dict[date, str] = {}
-    if holiday_set == "target":
-        days = {
-            date(year, 1, 1): "New Year's Day",
-            easter - timedelta(days=2): "Good Friday",
-            easter + timedelta(days=1): "Easter Monday",
-            date(year, 5, 1): "Labour Day",
-            date(year, 12, 25): "Christmas Day",
-            date(year, 12, 26): "Boxing Day",
-        }
-    elif holiday_set == "us":
-        days = {
-            date(year, 7, 4): "Independence Day",
-            _nth_weekday(year, 11, 3, 4): "Thanksgiving Day",
-        }
-    elif holiday_set == "uk":
-        days = {
-            date(year, 1, 1): "New Year's Day",
-            easter - timedelta(days=2): "Good Friday",
-            easter + timedelta(days=1): "Easter Monday",
-            _nth_weekday(year, 5, 0, 1): "Early May bank holiday",
-            _nth_weekday(year, 5, 0, -1): "Spring bank holiday",
-            _nth_weekday(year, 8, 0, -1): "Summer bank holiday",
-            date(year, 12, 25): "Christmas Day",
-            date(year, 12, 26): "Boxing Day",
-        }
-    # Weekends are always closed; only weekday holidays are listed.
-    return {day: label for day, label in days.items() if not calendar.is_weekend(day)}
 
 
 # --- reference data ------------------------------------------------------------------------------
@@ -243,6 +187,44 @@ def _share_class_data(seed: ShareClassSeed) -> dict[str, Any]:
         }
         for locale in LOCALES
     }
+
+
+def list_official_holidays(session: Session, fund: Fund, holiday_sets: Iterable[str], last_year: int) -> int:
+    """List the fund's official closing days from its launch year to ``last_year`` that are not
+    listed yet; returns how many were added. Days the operator added stay; a day that already has
+    a NAV stays a business day (history is never rewritten)."""
+    listed = set(session.scalars(select(NonOperatingDay.day).where(NonOperatingDay.fund_id == fund.id)))
+    published = set(
+        session.scalars(
+            select(NetAssetValue.day)
+            .join(ShareClass, ShareClass.id == NetAssetValue.share_class_id)
+            .where(ShareClass.fund_id == fund.id)
+        )
+    )
+    wanted: dict[date, str] = {}
+    for holiday_set in holiday_sets:
+        for day, label in calendar.official_holidays(
+            holiday_set, range(fund.launch_day.year, last_year + 1)
+        ).items():
+            wanted.setdefault(day, label)
+    added = 0
+    for day, label in sorted(wanted.items()):
+        if day not in listed and day not in published:
+            session.add(NonOperatingDay(fund_id=fund.id, day=day, label=label[:100]))
+            added += 1
+    session.flush()
+    return added
+
+
+def extend_official_holidays(session: Session, last_year: int) -> int:
+    """List the official closing days up to ``last_year`` for every fund of this installation
+    that follows a known calendar (the sandbox calls it as its clock enters a new year)."""
+    sets = {fund_seed.slug: fund_seed.holiday_sets for fund_seed in FUNDS}
+    return sum(
+        list_official_holidays(session, fund, sets[fund.slug], last_year)
+        for fund in session.scalars(select(Fund).order_by(Fund.slug))
+        if fund.slug in sets
+    )
 
 
 def seed_reference_data(session: Session, *, until_year: int | None = None) -> dict[str, ShareClass]:
@@ -266,23 +248,7 @@ def seed_reference_data(session: Session, *, until_year: int | None = None) -> d
             session.add(fund)
             session.flush()
             funds[fund.slug] = fund
-        listed = set(session.scalars(select(NonOperatingDay.day).where(NonOperatingDay.fund_id == fund.id)))
-        published = set(
-            session.scalars(
-                select(NetAssetValue.day)
-                .join(ShareClass, ShareClass.id == NetAssetValue.share_class_id)
-                .where(ShareClass.fund_id == fund.id)
-            )
-        )
-        wanted: dict[date, str] = {}
-        for year in range(fund_seed.launch_day.year, last_year + 1):
-            for holiday_set in fund_seed.holiday_sets:
-                for day, label in holidays_for(holiday_set, year).items():
-                    wanted.setdefault(day, label)
-        for day, label in sorted(wanted.items()):
-            # A day that already has a NAV stays a business day: history is never rewritten.
-            if day not in listed and day not in published:
-                session.add(NonOperatingDay(fund_id=fund.id, day=day, label=label))
+        list_official_holidays(session, fund, fund_seed.holiday_sets, last_year)
     session.flush()
 
     share_classes = {sc.symbol: sc for sc in session.scalars(select(ShareClass))}
@@ -401,6 +367,37 @@ def seed_fx_history(session: Session, until: date, start: date = FX_HISTORY_STAR
             if rows:
                 session.execute(insert(ExchangeRate), rows)
                 added += len(rows)
+    return added
+
+
+def publish_demo_rates(session: Session, day: date) -> int:
+    """The sandbox's rates of one business day: every fund's demo pairs not yet published for it."""
+    if calendar.is_weekend(day):
+        return 0
+    added = 0
+    for fund in session.scalars(select(Fund).order_by(Fund.slug)):
+        for base, quote, level, decimals in FX_PAIRS:
+            exists = session.scalar(
+                select(ExchangeRate.id).where(
+                    ExchangeRate.fund_id == fund.id,
+                    ExchangeRate.day == day,
+                    ExchangeRate.base_currency == base,
+                    ExchangeRate.quote_currency == quote,
+                )
+            )
+            if exists is None:
+                session.add(
+                    ExchangeRate(
+                        fund_id=fund.id,
+                        day=day,
+                        base_currency=base,
+                        quote_currency=quote,
+                        rate=demo_fx_rate(base, quote, level, decimals, day),
+                        kind="indicative",
+                    )
+                )
+                added += 1
+    session.flush()
     return added
 
 

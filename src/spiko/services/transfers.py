@@ -2,7 +2,9 @@
 
 The move is valued at the latest NAV published on or before today; the shares leave one account
 and enter the other in the same transaction, so the investor's total never changes. An amount
-moves the shares it buys, rounded down (never more value than asked for).
+moves the shares it buys, rounded down (never more value than asked for); a move worth less than
+one minor unit is refused. The shares carry their average cost from one account to the other
+(recorded on both ledger rows), so a move between one's own accounts realizes no gain.
 """
 
 from __future__ import annotations
@@ -16,10 +18,19 @@ from sqlalchemy.orm import Session
 
 from spiko.db.models.orders import Account, TransferOrder
 from spiko.db.types import utcnow
-from spiko.domain.money import amount_for_shares, decimals_of, shares_for_amount
+from spiko.domain.money import (
+    amount_for_shares,
+    decimals_of,
+    format_amount,
+    minor_units,
+    shares_for_amount,
+)
+from spiko.domain.positions import cost_removed
 from spiko.errors import BadRequestError, InsufficientBalanceError
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 from spiko.services.execution import record_movement
+from spiko.services.reporting import positions as position_store
 
 TRANSFER_STATUSES = ("pending", "executed", "failed", "canceled")
 
@@ -68,6 +79,8 @@ def create_transfer(
             raise BadRequestError("a transfer in amount needs an amount and its currency")
         if currency != share_class.currency:
             raise BadRequestError(f"{share_class.symbol} is valued in {share_class.currency}, not {currency}")
+        if decimals_of(amount) > minor_units(currency):
+            raise BadRequestError(f"a {currency} amount has at most {minor_units(currency)} decimals")
         if amount <= 0:
             raise BadRequestError("the amount to transfer must be positive")
         worth = amount_for_shares(available, latest.value, currency)
@@ -79,6 +92,18 @@ def create_transfer(
     else:
         raise BadRequestError(f"unknown transfer amount type {mode!r}")
     value = amount_for_shares(moved, latest.value, share_class.currency)
+    if value <= 0:
+        smallest = format_amount(Decimal(1).scaleb(-minor_units(share_class.currency)), share_class.currency)
+        raise BadRequestError(
+            f"these shares are worth less than {smallest} {share_class.currency}: nothing to transfer"
+        )
+    (source_position,) = position_store.account_positions(session, source.id, share_class, today, today)
+    carried = cost_removed(
+        source_position.position.cost_basis,
+        moved,
+        source_position.position.shares,
+        minor_units(share_class.currency),
+    )
     now = utcnow()
     executed_at = now if now.date() == today else orders.executed_at_for(today)
     order = TransferOrder(
@@ -111,8 +136,10 @@ def create_transfer(
             shares=signed,
             amount=value,
             nav=latest.value,
+            cost=carried,
         )
     session.flush()
+    snapshots.transfer_order(session, ("created", "executed"), order, share_class)
     return order
 
 

@@ -23,7 +23,7 @@ from spiko.domain.money import (
     decimals_of,
     format_amount,
     minor_units,
-    shares_to_raise,
+    shares_to_withdraw,
 )
 from spiko.errors import (
     ApplicationError,
@@ -33,6 +33,7 @@ from spiko.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from spiko.outbox import snapshots
 from spiko.services import orders, reference
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
@@ -101,6 +102,7 @@ def create_withdrawal(
     )
     session.add(order)
     session.flush()
+    snapshots.withdrawal_order(session, "created", order)
     return order
 
 
@@ -128,7 +130,7 @@ def _reserve_for_amount(
             f"a withdrawal from {share_class.symbol} is at least "
             f"{format_amount(share_class.minimum_withdrawal, currency)} {currency} (or everything)"
         )
-    return min(shares_to_raise(amount, nav, share_class.share_decimals), available)
+    return shares_to_withdraw(amount, nav, available, share_class.share_decimals, currency)
 
 
 def _reserve_for_shares(
@@ -220,4 +222,5 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     order.status = "canceled"
     order.canceled_at = utcnow()
     session.flush()
+    snapshots.withdrawal_order(session, "canceled", order)
     return order

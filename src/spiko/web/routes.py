@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from spiko.api.deps import WriteSession
-from spiko.auth.secrets import sha256_hex
+from spiko.auth import scopes as api_scopes
+from spiko.auth import throttle
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
 from spiko.context import AppContext
 from spiko.errors import ApiError
@@ -88,9 +89,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
 INVALID_CREDENTIALS = "Invalid email or password."
 
 
-def _too_many_attempts(retry_after: int) -> str:
-    minutes = max(1, (retry_after + 59) // 60)
-    return f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+def _too_many_attempts(wait: throttle.Wait) -> str:
+    return f"Too many failed sign-ins. Try again after {wait.retry_at_text}."
 
 
 @router.post("/login")
@@ -106,14 +106,17 @@ def login(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     target = safe_next(next)
-    # Every attempt counts before the password is checked, so parallel guesses cannot slip past
-    # the limit while the (deliberately slow) verification runs. The account key is a hash of
-    # the address typed, known or not: the limit itself reveals nothing about which emails exist.
     address = request.client.host if request.client else "unknown"
-    account_key = "login:account:" + sha256_hex(identity.normalize_email(email))
-    address_key = "login:address:" + address
-    limiter = ctx.rate_limiter
-    window = settings.login_window_seconds
+    account = throttle.account_key(email)
+    device = throttle.known_device(settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), account)
+    # Failures slow down where they come from: this account from this address (or from this
+    # known browser, wherever it is), and this address for every account (spiko.auth.throttle).
+    owner = throttle.Counter(
+        f"login:account:{account}:" + (f"device:{device}" if device else f"address:{address}"),
+        settings.login_attempts_per_account,
+    )
+    everyone = throttle.Counter(f"login:address:{address}", settings.login_attempts_per_address)
+    others = [] if device else [everyone]
 
     def refused(reason: str, status_code: int, error: str, headers: dict[str, str] | None = None) -> Response:
         """The form again, with the email typed and the reason; counted in /metrics."""
@@ -128,14 +131,10 @@ def login(
             headers=headers,
         )
 
-    for key, limit in (
-        (account_key, settings.login_attempts_per_account),
-        (address_key, settings.login_attempts_per_address),
-    ):
-        verdict = limiter.hit(key, limit, window)
-        if not verdict.allowed:
-            retry = {"Retry-After": str(verdict.retry_after)}
-            return refused("rate_limited", 429, _too_many_attempts(verdict.retry_after), retry)
+    wait = ctx.sign_in_throttle.attempt([owner, *others])
+    if not wait.allowed:
+        retry = {"Retry-After": str(wait.retry_after)}
+        return refused("rate_limited", 429, _too_many_attempts(wait), retry)
 
     # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
     with ctx.transaction(write=False) as session:
@@ -149,7 +148,16 @@ def login(
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
     # After the commit: the counters may live in the same database, in a transaction of their own.
-    limiter.reset(account_key)
+    ctx.sign_in_throttle.succeeded(owner, others)
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.device_cookie(settings.secret_key, account),
+        max_age=throttle.DEVICE_COOKIE_LIFETIME_SECONDS,
+        path="/login",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
     logger.info("sign-in", extra={"fields": {"user_id": user.id}})
     return response
 
@@ -174,6 +182,8 @@ def _integrations_page(
     error: str | None = None,
     notice: str | None = None,
     name: str = "",
+    access: str = "full",
+    chosen: list[str] | None = None,
 ) -> Response:
     with _ctx(request).transaction(write=False) as session:
         keys = identity.list_api_keys(session, user.investor_id)
@@ -188,6 +198,10 @@ def _integrations_page(
         notice=notice,
         name=name,
         max_keys=_ctx(request).settings.max_api_keys_per_investor,
+        access=access,
+        chosen=chosen or [],
+        families=api_scopes.FAMILIES,
+        access_label=api_scopes.label,
     )
 
 
@@ -205,14 +219,19 @@ def change_keys(
     name: Annotated[str, Form(max_length=1000)] = "",
     revoke: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    access: Annotated[str, Form(max_length=10)] = "full",
+    scope: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Create a key (field ``name``) or revoke one (field ``revoke`` = its client_id)."""
+    """Create a key (field ``name``; ``access`` full, read or custom with ``scope`` fields) or
+    revoke one (field ``revoke`` = its client_id)."""
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
     if revoke:
         return _revoke_key(request, user, revoke)
     ctx = _ctx(request)
+    chosen = (scope or [])[: len(api_scopes.API_SCOPES)]
+    scopes = {"full": None, "read": [api_scopes.READ], "custom": chosen}.get(access, chosen)
     try:
         with ctx.transaction() as session:
             created = identity.create_api_key(
@@ -221,9 +240,12 @@ def change_keys(
                 investor_id=user.investor_id,
                 name=name,
                 max_live_keys=ctx.settings.max_api_keys_per_investor,
+                scopes=scopes,
             )
     except ApiError as refused:
-        return _integrations_page(request, user, status_code=400, error=str(refused), name=name)
+        return _integrations_page(
+            request, user, status_code=400, error=str(refused), name=name, access=access, chosen=chosen
+        )
     logger.info("api key created", extra={"fields": {"client_id": created.client_id}})
     return _integrations_page(request, user, created=created)
 

@@ -28,7 +28,7 @@ def _cursor_key(secret_key: str) -> bytes:
 def _limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         raise HttpApiDecodeError.single(
             ["limit"], f"limit must be a whole number between 1 and {MAX_LIMIT}", "Refinement"
         )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from spiko.domain.money import Currency, MoneyError, parse_non_negative
+from spiko.domain.money import Currency, MoneyError, minor_units, parse_non_negative
 from spiko.errors import HttpApiDecodeError
 
 
@@ -20,8 +20,9 @@ class AmountIn(StrictModel):
 
 
 def parse_amount(amount: AmountIn, path: list[str | int]) -> Decimal:
+    """The amount, with no more decimals than its currency's minor unit (every order type)."""
     try:
-        return parse_non_negative(amount.value, max_decimals=18, what="value")
+        return parse_non_negative(amount.value, max_decimals=minor_units(amount.currency), what="value")
     except MoneyError as error:
         raise HttpApiDecodeError.single([*path, "value"], str(error), "Refinement") from None
 

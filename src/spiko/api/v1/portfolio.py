@@ -38,6 +38,8 @@ def get_portfolio_totals(
         None,
         lambda session: [
             present.portfolio_total(total)
-            for total in history.portfolio_totals(session, investor_id, currency)
+            for total in history.portfolio_totals(
+                session, investor_id, currency, max_rate_age_days=ctx.settings.fx_max_age_days
+            )
         ],
     )

@@ -59,7 +59,7 @@ class CreateWithdrawal(StrictModel):
     description="Create a withdrawal order. `quantity` is `{mode: amount, amount}` (a cash amount), "
     "`{mode: shares, shares}` (a number of shares) or `{mode: total}` (everything available). "
     "The available balance is the holding minus the shares reserved by pending withdrawals; "
-    "asking for more answers 409 `InsufficientBalanceError`.",
+    "asking for more answers 400 `InsufficientBalanceError`.",
 )
 def create_withdrawal_order(
     body: CreateWithdrawal, principal: CurrentPrincipal, idem: Idempotent

@@ -20,6 +20,7 @@ from spiko.auth.oauth.fapi import ClientPolicy
 from spiko.auth.oauth.registration import ClientOptions, describe_options
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES
 from spiko.auth.secrets import constant_time_equals, random_token, sha256_hex
+from spiko.core.text import is_clean
 from spiko.db.models.oauth import OAuthClient
 from spiko.db.types import utcnow
 from spiko.errors import BadRequestError, NotFoundError
@@ -100,6 +101,8 @@ class Client(ClientMixin):  # type: ignore[misc]
 
 def validate_redirect_uri(uri: str) -> str:
     """Absolute, without fragment; plain http only to a loopback address (RFC 8252 section 7.3)."""
+    if not is_clean(uri):  # urlsplit would silently drop CR, LF and tab
+        raise BadRequestError(f"a redirect URI must not contain control characters: {uri!r}")
     try:
         parts = urlsplit(uri)
     except ValueError:
@@ -131,8 +134,8 @@ def register_client(
     options: ClientOptions | None = None,
 ) -> RegisteredClient:
     name = name.strip()
-    if not name or len(name) > 100:
-        raise BadRequestError("a client needs a name of 1 to 100 characters")
+    if not name or len(name) > 100 or not is_clean(name):
+        raise BadRequestError("a client needs a name of 1 to 100 characters, without control characters")
     if not redirect_uris:
         raise BadRequestError("a client needs at least one redirect URI")
     uris = list(dict.fromkeys(validate_redirect_uri(uri) for uri in redirect_uris))

@@ -9,15 +9,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import scopes
 from spiko.auth.oauth.clients import Client
 from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant
 from spiko.db.types import utcnow
+from spiko.outbox import snapshots
 
 
 def has_consent(session: Session, *, investor_id: str, client: Client, scope: str) -> bool:
     """Whether a live consent of this investor to this client covers every requested scope."""
-    wanted = scopes.scope_set(scope)
     rows = session.scalars(
         select(OAuthConsent.scope).where(
             OAuthConsent.investor_id == investor_id,
@@ -25,7 +26,8 @@ def has_consent(session: Session, *, investor_id: str, client: Client, scope: st
             OAuthConsent.revoked_at.is_(None),
         )
     ).all()
-    return any(wanted <= scopes.scope_set(granted) for granted in rows)
+    # By what the scopes reach: a consent to some families never covers a request for full access.
+    return any(api_scopes.covers(granted, scope) for granted in rows)
 
 
 def remember_consent(session: Session, *, investor_id: str, user_id: str, client: Client, scope: str) -> None:
@@ -36,16 +38,20 @@ def remember_consent(session: Session, *, investor_id: str, user_id: str, client
             OAuthConsent.revoked_at.is_(None),
         )
     ).all()
-    merged = scopes.scope_set(scope)
+    merged = scopes.normalize(scope)
     for row in live:
-        merged |= scopes.scope_set(row.scope)
+        merged = api_scopes.merge(merged, row.scope)
         row.revoked_at = utcnow()  # superseded by the merged consent below
-    session.add(
-        OAuthConsent(
-            investor_id=investor_id, user_id=user_id, client_pk=client.pk, scope=" ".join(sorted(merged))
-        )
-    )
+    session.add(OAuthConsent(investor_id=investor_id, user_id=user_id, client_pk=client.pk, scope=merged))
     session.flush()
+    snapshots.app(
+        session,
+        "authorized",
+        investor_id,
+        client_id=client.client_id,
+        name=client.name,
+        scope=" ".join(sorted(merged)),
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class AuthorizedApp:
     @property
     def descriptions(self) -> list[str]:
         return scopes.describe(self.scope)
+
+    @property
+    def access(self) -> list[str]:
+        """What the app may do on the investor API, in words; empty for full access."""
+        return api_scopes.describe(self.scope)
 
 
 def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:

@@ -9,13 +9,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+    grants,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.models import AuthorizationCodeMixin
 from sqlalchemy import select
 
+from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import fapi, tokens
 from spiko.auth.oauth.keys import id_token_lifetime
 from spiko.auth.oauth.unit import db, note_revocation
@@ -67,6 +74,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
         state = self.request.payload.state
+        response_mode = self.request.payload.data.get("response_mode")
+        if response_mode is not None and response_mode != "query":
+            # Answering in another mode than the client asked for would hand it an answer it
+            # does not read (or read one it did not expect): refuse what is not implemented.
+            raise InvalidRequestError(
+                "Unsupported 'response_mode': only 'query' is supported.",
+                redirect_uri=redirect_uri,
+                state=state,
+            )
         if not state or len(state) < MIN_STATE_LENGTH:
             raise InvalidStateError(
                 f"'state' is required and must be at least {MIN_STATE_LENGTH} characters long.",
@@ -153,6 +169,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             raise InvalidGrantError("The refresh token has expired.")
         return token
 
+    def _validate_token_scope(self, token: tokens.StoredToken) -> None:
+        """RFC 6749 section 6: a refresh may ask for less than the grant, never for more.
+
+        Compared by what the scopes reach, not by name: ``read`` includes ``orders:read``, and
+        dropping every investor-API scope of a narrowed grant would be asking for full access.
+        """
+        requested = self.request.payload.scope
+        if requested and not api_scopes.covers(token.get_scope(), requested):
+            raise InvalidScopeError("The requested scope reaches more than the grant allows.")
+
     def _within_reuse_grace(self, token: tokens.StoredToken) -> bool:
         """A client whose refresh answer was lost may present the same token again, briefly.
 
@@ -176,13 +202,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 class ProofKeyForCodeExchange(CodeChallenge):  # type: ignore[misc]
-    """RFC 7636, ``plain`` and ``S256``; a public client may not go without it."""
+    """RFC 7636; a public client must use it, with ``S256`` (RFC 9700 section 2.1.1)."""
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         super().validate_code_challenge(grant, redirect_uri)
         client = grant.request.client
-        if client is not None and client.is_public and not grant.request.payload.data.get("code_challenge"):
-            raise InvalidRequestError("Public clients must send a 'code_challenge' (PKCE, S256 recommended).")
+        if client is None or not client.is_public:
+            return
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Public clients must send a 'code_challenge' (PKCE with S256).")
+        # An omitted method means ``plain`` (RFC 7636 section 4.3): refused alike.
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Public clients must use code_challenge_method=S256.")
 
 
 class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]

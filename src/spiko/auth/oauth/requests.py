@@ -12,6 +12,8 @@ from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAut
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
+from spiko.core.text import is_clean
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -57,7 +59,8 @@ def first_values(items: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def basic_credentials_are_readable(headers: Headers) -> bool:
-    """Authlib decodes Basic credentials as UTF-8 and fails hard on other bytes; refuse them first."""
+    """Authlib decodes Basic credentials as UTF-8 and fails hard on other bytes; refuse them first,
+    and control characters (``spiko.core.text``) with them."""
     authorization = headers.get("authorization")
     if not authorization:
         return True
@@ -65,10 +68,10 @@ def basic_credentials_are_readable(headers: Headers) -> bool:
     if scheme.lower() != "basic":
         return True
     try:
-        base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
+        text = base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, ValueError, UnicodeError):
         return False
-    return True
+    return is_clean(text)
 
 
 class StarletteOAuth2Payload(OAuth2Payload):  # type: ignore[misc]

@@ -12,14 +12,14 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from spiko.auth.oauth import consent, par, scopes
+from spiko.auth import scopes as api_scopes
+from spiko.auth.oauth import consent, limits, par, scopes
 from spiko.auth.oauth.authorized_apps import router as authorized_apps_router
 from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
 from spiko.auth.oauth.requests import (
@@ -245,6 +245,7 @@ def _consent_page(
         client_name=client.name,
         client_id=client.client_id,
         scopes=sorted(scopes.scope_set(scope)),
+        access=api_scopes.describe(scope),  # empty: full access
         descriptions=scopes.describe(scope),
         redirect_host=urlsplit(redirect_uri).netloc or redirect_uri,
         action="/oauth2/auth" + (f"?{request.url.query}" if request.url.query else ""),
@@ -287,25 +288,12 @@ def _unreadable_credentials() -> Response:
 
 
 def _rate_limited(server: AuthorizationServer, http: HttpRequest) -> Response | None:
-    """Token requests are limited per client and per address, across workers when Redis is set."""
-    settings = server.settings
-    claimed_client, _ = extract_basic_authorization(http.headers)
-    claimed_client = claimed_client or first_values(http.form).get("client_id") or "-"
-    limiter = server.ctx.rate_limiter
-    window = settings.token_window_seconds
-    checks = [
-        (f"oauth:token:address:{http.client_host}", settings.token_requests_per_address),
-        (f"oauth:token:client:{claimed_client[:64]}", settings.token_requests_per_client),
-    ]
-    for key, limit in checks:
-        verdict = limiter.hit(key, limit, window)
-        if not verdict.allowed:
-            return _oauth_error(
-                429,
-                "temporarily_unavailable",
-                f"Too many token requests; retry in {verdict.retry_after} seconds.",
-                {"Retry-After": str(verdict.retry_after)},
-            )
+    """Token requests are limited per address, per client and per failing (client, address)."""
+    try:
+        limits.check_before_authentication(server, http)
+    except limits.TooManyTokenRequests as refused:
+        retry = {"Retry-After": str(refused.retry_after)}
+        return _oauth_error(429, refused.error, refused.get_error_description(), retry)
     return None
 
 
@@ -316,8 +304,10 @@ def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
     if refused is not None:
         return refused
     server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
+    units: list[UnitOfWork] = []
 
     def action(unit: UnitOfWork) -> Response:
+        units.append(unit)
         try:
             response: Response = server.create_token_response(http)
         except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
@@ -326,7 +316,9 @@ def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
             response.headers.setdefault("DPoP-Nonce", server.dpop.nonces.current())
         return response
 
-    return server.run(http, action)
+    answer = server.run(http, action)
+    limits.count_outcome(server, http, units[0])
+    return answer
 
 
 @router.post("/oauth2/token")
@@ -383,8 +375,10 @@ def _logout(server: AuthorizationServer, request: Request, http: HttpRequest) ->
             validated = server.validate_endpoint_request("end_session", http)
         except OAuth2Error as error:
             return _error_page(request, error)
-        if validated.needs_confirmation:
-            # Without a valid id_token_hint the request may come from anyone: ask the user.
+        hinted = (validated.id_token_claims or {}).get("sub")
+        if validated.needs_confirmation or (user is not None and hinted != user.user_id):
+            # Without a valid id_token_hint the request may come from anyone, and with someone
+            # else's it comes from an app that investor used, not this one: ask the user.
             return render(request, "oauth_logout.html", user=user, signed_out=user is None)
         response: Response | None = server.create_endpoint_response("end_session", validated)
         if response is None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749.util import scope_to_list
 
-OFFLINE_SCOPES = frozenset({"offline", "offline_access"})
-SUPPORTED_SCOPES = ["offline_access", "offline", "openid"]
+from spiko.auth import scopes as api_scopes
 
-# What the consent page tells the investor, per scope. Every token gives the investor API's full
-# access to the consenting investor's own data: the scopes only add to how and how long.
+OFFLINE_SCOPES = frozenset({"offline", "offline_access"})
+# The investor-API scopes narrow a grant (``spiko.auth.scopes``); asking for none is full access.
+SUPPORTED_SCOPES = ["offline_access", "offline", "openid", *api_scopes.API_SCOPES]
+
+# What the consent page tells the investor about the scopes that are not the investor API's
+# (those are described by ``spiko.auth.scopes.describe``): how and how long.
 DESCRIPTIONS = {
     "openid": "Confirm who you are (your Spiko user identifier).",
     "offline": "Keep access while you are away, until you revoke it (refresh tokens).",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.responses import Response
 
@@ -108,6 +108,18 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         if unit.revoked:
             self.access_tokens.clear()
         return result
+
+    def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's client authentication, its outcome noted for the token endpoint's limits."""
+        unit = current()
+        try:
+            client = super().authenticate_client(request, methods, endpoint)
+        except OAuth2Error:
+            unit.client_authentication_failed = endpoint == "token"
+            raise
+        if endpoint == "token":
+            unit.authenticated_client_id = client.get_client_id()
+        return client
 
     # -- storage hooks -------------------------------------------------------------------------
 

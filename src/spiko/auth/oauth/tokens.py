@@ -14,15 +14,22 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import TokenMixin
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from spiko.auth.oauth.clients import Client
 from spiko.auth.secrets import sha256_hex
 from spiko.core.cache import TTLCache
 from spiko.db.models.identity import User
-from spiko.db.models.oauth import OAuthClient, OAuthConsent, OAuthGrant, OAuthToken
+from spiko.db.models.oauth import (
+    OAuthAuthorizationCode,
+    OAuthClient,
+    OAuthConsent,
+    OAuthGrant,
+    OAuthToken,
+)
 from spiko.db.types import utcnow
+from spiko.outbox import snapshots
 
 if TYPE_CHECKING:
     from spiko.config import Settings
@@ -201,8 +208,20 @@ def load_user(session: Session, user_id: str) -> GrantUser | None:
 
 
 def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> int:
-    """Withdraw an investor's consent to an app and revoke every grant it holds for that investor."""
+    """Withdraw an investor's consent to an app and revoke every grant it holds for that investor.
+
+    Codes not yet redeemed go first: one redeemed meanwhile has its grant committed by the time
+    the grants are revoked (a code being redeemed is locked until then), and none redeemed later
+    can bring the app back.
+    """
     now = utcnow()
+    session.execute(
+        delete(OAuthAuthorizationCode).where(
+            OAuthAuthorizationCode.investor_id == investor_id,
+            OAuthAuthorizationCode.client_pk == client_pk,
+            OAuthAuthorizationCode.used_at.is_(None),
+        )
+    )
     session.execute(
         update(OAuthConsent)
         .where(
@@ -221,6 +240,10 @@ def revoke_app_access(session: Session, *, investor_id: str, client_pk: str) -> 
         )
         .values(revoked_at=now, revoked_reason="revoked_by_investor")
     )
+    client = session.get(OAuthClient, client_pk)
+    if client is not None:
+        name = client.name
+        snapshots.app(session, "revoked", investor_id, client_id=client.client_id, name=name, scope=None)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

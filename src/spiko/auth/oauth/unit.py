@@ -24,6 +24,9 @@ class UnitOfWork:
     pushed_request: Any = None  # the pushed authorization request being served (RFC 9126)
     pushing: bool = False  # validating a request at the PAR endpoint
     dpop_jkt: str | None = None  # the DPoP key the tokens issued in this request are bound to
+    # The token endpoint's client authentication, counted by its rate limits after the commit.
+    authenticated_client_id: str | None = None
+    client_authentication_failed: bool = False
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("oauth_unit_of_work", default=None)

@@ -10,5 +10,6 @@ from spiko.db.models import (  # noqa: F401
     oauth,
     orders,
     reporting,
+    webhooks,
 )
 from spiko.db.models.identity import ApiKey, Investor, User, WebSession  # noqa: F401

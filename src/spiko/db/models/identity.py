@@ -68,3 +68,5 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Investor-API scopes, space-separated (spiko.auth.scopes); NULL for full access.
+    scopes: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)

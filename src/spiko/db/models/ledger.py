@@ -30,6 +30,8 @@ class ShareMovement(Base):
     moved, valued at the latest NAV published on or before it); ``executed_at`` always falls on
     ``day`` (UTC). ``amount`` is the cash value, positive: what the investor paid for a
     subscription, what was paid out for a redemption, the value of the shares for a transfer.
+    ``cost`` is the cost basis a transfer between one investor's own accounts carries, the same
+    on both of its rows (NULL otherwise).
     """
 
     __tablename__ = "share_movements"
@@ -51,5 +53,6 @@ class ShareMovement(Base):
     shares: Mapped[Decimal] = mapped_column(ExactDecimal(SHARES_SCALE))
     amount: Mapped[Decimal] = mapped_column(ExactDecimal(AMOUNT_SCALE))
     nav: Mapped[Decimal] = mapped_column(ExactDecimal(NAV_SCALE))
+    cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(AMOUNT_SCALE), nullable=True, default=None)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account
-from spiko.domain.money import minor_units
+from spiko.domain.money import convert, exact_sum, minor_units
 from spiko.domain.positions import DailyPosition, round_money
-from spiko.errors import BadRequestError, NotFoundError
+from spiko.errors import BadRequestError, HttpApiDecodeError, NotFoundError
 from spiko.services import clock, reference
 from spiko.services.reporting import positions as store
 from spiko.services.reporting.positions import AccountPosition
@@ -34,9 +34,20 @@ def share_class(session: Session, share_class_id: str) -> ShareClass:
     return reference.get_share_class(session, share_class_id)
 
 
-def check_period(first: date, last: date) -> None:
+# Reports reach a few days past today (a client in another timezone, a sandbox a day ahead), no
+# further: every day of a period is computed, so an unbounded future would be unbounded work.
+FUTURE_MARGIN_DAYS = 7
+
+
+def check_period(session: Session, first: date, last: date) -> None:
+    """A period the API serves: ordered, at most ``MAX_DAYS`` long, ending by today plus a margin."""
     if last < first:
         raise BadRequestError("'to' must not be before 'from'")
+    latest = clock.today(session) + timedelta(days=FUTURE_MARGIN_DAYS)
+    if last > latest:
+        raise BadRequestError(
+            f"a period may not end after {latest.isoformat()} (today plus {FUTURE_MARGIN_DAYS} days)"
+        )
     if (last - first).days + 1 > store.MAX_DAYS:
         raise BadRequestError(f"a period covers at most {store.MAX_DAYS} days")
 
@@ -101,7 +112,7 @@ def read_fresh_investor(
 def account_history(
     session: Session, account_id: str, share_class_id: str, first: date, last: date
 ) -> list[AccountPosition]:
-    check_period(first, last)
+    check_period(session, first, last)
     return store.account_positions(session, account_id, share_class(session, share_class_id), first, last)
 
 
@@ -114,7 +125,7 @@ class InvestorHistory:
 def investor_history(
     session: Session, investor_id: str, share_class_id: str, first: date, last: date
 ) -> InvestorHistory:
-    check_period(first, last)
+    check_period(session, first, last)
     sc = share_class(session, share_class_id)
     accounts = [account for account, _ in store.investor_accounts_holding(session, investor_id, sc.id)]
     if not accounts:
@@ -171,18 +182,26 @@ def holdings(session: Session, investor_id: str) -> list[Holding]:
 
 @dataclass(frozen=True)
 class AccountTotal:
+    """An account's native balances, and their sum converted to ``currency``; ``rates`` are the
+    rates used, each with the day it dates from."""
+
     account: Account
     currency: str
     total: Decimal
     breakdown: dict[str, Decimal]
+    rates: tuple[reference.FxQuote, ...] = ()
 
 
-def portfolio_totals(session: Session, investor_id: str, currency: str | None) -> list[AccountTotal]:
+def portfolio_totals(
+    session: Session, investor_id: str, currency: str | None, *, max_rate_age_days: int | None = None
+) -> list[AccountTotal]:
     """Per account: the native balance per currency, and its sum converted to one currency.
 
     The currency is the one asked for; else EUR, unless every position holding shares is in one
-    other currency. Each currency's balance is converted once, at the latest published rate, and
-    rounded to the target's minor unit half up; the total is the sum of those conversions.
+    other currency. Each currency's balance is converted once, at the rate in force today
+    (``reference.fx_quote``), rounded half up to the target's minor unit (``money.convert``);
+    the total is the exact sum of those conversions. A currency without a rate, or whose rate is
+    older than ``max_rate_age_days``, is refused with the reason (and the rate's date).
     """
     positions = holdings(session, investor_id)
     if currency is None:
@@ -192,19 +211,34 @@ def portfolio_totals(session: Session, investor_id: str, currency: str | None) -
         select(Account).where(Account.investor_id == investor_id).order_by(Account.created_at, Account.id)
     ).all()
     today = clock.today(session)
-    decimals = minor_units(currency)
+    quotes: dict[str, reference.FxQuote] = {}
     totals = []
     for account in accounts:
         breakdown: dict[str, Decimal] = {}
         for holding in positions:
             if holding.account.id == account.id and holding.position.shares > 0:
                 native = holding.share_class.currency
-                breakdown[native] = breakdown.get(native, Decimal(0)) + holding.position.holdings
-        total = round_money(Decimal(0), decimals)
+                breakdown[native] = exact_sum((breakdown.get(native, Decimal(0)), holding.position.holdings))
+        converted = []
         for native, amount in breakdown.items():
-            rate = reference.exchange_rate_value(session, native, currency, today)
-            if rate is None:
-                raise BadRequestError(f"no exchange rate from {native} to {currency} is published")
-            total += round_money(amount * rate, decimals)
-        totals.append(AccountTotal(account, currency, total, breakdown))
+            if native not in quotes:
+                quotes[native] = _quote(session, native, currency, today, max_rate_age_days)
+            converted.append(convert(amount, quotes[native].rate, currency))
+        total = exact_sum(converted) if converted else round_money(Decimal(0), minor_units(currency))
+        used = tuple(quotes[native] for native in breakdown)
+        totals.append(AccountTotal(account, currency, total, breakdown, used))
     return totals
+
+
+def _quote(
+    session: Session, native: str, currency: str, today: date, max_age_days: int | None
+) -> reference.FxQuote:
+    try:
+        found = reference.fx_quote(session, native, currency, today, max_age_days=max_age_days)
+    except reference.StaleRateError as error:
+        raise HttpApiDecodeError.single(["currency"], str(error.fields["reason"]), "Refinement") from None
+    if found is None:
+        raise HttpApiDecodeError.single(
+            ["currency"], f"no exchange rate from {native} to {currency} is published", "Refinement"
+        )
+    return found

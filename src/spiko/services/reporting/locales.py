@@ -39,6 +39,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yield": "Yield",
         "realized_gain": "Realized gain (average cost)",
         "unrealized_gain": "Unrealized gain",
+        "transferred_gain": "Gain transferred to other investors",
+        "opening_unrealized_gain": "Less unrealized gain at opening",
+        "total_gain": "Total gain for the period (= yield)",
         "movements": "Movements",
         "no_movements": "No movement during the period.",
         "date": "Date",
@@ -56,9 +59,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Transfer out",
         "page": "Page {page}",
         "note": (
-            "Positions are valued at the net asset value (NAV) per share of each day, rounded to the cent. "
-            "The yield is the change in value not explained by subscriptions, redemptions and transfers. "
-            "Gains use the average cost method."
+            "Positions are valued at the net asset value (NAV) per share of each day, rounded down to "
+            "the cent (what a withdrawal of every share would pay). The yield is the change in value "
+            "not explained by subscriptions, redemptions and transfers. Gains use the average cost "
+            "method."
         ),
     },
     "fr": {
@@ -81,6 +85,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yield": "Rendement",
         "realized_gain": "Plus-value réalisée (coût moyen)",
         "unrealized_gain": "Plus-value latente",
+        "transferred_gain": "Plus-value transférée à d'autres investisseurs",
+        "opening_unrealized_gain": "Moins plus-value latente à l'ouverture",
+        "total_gain": "Gain total de la période (= rendement)",
         "movements": "Mouvements",
         "no_movements": "Aucun mouvement sur la période.",
         "date": "Date",
@@ -98,9 +105,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Transfert émis",
         "page": "Page {page}",
         "note": (
-            "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, arrondie au "
-            "centime. Le rendement est la variation de valeur non expliquée par les souscriptions, rachats "
-            "et transferts. Les plus-values suivent la méthode du coût moyen pondéré."
+            "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, "
+            "arrondie au centime inférieur (ce que paierait le rachat de toutes les parts). Le "
+            "rendement est la variation de valeur non expliquée par les souscriptions, rachats et "
+            "transferts. Les plus-values suivent la méthode du coût moyen pondéré."
         ),
     },
     "es": {
@@ -123,6 +131,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yield": "Rendimiento",
         "realized_gain": "Ganancia realizada (coste medio)",
         "unrealized_gain": "Ganancia no realizada",
+        "transferred_gain": "Ganancia transferida a otros inversores",
+        "opening_unrealized_gain": "Menos ganancia no realizada en la apertura",
+        "total_gain": "Ganancia total del periodo (= rendimiento)",
         "movements": "Movimientos",
         "no_movements": "Ningún movimiento durante el periodo.",
         "date": "Fecha",
@@ -141,8 +152,9 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Página {page}",
         "note": (
             "Las posiciones se valoran al valor liquidativo (VL) por participación de cada día, "
-            "redondeado al céntimo. El rendimiento es la variación de valor no explicada por "
-            "suscripciones, reembolsos y traspasos. Las ganancias siguen el método del coste medio."
+            "redondeado al céntimo inferior (lo que pagaría el reembolso de todas las participaciones). "
+            "El rendimiento es la variación de valor no explicada por suscripciones, reembolsos y "
+            "traspasos. Las ganancias siguen el método del coste medio."
         ),
     },
     "it": {
@@ -165,6 +177,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yield": "Rendimento",
         "realized_gain": "Plusvalenza realizzata (costo medio)",
         "unrealized_gain": "Plusvalenza latente",
+        "transferred_gain": "Plusvalenza trasferita ad altri investitori",
+        "opening_unrealized_gain": "Meno plusvalenza latente all'apertura",
+        "total_gain": "Guadagno totale del periodo (= rendimento)",
         "movements": "Movimenti",
         "no_movements": "Nessun movimento nel periodo.",
         "date": "Data",
@@ -183,8 +198,9 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Pagina {page}",
         "note": (
             "Le posizioni sono valutate al valore netto d'inventario (NAV) per quota di ogni giorno, "
-            "arrotondato al centesimo. Il rendimento è la variazione di valore non spiegata da "
-            "sottoscrizioni, rimborsi e trasferimenti. Le plusvalenze seguono il metodo del costo medio."
+            "arrotondato per difetto al centesimo (quanto pagherebbe il rimborso di tutte le quote). Il "
+            "rendimento è la variazione di valore non spiegata da sottoscrizioni, rimborsi e "
+            "trasferimenti. Le plusvalenze seguono il metodo del costo medio."
         ),
     },
     "de": {
@@ -207,6 +223,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yield": "Ertrag",
         "realized_gain": "Realisierter Gewinn (Durchschnittskosten)",
         "unrealized_gain": "Nicht realisierter Gewinn",
+        "transferred_gain": "An andere Anleger übertragener Gewinn",
+        "opening_unrealized_gain": "Abzüglich nicht realisierter Gewinn zu Beginn",
+        "total_gain": "Gesamtgewinn des Zeitraums (= Ertrag)",
         "movements": "Bewegungen",
         "no_movements": "Keine Bewegung im Zeitraum.",
         "date": "Datum",
@@ -224,9 +243,10 @@ LABELS: dict[str, dict[str, str]] = {
         "transfer_out": "Übertragung gesendet",
         "page": "Seite {page}",
         "note": (
-            "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und auf den "
-            "Cent gerundet. Der Ertrag ist die Wertänderung, die nicht durch Zeichnungen, Rücknahmen und "
-            "Übertragungen erklärt ist. Gewinne folgen der Durchschnittskostenmethode."
+            "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und "
+            "auf den Cent abgerundet (was die Rücknahme aller Anteile auszahlen würde). Der Ertrag ist "
+            "die Wertänderung, die nicht durch Zeichnungen, Rücknahmen und Übertragungen erklärt ist. "
+            "Gewinne folgen der Durchschnittskostenmethode."
         ),
     },
 }

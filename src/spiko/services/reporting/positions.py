@@ -93,7 +93,13 @@ def _movements(
     session: Session, account_id: str, share_class_id: str, first: date, last: date
 ) -> dict[date, list[Movement]]:
     rows = session.execute(
-        select(ShareMovement.day, ShareMovement.kind, ShareMovement.shares, ShareMovement.amount)
+        select(
+            ShareMovement.day,
+            ShareMovement.kind,
+            ShareMovement.shares,
+            ShareMovement.amount,
+            ShareMovement.cost,
+        )
         .where(
             ShareMovement.account_id == account_id,
             ShareMovement.share_class_id == share_class_id,
@@ -103,8 +109,8 @@ def _movements(
         .order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
     )
     grouped: dict[date, list[Movement]] = defaultdict(list)
-    for day, kind, shares, amount in rows:
-        grouped[day].append(Movement(day, MovementKind(kind), shares, amount))
+    for day, kind, shares, amount, cost in rows:
+        grouped[day].append(Movement(day, MovementKind(kind), shares, amount, cost))
     return grouped
 
 

@@ -72,8 +72,18 @@ class Statement:
     yield_: Decimal
     realized_gain: Decimal
     unrealized_gain: Decimal
+    transferred_gain: Decimal = Decimal(0)
+    opening_unrealized_gain: Decimal = Decimal(0)
     movements: Sequence[StatementMovement] = field(default_factory=tuple)
     monthly_yields: Sequence[tuple[date, Decimal]] = field(default_factory=tuple)
+
+
+    @property
+    def total_gain(self) -> Decimal:
+        """Realized + transferred + change in unrealized gain over the period: the period's yield."""
+        return (
+            self.realized_gain + self.transferred_gain + self.unrealized_gain - self.opening_unrealized_gain
+        )
 
 
 _DARK = colors.HexColor("#1f2937")
@@ -148,7 +158,10 @@ def render_statement(statement: Statement, locale: str = "en", show_shares: bool
         [labels["yield"], *blank, money(statement.yield_)],
         position_row(labels["closing"], statement.closing),
         [labels["realized_gain"], *blank, money(statement.realized_gain)],
+        [labels["transferred_gain"], *blank, money(statement.transferred_gain)],
         [labels["unrealized_gain"], *blank, money(statement.unrealized_gain)],
+        [labels["opening_unrealized_gain"], *blank, money(-statement.opening_unrealized_gain)],
+        [labels["total_gain"], *blank, money(statement.total_gain)],
     ]
     widths = [70 * mm] + ([35 * mm] if show_shares else []) + [30 * mm, 40 * mm]
     summary = Table(summary_rows, colWidths=widths, hAlign="LEFT")

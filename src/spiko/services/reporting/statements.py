@@ -12,6 +12,7 @@ from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.identity import Investor
 from spiko.db.models.ledger import ShareMovement
+from spiko.domain.money import exact_sum
 from spiko.domain.positions import DailyPosition
 from spiko.errors import NotFoundError
 from spiko.services import clock
@@ -45,8 +46,8 @@ def account_statement(
     show_shares: bool,
 ) -> tuple[bytes, str]:
     """The PDF of one account (or of every account of the investor) in one share class."""
-    history.check_period(first, last)
     with ctx.transaction(write=False) as session:
+        history.check_period(session, first, last)
         share_class = session.scalar(select(ShareClass).where(ShareClass.symbol == share_class_symbol))
         if share_class is None:
             raise NotFoundError(f"Share class {share_class_symbol} not found")
@@ -72,7 +73,7 @@ def account_statement(
         monthly: OrderedDict[date, Decimal] = OrderedDict()
         for position in daily[1:]:
             month = position.day.replace(day=1)
-            monthly[month] = monthly.get(month, Decimal(0)) + position.yield_
+            monthly[month] = exact_sum((monthly.get(month, Decimal(0)), position.yield_))
         rows = (
             session.scalars(
                 select(ShareMovement)
@@ -127,7 +128,9 @@ def account_statement(
             transfers=closing.transfers_total - opening.transfers_total,
             yield_=closing.yield_total - opening.yield_total,
             realized_gain=closing.realized_gain_total - opening.realized_gain_total,
+            transferred_gain=closing.transferred_gain_total - opening.transferred_gain_total,
             unrealized_gain=closing.unrealized_gain,
+            opening_unrealized_gain=opening.unrealized_gain,
             movements=movements,
             monthly_yields=list(monthly.items()),
         )

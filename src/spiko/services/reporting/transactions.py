@@ -27,6 +27,7 @@ from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferO
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.db.types import UTCDateTime
 from spiko.domain.cursor import Cursor
+from spiko.domain.money import withdrawal_estimate
 from spiko.errors import InvariantError
 
 TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "yield")
@@ -190,6 +191,23 @@ class Transaction:
     bank_account: BankAccount | None = None
     nav_at_creation: Decimal | None = None  # withdrawals: the NAV in force on their creation day
     investor_name: str = ""  # transfers: the investor on both sides
+
+    @property
+    def estimate(self) -> Decimal:
+        """A withdrawal's expected payment: what its execution at ``nav_at_creation`` would pay
+        (``domain.money.withdrawal_estimate``, the rule it executes by); 0 before any NAV."""
+        order = self.row
+        if not isinstance(order, WithdrawalOrder) or self.nav_at_creation is None:
+            return Decimal(0)
+        reserved = order.requested_shares if order.requested_shares is not None else order.reserved_shares
+        return withdrawal_estimate(
+            order.quantity_mode,
+            self.nav_at_creation,
+            order.currency,
+            self.share_class.share_decimals,
+            amount=order.requested_amount,
+            shares=reserved,
+        )
 
 
 class _Loader:

@@ -6,7 +6,7 @@ profile and its PAR and DPoP requirements; codes and tokens gain the DPoP key th
 ``oauth_used_jtis`` the identifiers of DPoP proofs and client assertions already seen.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

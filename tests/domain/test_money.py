@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -11,15 +12,21 @@ from hypothesis import strategies as st
 from spiko.domain.money import (
     MoneyError,
     amount_for_shares,
+    exact_sum,
     format_amount,
     format_decimal,
+    minor_units,
     parse_non_negative,
     quantum,
     round_down,
     round_up,
     shares_for_amount,
     shares_to_raise,
+    shares_to_withdraw,
+    value_of,
+    withdrawal_estimate,
 )
+from spiko.domain.positions import holdings_value
 
 navs = st.integers(min_value=1, max_value=10**10).map(lambda n: Decimal(n).scaleb(-6))  # up to 10000.000000
 amounts = st.integers(min_value=0, max_value=10**14).map(lambda n: Decimal(n).scaleb(-2))  # cents
@@ -123,3 +130,59 @@ def test_wire_formats():
         amount_for_shares(Decimal(1), Decimal(1), "XXX")
     with pytest.raises(MoneyError):
         shares_for_amount(Decimal(1), Decimal(0), 5)
+
+
+# --- one rounding rule per figure ------------------------------------------------------------
+
+held_shares = st.integers(min_value=0, max_value=10**15).map(lambda n: Decimal(n).scaleb(-5))
+
+
+@given(held_shares, navs, currencies)
+def test_the_value_of_a_holding_is_what_withdrawing_all_of_it_pays(shares, nav, currency):
+    """One number: the value shown is the payment for every share, and the positions' holdings."""
+    shown = value_of(shares, nav, currency)
+    assert shown == amount_for_shares(shares, nav, currency)
+    assert holdings_value(shares, nav, minor_units(currency)) == shown
+
+
+@given(held_shares, navs, st.integers(min_value=0, max_value=8), currencies)
+def test_the_value_shown_is_withdrawable_in_full_by_amount(shares, nav, decimals, currency):
+    """Asking for exactly the value shown redeems every share and pays exactly that value; asking
+    for one minor unit less never redeems more shares than are held."""
+    shares = round_down(shares, decimals)
+    shown = value_of(shares, nav, currency)
+    redeemed = shares_to_withdraw(shown, nav, shares, decimals, currency)
+    assert redeemed == shares
+    assert amount_for_shares(redeemed, nav, currency) == shown
+    unit = quantum(minor_units(currency))
+    if shown >= unit:
+        less = shares_to_withdraw(shown - unit, nav, shares, decimals, currency)
+        assert less <= shares
+        assert amount_for_shares(less, nav, currency) >= shown - unit
+
+
+@given(held_shares, navs, st.sampled_from(["shares", "total", "amount"]), amounts)
+def test_a_pending_estimate_follows_the_rule_of_execution(shares, nav, mode, amount):
+    """What a pending withdrawal shows is floor(redeemed x NAV), the redeemed shares being those
+    execution at that NAV takes: never more than they are worth, never less than an amount asked."""
+    asked = amount if mode == "amount" else None
+    reserved = shares if mode != "amount" else min(shares_to_raise(amount, nav, 5), shares)
+    estimate = withdrawal_estimate(mode, nav, "EUR", 5, amount=asked, shares=reserved)
+    redeemed = reserved if mode != "amount" else shares_to_withdraw(amount, nav, reserved, 5, "EUR")
+    exact = Fraction(redeemed) * Fraction(nav)
+    assert Fraction(estimate) <= exact < Fraction(estimate) + Fraction(1, 100)
+    assert estimate == estimate.quantize(Decimal("0.01"))
+    if mode == "amount" and reserved == shares_to_raise(amount, nav, 5):
+        assert estimate >= amount
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**23).map(lambda n: Decimal(n).scaleb(-5)), max_size=40))
+def test_sums_are_exact_where_floats_are_not(values):
+    """Up to 10^18 with five decimals (23 digits): float sums drift, the exact sum never does."""
+    total = exact_sum(values)
+    assert total == sum((Fraction(value) for value in values), Fraction(0))
+
+
+def test_exact_sum_refuses_floats():
+    with pytest.raises(MoneyError):
+        exact_sum([Decimal(1), 0.1])  # type: ignore[list-item]

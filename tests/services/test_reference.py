@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from spiko.context import AppContext
 from spiko.db.models.funds import ExchangeRate, NetAssetValue
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
 from spiko.services import clock, reference
-from tests.reference.conftest import Seeded
+from tests.world import World
 
 MONDAY = date(2024, 7, 1)
 SATURDAY = date(2024, 6, 29)
@@ -27,7 +27,7 @@ def _count_navs(ctx: AppContext, share_class_id: str) -> int:
         )
 
 
-def test_share_class_lookups(ctx: AppContext, reference_only: Seeded) -> None:
+def test_share_class_lookups(ctx: AppContext, reference_only: World) -> None:
     with ctx.transaction(write=False) as session:
         eutbl = reference.get_share_class_by_symbol(session, "EUTBL")
         assert reference.get_share_class(session, eutbl.id).symbol == "EUTBL"
@@ -39,8 +39,8 @@ def test_share_class_lookups(ctx: AppContext, reference_only: Seeded) -> None:
             reference.get_share_class_by_symbol(session, "SAFO")
 
 
-def test_publish_nav_and_read_it_back(ctx: AppContext, reference_only: Seeded) -> None:
-    eutbl = reference_only.share_class_ids["EUTBL"]
+def test_publish_nav_and_read_it_back(ctx: AppContext, reference_only: World) -> None:
+    eutbl = reference_only.share_classes["EUTBL"]
     with ctx.transaction() as session:
         published = reference.publish_nav(session, eutbl, MONDAY, Decimal("1.0123"))
         assert published.value == Decimal("1.012300")
@@ -52,8 +52,8 @@ def test_publish_nav_and_read_it_back(ctx: AppContext, reference_only: Seeded) -
         assert reference.nav_display(reference.get_share_class(session, eutbl), published.value) == "1.012300"
 
 
-def test_republishing_the_same_value_is_a_no_op(ctx: AppContext, reference_only: Seeded) -> None:
-    eutbl = reference_only.share_class_ids["EUTBL"]
+def test_republishing_the_same_value_is_a_no_op(ctx: AppContext, reference_only: World) -> None:
+    eutbl = reference_only.share_classes["EUTBL"]
     with ctx.transaction() as session:
         first = reference.publish_nav(session, eutbl, MONDAY, Decimal("1.01"))
     with ctx.transaction() as session:
@@ -73,17 +73,17 @@ def test_republishing_the_same_value_is_a_no_op(ctx: AppContext, reference_only:
     ],
 )
 def test_nav_refusals_write_nothing(
-    ctx: AppContext, reference_only: Seeded, day: date, value: str, error: type, code: str
+    ctx: AppContext, reference_only: World, day: date, value: str, error: type, code: str
 ) -> None:
-    eutbl = reference_only.share_class_ids["EUTBL"]
+    eutbl = reference_only.share_classes["EUTBL"]
     with pytest.raises(error) as raised, ctx.transaction() as session:
         reference.publish_nav(session, eutbl, day, Decimal(value))
     assert raised.value.fields.get("customErrorCode") == code
     assert _count_navs(ctx, eutbl) == 0
 
 
-def test_a_published_nav_cannot_be_changed(ctx: AppContext, reference_only: Seeded) -> None:
-    eutbl = reference_only.share_class_ids["EUTBL"]
+def test_a_published_nav_cannot_be_changed(ctx: AppContext, reference_only: World) -> None:
+    eutbl = reference_only.share_classes["EUTBL"]
     with ctx.transaction() as session:
         reference.publish_nav(session, eutbl, MONDAY, Decimal("1.01"))
     with pytest.raises(ConflictError, match="already published as 1.010000"), ctx.transaction() as session:
@@ -92,13 +92,13 @@ def test_a_published_nav_cannot_be_changed(ctx: AppContext, reference_only: Seed
         assert reference.nav_on(session, eutbl, MONDAY).value == Decimal("1.01")
 
 
-def test_unknown_share_class_is_not_found(ctx: AppContext, reference_only: Seeded) -> None:
+def test_unknown_share_class_is_not_found(ctx: AppContext, reference_only: World) -> None:
     with pytest.raises(NotFoundError), ctx.transaction() as session:
         reference.publish_nav(session, "00000000-0000-0000-0000-000000000000", MONDAY, Decimal("1"))
 
 
-def test_growth_navs_follow_the_rule_and_skip_what_cannot_grow(ctx: AppContext, seeded: Seeded) -> None:
-    eutbl, ustbl, uktbl = (seeded.share_class_ids[s] for s in ("EUTBL", "USTBL", "UKTBL"))
+def test_growth_navs_follow_the_rule_and_skip_what_cannot_grow(ctx: AppContext, seeded: World) -> None:
+    eutbl, ustbl, uktbl = (seeded.share_classes[s] for s in ("EUTBL", "USTBL", "UKTBL"))
     with ctx.transaction() as session:
         friday = reference.latest_nav(session, eutbl)
         assert friday.day == seeded.today
@@ -116,7 +116,7 @@ def test_growth_navs_follow_the_rule_and_skip_what_cannot_grow(ctx: AppContext, 
         assert reference.publish_growth_navs(session, date(2024, 7, 6), Decimal("0.035")) == []
 
 
-def test_growth_respects_each_funds_holidays(ctx: AppContext, seeded: Seeded) -> None:
+def test_growth_respects_each_funds_holidays(ctx: AppContext, seeded: World) -> None:
     independence_day = date(2024, 7, 4)  # a USTBL holiday, a business day for EUTBL
     with ctx.transaction() as session:
         for day in (MONDAY, date(2024, 7, 2), date(2024, 7, 3)):
@@ -125,7 +125,7 @@ def test_growth_respects_each_funds_holidays(ctx: AppContext, seeded: Seeded) ->
         assert [reference.get_share_class(session, n.share_class_id).symbol for n in published] == ["EUTBL"]
 
 
-def test_calendar_services(ctx: AppContext, reference_only: Seeded) -> None:
+def test_calendar_services(ctx: AppContext, reference_only: World) -> None:
     fund = reference_only.fund_ids["EUTBL"]
     with ctx.transaction() as session:
         assert reference.is_business_day(session, fund, MONDAY)
@@ -143,14 +143,14 @@ def test_calendar_services(ctx: AppContext, reference_only: Seeded) -> None:
         assert reference.is_business_day(session, fund, MONDAY)
 
 
-def test_a_day_with_a_nav_cannot_become_a_holiday(ctx: AppContext, reference_only: Seeded) -> None:
+def test_a_day_with_a_nav_cannot_become_a_holiday(ctx: AppContext, reference_only: World) -> None:
     with ctx.transaction() as session:
-        reference.publish_nav(session, reference_only.share_class_ids["EUTBL"], MONDAY, Decimal("1"))
+        reference.publish_nav(session, reference_only.share_classes["EUTBL"], MONDAY, Decimal("1"))
     with pytest.raises(ConflictError), ctx.transaction() as session:
         reference.add_non_operating_day(session, reference_only.fund_ids["EUTBL"], MONDAY)
 
 
-def test_fx_rates(ctx: AppContext, reference_only: Seeded) -> None:
+def test_fx_rates(ctx: AppContext, reference_only: World) -> None:
     fund = reference_only.fund_ids["EUTBL"]
     with ctx.transaction() as session:
         first = reference.publish_fx_rate(
@@ -178,7 +178,12 @@ def test_fx_rates(ctx: AppContext, reference_only: Seeded) -> None:
         assert reference.exchange_rate_value(session, "EUR", "USD") == Decimal("1.0705")
         inverse = reference.exchange_rate_value(session, "USD", "EUR")
         assert abs(inverse * Decimal("1.0705") - 1) < Decimal("1e-30")
-        assert reference.exchange_rate_value(session, "USD", "GBP") is None
+        # No USD/GBP rate is published: it is crossed through EUR, and dates from its older leg.
+        cross = reference.fx_quote(session, "USD", "GBP", date(2024, 6, 28))
+        assert cross is not None and cross.day == date(2024, 6, 28)
+        assert cross.rate == Context(prec=34).divide(Decimal("0.8461"), Decimal("1.0705"))
+        assert cross.legs == ("EUR/USD", "EUR/GBP")
+        assert reference.fx_quote(session, "USD", "GBP", date(2024, 6, 27)) is None  # no EUR/GBP yet
         assert reference.get_exchange_rate(session, first.id).rate == Decimal("1.0712")
         assert reference.rate_display(Decimal("1.071200000000")) == "1.0712"
 
@@ -193,14 +198,14 @@ def test_fx_rates(ctx: AppContext, reference_only: Seeded) -> None:
         ("EUR", "USD", "1.1234567890123"),
     ],
 )
-def test_fx_refusals(ctx: AppContext, reference_only: Seeded, base: str, quote: str, rate: str) -> None:
+def test_fx_refusals(ctx: AppContext, reference_only: World, base: str, quote: str, rate: str) -> None:
     with pytest.raises(ApplicationError), ctx.transaction() as session:
         reference.publish_fx_rate(session, base=base, quote=quote, day=MONDAY, rate=Decimal(rate))
     with ctx.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(ExchangeRate)) == 0
 
 
-def test_conflicting_fx_rate_is_refused(ctx: AppContext, reference_only: Seeded) -> None:
+def test_conflicting_fx_rate_is_refused(ctx: AppContext, reference_only: World) -> None:
     for fund_id in (None, reference_only.fund_ids["USTBL"]):
         with ctx.transaction() as session:
             reference.publish_fx_rate(

@@ -17,6 +17,7 @@ from spiko.domain.positions import (
     PositionState,
     PositionStatus,
     combine,
+    cost_removed,
     days_between,
     holdings_value,
     roll_positions,
@@ -200,7 +201,9 @@ def test_refuses_overdrafts_and_gaps() -> None:
         roll_positions(PositionState.empty_before(monday), [monday + timedelta(days=1)], {}, navs)
 
 
-def test_rounding_rule_is_half_up_to_the_cent_and_shares_units_are_exact() -> None:
+def test_cost_rounding_is_half_up_to_the_cent_and_shares_units_are_exact() -> None:
+    """round_money allocates a cost basis (half up); the value of a holding is rounded down."""
+    assert holdings_value(Decimal("1181.52153"), Decimal("1.045")) == Decimal("1234.68")
     assert round_money(Decimal("0.005")) == Decimal("0.01")
     assert round_money(Decimal("-0.005")) == Decimal("-0.01")
     assert round_money(Decimal("2.675")) == Decimal("2.68")
@@ -227,3 +230,68 @@ def test_combine_adds_accounts_of_the_same_day() -> None:
     both: DailyPosition = combine([one, two])
     assert both.shares == Decimal("30") and both.holdings == Decimal("45.00")
     assert both.subscriptions_total == Decimal("45.00")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-50, max_value=400), min_size=1, max_size=10),
+    st.lists(
+        st.tuples(st.sampled_from(["buy", "sell", "move"]), st.integers(0, 1), st.integers(1, 10**7)),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_moves_between_ones_own_accounts_carry_the_cost_and_realize_nothing(
+    steps: list[int], actions: list[tuple[str, int, int]]
+) -> None:
+    """Two accounts of one investor, buying, selling and moving shares between them (the move
+    carrying the average cost it had in the sending account): no gain is ever transferred, each
+    account's gains add up to its yield, and the cost basis moves without being created."""
+    navs = _navs(30, steps)
+    business = sorted(navs)
+    books: list[dict[date, list[Movement]]] = [{}, {}]
+    states = [PositionState.empty_before(START), PositionState.empty_before(START)]
+    for index, (kind, book, size) in enumerate(actions):
+        day = business[index * len(business) // len(actions)]  # days in order, never back
+        nav = navs[day].value
+        # Bring both accounts to the end of the day before (their state is what a move carries).
+        for which in (0, 1):
+            if states[which].day < day - timedelta(days=1):
+                days = days_between(states[which].day + timedelta(days=1), day - timedelta(days=1))
+                states[which] = roll_positions(states[which], days, books[which], navs)[-1].state()
+        held = states[book].shares + sum((m.shares for m in books[book].get(day, [])), Decimal(0))
+        if kind == "buy":
+            amount = Decimal(size) / 100
+            moved = (amount / nav).quantize(Decimal(1).scaleb(-SHARE_DECIMALS), rounding=ROUND_DOWN)
+            if moved > 0:
+                books[book].setdefault(day, []).append(
+                    Movement(day, MovementKind.SUBSCRIPTION, moved, amount)
+                )
+            continue
+        if held <= 0 or books[book].get(day):
+            continue  # one movement a day per account keeps the carried cost simple to state
+        leaving = min(held, Decimal(size).scaleb(-SHARE_DECIMALS))
+        value = (leaving * nav).quantize(CENT, rounding=ROUND_DOWN)
+        if kind == "sell":
+            books[book].setdefault(day, []).append(Movement(day, MovementKind.REDEMPTION, -leaving, value))
+            continue
+        if books[1 - book].get(day):
+            continue
+        carried = cost_removed(states[book].cost_basis, leaving, held)
+        books[book].setdefault(day, []).append(
+            Movement(day, MovementKind.TRANSFER_OUT, -leaving, value, carried)
+        )
+        books[1 - book].setdefault(day, []).append(
+            Movement(day, MovementKind.TRANSFER_IN, leaving, value, carried)
+        )
+    days = days_between(START, business[-1])
+    rolled = [roll_positions(PositionState.empty_before(START), days, books[which], navs) for which in (0, 1)]
+    for series in rolled:
+        for position in series:
+            assert position.transferred_gain_total == 0
+            assert position.total_gain == position.yield_total
+            assert position.cost_basis >= 0 or position.shares == 0
+    for first, second in zip(*rolled, strict=True):
+        both = combine([first, second])
+        assert both.transfers_total == 0  # what leaves one account enters the other, at cost
+        assert both.total_gain == both.yield_total

@@ -15,7 +15,7 @@ from spiko.context import AppContext
 from spiko.db.models.funds import ExchangeRate, NetAssetValue
 from spiko.errors import ConflictError
 from spiko.services import reference
-from tests.reference.conftest import Seeded
+from tests.world import World
 
 MONDAY = date(2024, 7, 1)
 
@@ -48,9 +48,9 @@ def _race(ctx: AppContext, first: Any, second: Any) -> tuple[Any, Any]:
 
 @pytest.mark.parametrize(("second_value", "conflict"), [("1.01", False), ("1.02", True)])
 def test_concurrent_nav_publications(
-    ctx: AppContext, reference_only: Seeded, second_value: str, conflict: bool
+    ctx: AppContext, reference_only: World, second_value: str, conflict: bool
 ) -> None:
-    eutbl = reference_only.share_class_ids["EUTBL"]
+    eutbl = reference_only.share_classes["EUTBL"]
     first, second = _race(
         ctx,
         lambda s: reference.publish_nav(s, eutbl, MONDAY, Decimal("1.01")).id,
@@ -65,7 +65,7 @@ def test_concurrent_nav_publications(
         assert reference.nav_on(session, eutbl, MONDAY).value == Decimal("1.01")
 
 
-def test_concurrent_fx_publications(ctx: AppContext, reference_only: Seeded) -> None:
+def test_concurrent_fx_publications(ctx: AppContext, reference_only: World) -> None:
     fund = reference_only.fund_ids["EUTBL"]
 
     def publish(rate: str) -> Any:

@@ -67,9 +67,6 @@ def test_seeded_share_classes_are_realistic(ctx: AppContext) -> None:
 
 
 def test_holidays_are_weekdays_and_match_the_calendars(ctx: AppContext) -> None:
-    assert seed.easter_sunday(2024) == date(2024, 3, 31)
-    assert seed.easter_sunday(2025) == date(2025, 4, 20)
-    assert seed.easter_sunday(2026) == date(2026, 4, 5)
     with ctx.transaction() as session:
         seed.seed_reference_data(session, until_year=2026)
         days = {
@@ -81,6 +78,10 @@ def test_holidays_are_weekdays_and_match_the_calendars(ctx: AppContext) -> None:
     assert date(2025, 7, 4) in days["USTBL"] and date(2025, 7, 4) not in days["EUTBL"]
     assert date(2025, 11, 27) in days["USTBL"]  # Thanksgiving
     assert date(2025, 5, 26) in days["UKTBL"] and date(2025, 8, 25) in days["UKTBL"]
+    # Observed and substitute days of the official calendars.
+    assert date(2026, 7, 3) in days["USTBL"]  # Independence Day falls on a Saturday
+    assert date(2026, 12, 28) in days["UKTBL"]  # Boxing Day falls on a Saturday
+    assert date(2026, 12, 28) not in days["EUTBL"]  # TARGET2 has no substitute days
 
 
 def test_demo_history_reproduces_the_public_eutbl_path(ctx: AppContext) -> None:
@@ -119,9 +120,10 @@ def test_demo_funds_fill_up_to_today_and_only_the_gap_when_rerun(ctx: AppContext
         clock.set_today(session, date(2025, 2, 19))
         seed.seed_demo_funds(session, investor_id=investor.investor_id)
     after = _counts(ctx)
-    # Three new business days (Mon 17 to Wed 19) for three share classes, and for each fund and pair.
-    assert after[3] - counts[3] == 9
-    assert after[4] - counts[4] == 3 * 3 * 3
+    # Three new business days (Mon 17 to Wed 19) for three share classes, less USTBL's close on
+    # Presidents' Day (Mon 17), and rates for each fund and pair.
+    assert after[3] - counts[3] == 8
+    assert after[4] - counts[4] == 3 * 3 * len(seed.FX_PAIRS)
 
 
 def test_demo_fx_rates_are_deterministic_and_bounded() -> None:
