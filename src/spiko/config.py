@@ -103,6 +103,13 @@ class Settings:
     fx_max_age_days: int = 7
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
+    # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.
+    require_pushed_authorization_requests: bool = False
+    par_request_uri_ttl_seconds: int = 60
+    # DPoP (RFC 9449): how old a proof's iat may be, and whether proofs must carry a server nonce.
+    dpop_proof_max_age_seconds: int = 60
+    dpop_nonce_required: bool = True
+    dpop_nonce_lifetime_seconds: int = 300
     log_level: str = "INFO"
     # Sandbox simulations over HTTP (/sandbox/*); `spiko serve --demo` turns them on.
     sandbox_mode: bool = False

@@ -99,7 +99,7 @@ def test_unknown_scopes_are_refused_with_invalid_scope(browser, app_client):
         answer = redirect_params(browser.get(path, follow_redirects=False))
         assert answer["error"] == "invalid_scope", scope
         assert answer["state"] == state
-        assert set(answer) <= {"error", "error_description", "state"}
+        assert set(answer) <= {"error", "error_description", "state", "iss"}  # RFC 9207
 
 
 def test_supported_scopes_are_granted(browser, app_client):

@@ -55,10 +55,10 @@ async def authenticate_request(request: Request) -> Principal:
     authorization = request.headers.get("authorization")
     ctx: AppContext = request.app.state.ctx
     try:
-        principal = await authenticate(ctx, authorization)
+        principal = await authenticate(ctx, authorization, request)
     except AuthFailure as failure:
         scheme = (authorization or "").partition(" ")[0].lower() or "none"
-        if scheme not in ("basic", "bearer", "none"):
+        if scheme not in ("basic", "bearer", "dpop", "none"):
             scheme = "other"
         request.app.state.metrics.auth_failures.labels(scheme, failure.reason_code).inc()
         raise

@@ -41,5 +41,7 @@ async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
         raise _refused("The access token has been revoked", "revoked_token")
     if entry.expires_at <= time.time():
         raise _refused("The access token has expired", "expired_token")
+    if entry.jkt:  # RFC 9449 section 7.2: a bound token is no bearer token
+        raise _refused("This access token is DPoP-bound: use Authorization: DPoP with a proof", "dpop_bound")
     scopes = permissions(entry.scope)
     return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from spiko.auth.scopes import permissions
 from spiko.core.text import is_clean
@@ -36,7 +36,7 @@ class AuthFailure(InvestorAuthenticationError):
         self.reason_code = reason_code
 
 
-async def authenticate(ctx: AppContext, authorization: str | None) -> Principal:
+async def authenticate(ctx: AppContext, authorization: str | None, request: Any = None) -> Principal:
     if not authorization:
         raise AuthFailure("Missing Authorization header: use Basic (API key) or Bearer", "missing")
     if len(authorization) > MAX_AUTHORIZATION_LENGTH:
@@ -50,6 +50,10 @@ async def authenticate(ctx: AppContext, authorization: str | None) -> Principal:
         from spiko.auth.bearer import authenticate_bearer
 
         return await authenticate_bearer(ctx, credentials)
+    if scheme == "dpop":  # RFC 9449: a DPoP-bound token with its proof, which needs the request
+        from spiko.auth.dpop_bearer import authenticate_dpop
+
+        return await authenticate_dpop(ctx, credentials, request)
     raise AuthFailure("Unsupported authorization scheme: use Basic or Bearer", "malformed")
 
 

@@ -25,6 +25,15 @@ def register(commands: Any) -> None:
     create.add_argument(
         "--public", action="store_true", help="no secret; PKCE required (native and SPA apps)"
     )
+    create.add_argument("--jwks", metavar="FILE", help="public JWK Set for private_key_jwt (then no secret)")
+    create.add_argument("--jwks-uri", metavar="URL", help="where the app publishes its JWK Set")
+    create.add_argument(
+        "--fapi", action="store_true", help="FAPI 2.0: PAR, PKCE S256, DPoP and private_key_jwt required"
+    )
+    create.add_argument("--dpop-only", action="store_true", help="tokens must be DPoP-bound (RFC 9449)")
+    create.add_argument(
+        "--require-par", action="store_true", help="authorization requests must be pushed (RFC 9126)"
+    )
     listing = command(clients, "list", "list registered apps (never a secret)", list_clients)
     listing.add_argument("--all", action="store_true", help="include revoked apps")
     revoke = command(clients, "revoke", "revoke an app and every token it holds", revoke_client)
@@ -39,10 +48,18 @@ def register(commands: Any) -> None:
 
 def create_client(args: argparse.Namespace) -> dict[str, str | None]:
     from spiko.auth.oauth.clients import register_client
+    from spiko.auth.oauth.registration import ClientOptions, read_jwks_file
 
+    options = ClientOptions(
+        fapi=args.fapi,
+        dpop_only=args.dpop_only,
+        require_par=args.require_par,
+        jwks=read_jwks_file(args.jwks) if args.jwks else None,
+        jwks_uri=args.jwks_uri,
+    )
     with context() as ctx, ctx.transaction() as session:
         created = register_client(
-            session, name=args.name, redirect_uris=args.redirect_uris, public=args.public
+            session, name=args.name, redirect_uris=args.redirect_uris, public=args.public, options=options
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 

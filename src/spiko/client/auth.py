@@ -4,6 +4,13 @@
 with PKCE S256 (RFC 7636), token refresh with rotation (RFC 6749 §6), and hands every new token
 to ``on_token`` so the integrator can store it: once a refresh token has been used, only the new
 one works.
+
+FAPI 2.0 by flags: ``dpop=True`` binds the tokens to a key pair made for the session and kept
+in the token (``dpop_jwk``), so a stored token keeps working, and sends a DPoP proof (RFC 9449)
+with every token request and API call, following the server's nonces; ``par=True`` pushes the
+authorization request first (RFC 9126); ``client_jwk`` (a private JWK the app registered the
+public half of) authenticates the app with ``private_key_jwt`` (RFC 7523). The ``iss`` of the
+authorization response (RFC 9207) is checked whenever the server sends it, and required with PAR.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
+from spiko.client.dpop import DPoPSigner, client_assertion
 from spiko.client.errors import AuthorizationDeniedError, OAuth2Error, StateMismatchError, error_from_response
 
 Token = dict[str, Any]
@@ -80,6 +88,11 @@ class OAuth2Session(httpx.Auth):
         refresh_leeway: float = DEFAULT_REFRESH_LEEWAY,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        dpop: bool = False,
+        par: bool = False,
+        client_jwk: dict[str, Any] | None = None,
+        pushed_authorization_request_endpoint: str | None = None,
+        dpop_algorithm: str = "PS256",
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
@@ -90,6 +103,11 @@ class OAuth2Session(httpx.Auth):
         self.authorization_endpoint = authorization_endpoint or self.issuer + "/oauth2/auth"
         self.token_endpoint = token_endpoint or self.issuer + "/oauth2/token"
         self.revocation_endpoint = revocation_endpoint or self.issuer + "/oauth2/revoke"
+        self.par_endpoint = pushed_authorization_request_endpoint or self.issuer + "/oauth2/par"
+        self.par = par
+        self._client_jwk = dict(client_jwk) if client_jwk else None
+        stored_key = (token or {}).get("dpop_jwk")
+        self._dpop = DPoPSigner(stored_key, dpop_algorithm) if dpop or stored_key else None
         self.refresh_leeway = refresh_leeway
         self._timeout = timeout
         self._transport = transport
@@ -118,7 +136,6 @@ class OAuth2Session(httpx.Auth):
         """
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(64)
-        self._pending = (state, verifier)
         params = {
             "response_type": "code",
             "client_id": self.client_id,
@@ -129,7 +146,24 @@ class OAuth2Session(httpx.Auth):
             "code_challenge_method": "S256",
             **extra_params,
         }
+        if self.par:
+            params = {"client_id": self.client_id, "request_uri": self._push(params)}
+        self._pending = (state, verifier)
         return f"{self.authorization_endpoint}?{urlencode(params)}"
+
+    def _push(self, params: dict[str, str]) -> str:
+        """Push the authorization request (RFC 9126); the ``request_uri`` the browser will carry."""
+        with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
+            for _ in range(2):
+                response = http.send(self._token_request(params, self.par_endpoint))
+                if not self._asked_for_nonce(response):
+                    break
+        if response.status_code != 201:
+            raise self._error(response)
+        request_uri = response.json().get("request_uri")
+        if not isinstance(request_uri, str):
+            raise OAuth2Error("the PAR endpoint answered without a request_uri", tag="invalid_response")
+        return request_uri
 
     def _code_from_callback(self, callback_url: str) -> tuple[str, str]:
         """Check the callback's ``state`` and return (code, code_verifier); sends nothing."""
@@ -141,6 +175,10 @@ class OAuth2Session(httpx.Auth):
         expected_state, verifier = pending
         if not state or not hmac.compare_digest(state.encode(), expected_state.encode()):
             raise StateMismatchError("the callback's state does not match the one this session sent")
+        issuer: str | None = (query.get("iss") or [""])[0] or None
+        if (issuer is not None or self.par) and issuer != self.issuer:
+            # RFC 9207: a response from another server (a mix-up attack) is never redeemed here.
+            raise OAuth2Error("the authorization response comes from another issuer", tag="invalid_issuer")
         if "error" in query:
             fields: dict[str, str | None] = {
                 "error": query["error"][0],
@@ -167,6 +205,8 @@ class OAuth2Session(httpx.Auth):
         code, verifier = self._code_from_callback(callback_url)
         with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
             response = http.send(self._code_request(code, verifier))
+            if self._asked_for_nonce(response):
+                response = http.send(self._code_request(code, verifier))
         return self._accept(response)
 
     async def aexchange(self, callback_url: str) -> Token:
@@ -174,12 +214,16 @@ class OAuth2Session(httpx.Auth):
         code, verifier = self._code_from_callback(callback_url)
         async with httpx.AsyncClient(timeout=self._timeout) as http:
             response = await http.send(self._code_request(code, verifier))
+            if self._asked_for_nonce(response):
+                response = await http.send(self._code_request(code, verifier))
         return self._accept(response)
 
     def refresh(self) -> Token:
         """Refresh the access token now (normally done by itself) and return the new token."""
         with self._lock, httpx.Client(timeout=self._timeout, transport=self._transport) as http:
             response = http.send(self._refresh_request())
+            if self._asked_for_nonce(response):
+                response = http.send(self._refresh_request())
             self.refresh_count += 1
             return self._accept(response)
 
@@ -207,13 +251,18 @@ class OAuth2Session(httpx.Auth):
     def _token_request(self, form: dict[str, str], url: str | None = None) -> httpx.Request:
         """A form POST to the token endpoint (or ``url``), with this client's authentication."""
         headers = {"Accept": "application/json"}
-        if self._client_secret is not None:
+        url = url or self.token_endpoint
+        if self._dpop is not None and url != self.revocation_endpoint:
+            headers["DPoP"] = self._dpop.proof("POST", url)
+        if self._client_jwk is not None:
+            form = {**form, **client_assertion(self.client_id, self._client_jwk, self.issuer)}
+        elif self._client_secret is not None:
             # client_secret_basic: both parts form-encoded first (RFC 6749 §2.3.1).
             raw = f"{quote(self.client_id, safe='')}:{quote(self._client_secret, safe='')}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
         else:
             form = {**form, "client_id": self.client_id}
-        return httpx.Request("POST", url or self.token_endpoint, data=form, headers=headers)
+        return httpx.Request("POST", url, data=form, headers=headers)
 
     def _refresh_request(self) -> httpx.Request:
         refresh_token = (self._token or {}).get("refresh_token")
@@ -223,14 +272,33 @@ class OAuth2Session(httpx.Auth):
             {"grant_type": "refresh_token", "refresh_token": refresh_token, "redirect_uri": self.redirect_uri}
         )
 
+    def _asked_for_nonce(self, response: httpx.Response) -> bool:
+        """Keep a DPoP nonce the server sent; True when the request must go again with it."""
+        if self._dpop is None:
+            return False
+        changed = self._dpop.remember_nonce(str(response.request.url), response.headers.get("dpop-nonce"))
+        if response.status_code == 401:
+            return changed and "use_dpop_nonce" in response.headers.get("www-authenticate", "")
+        at_the_server = str(response.request.url) in (self.token_endpoint, self.par_endpoint)
+        if response.status_code != 400 or not at_the_server:
+            return False
+        response.read()  # token and PAR answers are read already; this only returns the body
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        return changed and isinstance(body, dict) and body.get("error") == "use_dpop_nonce"
+
+    @staticmethod
+    def _error(response: httpx.Response) -> OAuth2Error:
+        error = error_from_response(response)
+        if not isinstance(error, OAuth2Error):
+            error = OAuth2Error(str(error), tag="token_error", status=response.status_code, response=response)
+        return error
+
     def _accept(self, response: httpx.Response) -> Token:
         if response.status_code != 200:
-            error = error_from_response(response)
-            if not isinstance(error, OAuth2Error):
-                error = OAuth2Error(
-                    str(error), tag="token_error", status=response.status_code, response=response
-                )
-            raise error
+            raise self._error(response)
         body = response.json()
         if not isinstance(body, dict) or "access_token" not in body:
             raise OAuth2Error("the token endpoint answered without an access token", tag="invalid_response")
@@ -239,6 +307,8 @@ class OAuth2Session(httpx.Auth):
             token["expires_at"] = int(time.time()) + int(token["expires_in"])
         if "refresh_token" not in token and self._token and self._token.get("refresh_token"):
             token["refresh_token"] = self._token["refresh_token"]
+        if self._dpop is not None:
+            token["dpop_jwk"] = self._dpop.private_jwk  # the key the tokens are bound to
         self._token = token
         if self.on_token is not None:
             self.on_token(dict(token))
@@ -267,7 +337,12 @@ class OAuth2Session(httpx.Auth):
         access_token = self._access_token()
         if access_token is None:
             raise OAuth2Error("no token yet: run authorization_url() and exchange() first", tag="no_token")
-        request.headers["Authorization"] = f"Bearer {access_token}"
+        token_type = str((self._token or {}).get("token_type", "")).lower()
+        if self._dpop is not None and token_type == "dpop":  # noqa: S105 - a token type
+            request.headers["Authorization"] = f"DPoP {access_token}"
+            request.headers["DPoP"] = self._dpop.proof(request.method, str(request.url), access_token)
+        else:
+            request.headers["Authorization"] = f"Bearer {access_token}"
         return access_token
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -277,6 +352,9 @@ class OAuth2Session(httpx.Auth):
                     yield from self._sync_refresh()
         sent_with = self._authorize(request)
         response = yield request
+        if self._asked_for_nonce(response):
+            self._authorize(request)
+            response = yield request
         if response.status_code == 401 and self._can_refresh():
             with self._lock:
                 if self._access_token() == sent_with:  # unless another thread refreshed meanwhile
@@ -286,8 +364,11 @@ class OAuth2Session(httpx.Auth):
 
     def _sync_refresh(self) -> Generator[httpx.Request, httpx.Response, None]:
         response = yield self._refresh_request()
-        self.refresh_count += 1
         response.read()
+        if self._asked_for_nonce(response):
+            response = yield self._refresh_request()
+            response.read()
+        self.refresh_count += 1
         self._accept(response)
 
     @asynccontextmanager
@@ -311,17 +392,26 @@ class OAuth2Session(httpx.Auth):
             async with self._async_guard():
                 if self._expiring():
                     response = yield self._refresh_request()
-                    self.refresh_count += 1
                     await response.aread()
+                    if self._asked_for_nonce(response):
+                        response = yield self._refresh_request()
+                        await response.aread()
+                    self.refresh_count += 1
                     self._accept(response)
         sent_with = self._authorize(request)
         response = yield request
+        if self._asked_for_nonce(response):
+            self._authorize(request)
+            response = yield request
         if response.status_code == 401 and self._can_refresh():
             async with self._async_guard():
                 if self._access_token() == sent_with:
                     refreshed = yield self._refresh_request()
-                    self.refresh_count += 1
                     await refreshed.aread()
+                    if self._asked_for_nonce(refreshed):
+                        refreshed = yield self._refresh_request()
+                        await refreshed.aread()
+                    self.refresh_count += 1
                     self._accept(refreshed)
             self._authorize(request)
             yield request

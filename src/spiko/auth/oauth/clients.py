@@ -16,6 +16,8 @@ from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from spiko.auth.oauth.fapi import ClientPolicy
+from spiko.auth.oauth.registration import ClientOptions, describe_options
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES
 from spiko.auth.secrets import constant_time_equals, random_token, sha256_hex
 from spiko.core.text import is_clean
@@ -48,6 +50,7 @@ class Client(ClientMixin):  # type: ignore[misc]
     is_public: bool
     redirect_uris: list[str]
     client_metadata: dict[str, Any] = field(default_factory=dict)
+    policy: ClientPolicy = field(default_factory=ClientPolicy)
 
     @classmethod
     def from_row(cls, row: OAuthClient) -> Client:
@@ -61,6 +64,7 @@ class Client(ClientMixin):  # type: ignore[misc]
             row.is_public,
             uris,
             {"post_logout_redirect_uris": uris},
+            ClientPolicy.from_row(row),
         )
 
     def get_client_id(self) -> str:
@@ -86,8 +90,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return constant_time_equals(sha256_hex(client_secret), self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        allowed = PUBLIC_AUTH_METHODS if self.is_public else CONFIDENTIAL_AUTH_METHODS
-        return method in allowed
+        return method in self.policy.auth_methods(is_public=self.is_public, has_secret=bool(self.secret_hash))
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
@@ -123,7 +126,12 @@ def validate_redirect_uri(uri: str) -> str:
 
 
 def register_client(
-    session: Session, *, name: str, redirect_uris: list[str], public: bool
+    session: Session,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    public: bool,
+    options: ClientOptions | None = None,
 ) -> RegisteredClient:
     name = name.strip()
     if not name or len(name) > 100 or not is_clean(name):
@@ -131,8 +139,10 @@ def register_client(
     if not redirect_uris:
         raise BadRequestError("a client needs at least one redirect URI")
     uris = list(dict.fromkeys(validate_redirect_uri(uri) for uri in redirect_uris))
+    options = (options or ClientOptions()).checked(public=public)
     client_id = CLIENT_ID_PREFIX + random_token(12)
-    secret = None if public else SECRET_PREFIX + random_token(32)  # 256 bits
+    # A client authenticating with its own keys (private_key_jwt) is given no secret.
+    secret = None if public or options.has_keys else SECRET_PREFIX + random_token(32)  # 256 bits
     session.add(
         OAuthClient(
             client_id=client_id,
@@ -140,6 +150,7 @@ def register_client(
             secret_hash=sha256_hex(secret) if secret else None,
             is_public=public,
             redirect_uris=json.dumps(uris),
+            **options.columns(),
         )
     )
     session.flush()
@@ -169,6 +180,7 @@ def _describe(row: OAuthClient) -> dict[str, Any]:
         "name": row.name,
         "public": row.is_public,
         "redirectUris": json.loads(row.redirect_uris),
+        **describe_options(row),
         "createdAt": created,
         "revokedAt": row.revoked_at,
     }

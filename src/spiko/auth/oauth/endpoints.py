@@ -14,9 +14,9 @@ from authlib.oidc.core import UserInfoEndpoint as BaseUserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint as BaseEndSessionEndpoint
 from authlib.oidc.rpinitiated import EndSessionRequest
 
-from spiko.auth.oauth import tokens
+from spiko.auth.oauth import dpop_tokens, tokens
 from spiko.auth.oauth.clients import find_live_client
-from spiko.auth.oauth.keys import ALGORITHM
+from spiko.auth.oauth.keys import ALGORITHM, SIGNING_ALGORITHMS
 from spiko.auth.oauth.requests import StarletteOAuth2Request
 from spiko.auth.oauth.unit import current, db, note_revocation
 
@@ -36,7 +36,7 @@ def _find(token_string: str, hint: str | None, *, lock: bool) -> tokens.StoredTo
 
 
 class RevocationEndpoint(BaseRevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> tokens.StoredToken | None:
         return _find(token_string, token_type_hint, lock=True)
@@ -51,7 +51,7 @@ class RevocationEndpoint(BaseRevocationEndpoint):  # type: ignore[misc]
 
 
 class IntrospectionEndpoint(BaseIntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
     server: AuthorizationServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> tokens.StoredToken | None:
@@ -76,6 +76,7 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):  # type: ignore[misc]
         }
         if token.matched == "access_token":
             body["token_type"] = "Bearer"  # noqa: S105 - a token type, not a secret
+        body.update(dpop_tokens.introspection_fields(token))
         return body
 
 
@@ -85,6 +86,10 @@ class AccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
         if token is not None:
             token.client = find_live_client(db(), token.client_id)
         return token
+
+    def validate_token(self, token: Any, scopes: Any, request: Any) -> None:
+        super().validate_token(token, scopes, request)
+        dpop_tokens.refuse_bound_bearer(token)
 
 
 class SpikoResourceProtector(ResourceProtector):  # type: ignore[misc]
@@ -122,7 +127,7 @@ class EndSessionEndpoint(BaseEndSessionEndpoint):  # type: ignore[misc]
         return self.server.keys.jwks(db())
 
     def get_algorithms(self) -> list[str]:
-        return [ALGORITHM]
+        return list(SIGNING_ALGORITHMS)
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         # The browser session is ended by the route, which holds the cookies.

@@ -23,8 +23,8 @@ from authlib.oidc.core.models import AuthorizationCodeMixin
 from sqlalchemy import select
 
 from spiko.auth import scopes as api_scopes
-from spiko.auth.oauth import tokens
-from spiko.auth.oauth.keys import ALGORITHM, id_token_lifetime
+from spiko.auth.oauth import fapi, tokens
+from spiko.auth.oauth.keys import id_token_lifetime
 from spiko.auth.oauth.unit import db, note_revocation
 from spiko.db.models.oauth import OAuthAuthorizationCode
 from spiko.db.types import utcnow
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from spiko.auth.oauth.server import AuthorizationServer
 
 MIN_STATE_LENGTH = 8
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 
 class InvalidStateError(OAuth2Error):  # type: ignore[misc]
@@ -89,6 +89,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 redirect_uri=redirect_uri,
                 state=state,
             )
+        requires_par = self.server.settings.require_pushed_authorization_requests
+        fapi.check_authorization_request(self.request, redirect_uri, server_requires_par=requires_par)
         return redirect_uri
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -106,6 +108,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 nonce=data.get("nonce"),
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
+                dpop_jkt=data.get("dpop_jkt"),  # RFC 9449 section 10: redeemed only with this key
                 auth_time=getattr(user, "auth_time", None) or now,
                 expires_at=now + timedelta(seconds=self.server.settings.authorization_code_ttl_seconds),
             )
@@ -229,13 +232,15 @@ class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
         return db().scalar(query.limit(1)) is not None
 
     def resolve_client_private_key(self, client: Any) -> Any:
-        return self.server.keys.signing_key(db())
+        return self.server.keys.signing_key(db(), self.get_client_algorithm(client))
 
     def get_client_algorithm(self, client: Any) -> str:
-        return ALGORITHM
+        return fapi.policy_of(client).id_token_algorithm  # ES256 for FAPI 2.0 clients
 
     def get_encode_header(self, client: Any) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": self.server.keys.signing_key(db()).kid or "", "typ": "JWT"}
+        algorithm = self.get_client_algorithm(client)
+        kid = self.server.keys.signing_key(db(), algorithm).kid or ""
+        return {"alg": algorithm, "kid": kid, "typ": "JWT"}
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
         now = int(time.time())

@@ -1,4 +1,5 @@
-"""ID token signing keys (RFC 7517 JWKs, RS256): kept in the database, rotatable.
+"""ID token signing keys (RFC 7517 JWKs: RS256, and ES256 for FAPI 2.0 clients): kept in the
+database, rotatable; one signing key per algorithm.
 
 The private JWK is stored as a JWE (``dir`` + A256GCM, via joserfc) under a key derived from
 ``SPIKO_SECRET_KEY``. After ``spiko keys rotate`` the new key signs, and the retired one stays in the
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwk import KeyParameters, OctKey, RSAKey
+from joserfc.jwk import ECKey, JWKRegistry, KeyParameters, OctKey, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("spiko.oauth.keys")
 
 ALGORITHM = "RS256"
+EC_ALGORITHM = "ES256"  # P-256, for FAPI 2.0 clients (spiko.auth.oauth.fapi)
+SIGNING_ALGORITHMS = (ALGORITHM, EC_ALGORITHM)
 RSA_KEY_BITS = 2048
+SigningKey = RSAKey | ECKey
 KEY_CACHE_SECONDS = 5.0
 ENCRYPTION = {"alg": "dir", "enc": "A256GCM"}
 
@@ -46,6 +50,14 @@ ENCRYPTION = {"alg": "dir", "enc": "A256GCM"}
 class LoadedKeys:
     signing: RSAKey | None
     published: list[dict[str, Any]]
+    signers: dict[str, SigningKey] | None = None  # by algorithm
+
+    def signer(self, algorithm: str) -> SigningKey | None:
+        return (self.signers or {}).get(algorithm)
+
+    @property
+    def complete(self) -> bool:
+        return all(self.signer(algorithm) is not None for algorithm in SIGNING_ALGORITHMS)
 
 
 def id_token_lifetime(settings: Settings) -> int:
@@ -59,10 +71,10 @@ class KeyRing:
         self._lock = threading.Lock()
         self._cached: tuple[float, LoadedKeys] | None = None
 
-    def _encrypt(self, key: RSAKey) -> str:
+    def _encrypt(self, key: SigningKey) -> str:
         return jwe.encrypt_compact(ENCRYPTION, json.dumps(key.as_dict(private=True)), self._wrapping_key)
 
-    def _decrypt(self, row: OAuthSigningKey) -> RSAKey | None:
+    def _decrypt(self, row: OAuthSigningKey) -> SigningKey | None:
         try:
             plaintext = jwe.decrypt_compact(row.private_jwk_encrypted, self._wrapping_key).plaintext
         except (JoseError, ValueError):
@@ -70,16 +82,23 @@ class KeyRing:
             return None
         if plaintext is None:
             raise InvariantError(f"signing key {row.kid} decrypted to nothing")
-        return RSAKey.import_key(json.loads(plaintext))
+        key = JWKRegistry.import_key(json.loads(plaintext))
+        if not isinstance(key, RSAKey | ECKey):
+            raise InvariantError(f"signing key {row.kid} is neither RSA nor EC")
+        return key
 
-    def create_key(self, session: Session) -> OAuthSigningKey:
-        generated = RSAKey.generate_key(RSA_KEY_BITS, private=True)
+    def create_key(self, session: Session, algorithm: str = ALGORITHM) -> OAuthSigningKey:
+        generated: SigningKey
+        if algorithm == EC_ALGORITHM:
+            generated = ECKey.generate_key("P-256", private=True)
+        else:
+            generated = RSAKey.generate_key(RSA_KEY_BITS, private=True)
         kid = generated.thumbprint()
-        parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": ALGORITHM}
-        key = RSAKey.import_key(generated.as_dict(private=True), parameters=parameters)
+        parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": algorithm}
+        key = type(generated).import_key(generated.as_dict(private=True), parameters=parameters)
         row = OAuthSigningKey(
             kid=kid,
-            algorithm=ALGORITHM,
+            algorithm=algorithm,
             public_jwk=json.dumps(key.as_dict(private=False)),
             private_jwk_encrypted=self._encrypt(key),
         )
@@ -95,8 +114,12 @@ class KeyRing:
         for row in current:
             row.retired_at = now
         session.flush()
-        created = self.create_key(session)
-        return {"kid": created.kid, "retired": [row.kid for row in current]}
+        created = [self.create_key(session, algorithm) for algorithm in SIGNING_ALGORITHMS]
+        return {
+            "kid": created[0].kid,  # the RS256 key
+            "kids": [row.kid for row in created],
+            "retired": [row.kid for row in current],
+        }
 
     def list_keys(self, session: Session) -> list[dict[str, Any]]:
         rows = session.scalars(select(OAuthSigningKey).order_by(OAuthSigningKey.created_at)).all()
@@ -132,13 +155,15 @@ class KeyRing:
             .where((OAuthSigningKey.retired_at.is_(None)) | (OAuthSigningKey.retired_at > cutoff))
             .order_by(OAuthSigningKey.created_at.desc())
         ).all()
-        signing = None
+        signers: dict[str, SigningKey] = {}
         for row in rows:
-            if row.retired_at is None:
-                signing = self._decrypt(row)
-                if signing is not None:
-                    break
-        loaded = LoadedKeys(signing, [json.loads(row.public_jwk) for row in rows])
+            if row.retired_at is None and row.algorithm not in signers:
+                decrypted = self._decrypt(row)
+                if decrypted is not None:
+                    signers[row.algorithm] = decrypted
+        rsa = signers.get(ALGORITHM)
+        signing = rsa if isinstance(rsa, RSAKey) else None
+        loaded = LoadedKeys(signing, [json.loads(row.public_jwk) for row in rows], signers)
         with self._lock:
             self._cached = (now + KEY_CACHE_SECONDS, loaded)
         return loaded
@@ -151,24 +176,30 @@ class KeyRing:
         """
         now = time.monotonic()
         with self._lock:
-            if self._cached and self._cached[0] > now and self._cached[1].signing is not None:
+            if self._cached and self._cached[0] > now and self._cached[1].complete:
                 return
         with ctx.transaction(write=False) as session:
-            if self.load(session).signing is not None:
+            loaded = self.load(session)
+            if loaded.complete:
                 return
         with ctx.transaction() as session:
-            self.create_key(session)
+            for algorithm in SIGNING_ALGORITHMS:
+                if loaded.signer(algorithm) is None:
+                    self.create_key(session, algorithm)
         self.invalidate()
 
-    def signing_key(self, session: Session) -> RSAKey:
-        """The newest usable key; created on first use, in the caller's (write) transaction."""
+    def signing_key(self, session: Session, algorithm: str = ALGORITHM) -> Any:
+        """The newest usable key for ``algorithm``; created on first use, in the caller's (write)
+        transaction."""
         loaded = self.load(session)
-        if loaded.signing is None:
-            self.create_key(session)
+        if loaded.signer(algorithm) is None:
+            self.create_key(session, algorithm)
+            self.invalidate()
             loaded = self.load(session)
-        if loaded.signing is None:
+        key = loaded.signer(algorithm)
+        if key is None:
             raise InvariantError("a signing key was created but cannot be loaded back")
-        return loaded.signing
+        return key
 
     def jwks(self, session: Session) -> dict[str, Any]:
         return {"keys": self.load(session).published}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from spiko.auth import scopes as api_scopes
-from spiko.auth.oauth import consent, limits, scopes
+from spiko.auth.oauth import consent, limits, par, scopes
 from spiko.auth.oauth.authorized_apps import router as authorized_apps_router
 from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
 from spiko.auth.oauth.requests import (
@@ -40,6 +40,7 @@ from spiko.web.routes import csrf_refused, to_login
 
 router = APIRouter(include_in_schema=False)
 router.include_router(authorized_apps_router)
+router.include_router(par.router)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -58,12 +59,12 @@ def _server(request: Request) -> AuthorizationServer:
 
 @router.get("/.well-known/openid-configuration")
 async def openid_configuration_document(request: Request) -> Response:
-    return JSONResponse(openid_configuration(_ctx(request).settings.issuer))
+    return JSONResponse(openid_configuration(_ctx(request).settings.issuer, _ctx(request).settings))
 
 
 @router.get("/.well-known/oauth-authorization-server")
 async def authorization_server_document(request: Request) -> Response:
-    return JSONResponse(authorization_server_metadata(_ctx(request).settings.issuer))
+    return JSONResponse(authorization_server_metadata(_ctx(request).settings.issuer, _ctx(request).settings))
 
 
 def _jwks(server: AuthorizationServer) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def _authorize(
         user, grant_user = _consenting_user(unit.session, request)
         oauth_request = None
         try:
-            oauth_request = server.create_oauth2_request(http)
+            oauth_request = server.create_oauth2_request(par.resolve(unit, http, code_ttl))
             grant = server.get_consent_grant(oauth_request, end_user=grant_user)
         except OAuth2Error as error:
             return _refuse(server, request, oauth_request, error)
@@ -220,6 +221,7 @@ def _authorize(
             request, user, client, scope, grant.redirect_uri, status_code=400, error="Choose Allow or Deny."
         )
 
+    code_ttl = server.settings.authorization_code_ttl_seconds
     return server.run(http, action)
 
 
@@ -310,6 +312,8 @@ def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
             response: Response = server.create_token_response(http)
         except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
             return _oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
+            response.headers.setdefault("DPoP-Nonce", server.dpop.nonces.current())
         return response
 
     answer = server.run(http, action)

@@ -8,13 +8,17 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.responses import Response
 
-from spiko.auth.oauth import grants, tokens
+from spiko.auth.oauth import grants, par, tokens
+from spiko.auth.oauth.client_auth import PrivateKeyJwt
 from spiko.auth.oauth.clients import Client, find_live_client
+from spiko.auth.oauth.dpop import ProofVerifier
+from spiko.auth.oauth.dpop_tokens import TOKEN_TYPE, DPoPAccessTokenValidator, TokenBinding
 from spiko.auth.oauth.endpoints import (
     AccessTokenValidator,
     EndSessionEndpoint,
@@ -24,6 +28,7 @@ from spiko.auth.oauth.endpoints import (
     UserInfoEndpoint,
 )
 from spiko.auth.oauth.keys import KeyRing
+from spiko.auth.oauth.replay import make_replay_store, make_resource_replay_store
 from spiko.auth.oauth.requests import HttpRequest, StarletteJsonRequest, StarletteOAuth2Request
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
 from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
@@ -59,6 +64,8 @@ class TokenGenerator(BearerTokenGenerator):  # type: ignore[misc]
     ) -> dict[str, Any]:
         include = include_refresh_token and grants_offline_access(scope)
         token: dict[str, Any] = super().generate(grant_type, client, user, scope, expires_in, include)
+        if current().dpop_jkt is not None:
+            token["token_type"] = TOKEN_TYPE  # RFC 9449 section 5
         return token
 
 
@@ -69,16 +76,21 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.settings = ctx.settings
         self.keys = KeyRing(ctx.settings)
         self.access_tokens = tokens.AccessTokenVerifier(ctx)
+        self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
+        self.dpop = ProofVerifier(ctx.settings, self.replay)
+        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1 and /userinfo
         self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
+        self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(self))
         self.register_grant(
             grants.AuthorizationCodeGrant,
-            [grants.ProofKeyForCodeExchange(required=True), grants.OpenIDCode(self)],
+            [grants.ProofKeyForCodeExchange(required=True), grants.OpenIDCode(self), TokenBinding(self)],
         )
-        self.register_grant(grants.RefreshTokenGrant)
+        self.register_grant(grants.RefreshTokenGrant, [TokenBinding(self)])
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         protector = SpikoResourceProtector()
         protector.register_token_validator(AccessTokenValidator())
+        protector.register_token_validator(DPoPAccessTokenValidator(self))
         self.register_endpoint(UserInfoEndpoint(resource_protector=protector))
         self.register_endpoint(EndSessionEndpoint)
 
@@ -127,7 +139,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             request.grant_id = grant_id
         else:
             grant_id = request.refresh_token.grant_id
-        tokens.store_token(session, self.settings, grant_id=grant_id, token=token)
+        bound = current().dpop_jkt
+        tokens.store_token(session, self.settings, grant_id=grant_id, token=token, dpop_jkt=bound)
 
     # -- framework glue ------------------------------------------------------------------------
 
@@ -141,6 +154,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
 
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
         header_map = dict(headers)
+        if status == 302 and "Location" in header_map:
+            header_map["Location"] = self._authorization_response(header_map["Location"])
         media_type = header_map.pop("Content-Type", None)
         if isinstance(body, dict):
             content = json.dumps(body).encode()
@@ -148,6 +163,15 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         else:
             content = (body or "").encode() if isinstance(body, str) else body
         return Response(content, status_code=status, headers=header_map, media_type=media_type)
+
+    def _authorization_response(self, location: str) -> str:
+        """Every authorization response, code or error, names this issuer (RFC 9207), and uses up
+        the pushed request it answers (RFC 9126)."""
+        unit = current()
+        if unit.http is None or not unit.http.uri.startswith(self.settings.issuer + "/oauth2/auth"):
+            return location
+        par.mark_used(unit)
+        return str(add_params_to_uri(location, [("iss", self.settings.issuer)]))
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         # Revocations are recorded by the endpoints themselves; nothing else listens.

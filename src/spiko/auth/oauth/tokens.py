@@ -72,6 +72,7 @@ class StoredToken(TokenMixin):  # type: ignore[misc]
     matched: str  # "access_token" or "refresh_token": which of the two was presented
     client: Client | None = None
     refresh_rotated_at: datetime | None = None  # when the refresh token was first exchanged
+    dpop_jkt: str | None = None  # the DPoP key both tokens are bound to (RFC 9449)
 
     def check_client(self, client: Client) -> bool:
         return bool(client.pk == self.client_pk)
@@ -144,6 +145,7 @@ def find_token(session: Session, value: str, kind: str, *, lock: bool = False) -
         client_revoked=client_revoked_at is not None,
         matched=kind,
         refresh_rotated_at=token.refresh_rotated_at,
+        dpop_jkt=token.dpop_jkt,
     )
 
 
@@ -154,7 +156,9 @@ def create_grant(session: Session, *, client: Client, user: GrantUser, scope: st
     return grant.id
 
 
-def store_token(session: Session, settings: Settings, *, grant_id: str, token: dict[str, Any]) -> None:
+def store_token(
+    session: Session, settings: Settings, *, grant_id: str, token: dict[str, Any], dpop_jkt: str | None = None
+) -> None:
     now = utcnow()
     refresh = token.get("refresh_token")
     refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
@@ -167,6 +171,7 @@ def store_token(session: Session, settings: Settings, *, grant_id: str, token: d
             issued_at=now,
             access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
             refresh_expires_at=now + refresh_ttl if refresh else None,
+            dpop_jkt=dpop_jkt,
         )
     )
     session.flush()
@@ -253,6 +258,7 @@ class AccessEntry:
     expires_at: float  # epoch seconds
     live: bool  # not revoked, grant and client not revoked
     known: bool
+    jkt: str | None = None  # bound to this DPoP key: usable only with a proof of it
 
 
 UNKNOWN = AccessEntry("", "", "", "", 0.0, False, False)
@@ -285,6 +291,7 @@ class AccessTokenVerifier:
                     OAuthGrant.revoked_at,
                     OAuthClient.client_id,
                     OAuthClient.revoked_at,
+                    OAuthToken.dpop_jkt,
                 )
                 .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
                 .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
@@ -293,9 +300,10 @@ class AccessTokenVerifier:
         if row is None:
             entry = UNKNOWN
         else:
-            expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row
+            expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row[:8]
             live = revoked is None and grant_revoked is None and client_revoked is None
-            entry = AccessEntry(investor_id, grant_id, client_id, scope, expires.timestamp(), live, True)
+            expires_at = expires.timestamp()
+            entry = AccessEntry(investor_id, grant_id, client_id, scope, expires_at, live, True, row[8])
         self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 

@@ -21,6 +21,9 @@ class UnitOfWork:
     revoked: bool = False  # something was revoked: verification caches must forget after commit
     clients: dict[str, Any] = field(default_factory=dict)  # looked up once per request
     ended_session: bool = False  # RP-initiated logout accepted: the route signs the browser out
+    pushed_request: Any = None  # the pushed authorization request being served (RFC 9126)
+    pushing: bool = False  # validating a request at the PAR endpoint
+    dpop_jkt: str | None = None  # the DPoP key the tokens issued in this request are bound to
     # The token endpoint's client authentication, counted by its rate limits after the commit.
     authenticated_client_id: str | None = None
     client_authentication_failed: bool = False

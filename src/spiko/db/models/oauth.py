@@ -28,6 +28,12 @@ class OAuthClient(Base):
     redirect_uris: Mapped[str] = mapped_column(Text)  # JSON array, matched character for character
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # FAPI 2.0 and its parts (see spiko.auth.oauth.fapi): keys for private_key_jwt, PAR, DPoP.
+    jwks: Mapped[str | None] = mapped_column(Text, nullable=True)  # public JWK Set, JSON
+    jwks_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    profile: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "fapi2" or None
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False)
+    dpop_bound: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OAuthConsent(Base):
@@ -82,6 +88,7 @@ class OAuthAuthorizationCode(Base):
     grant_id: Mapped[str | None] = mapped_column(
         ForeignKey("oauth_grants.id", ondelete="SET NULL"), nullable=True
     )
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)  # RFC 9449 section 10
 
 
 class OAuthToken(Base):
@@ -99,6 +106,7 @@ class OAuthToken(Base):
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     refresh_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)  # both tokens bound to it
 
 
 class OAuthSigningKey(Base):

@@ -1,0 +1,279 @@
+"""DPoP benchmark: a DPoP-bound token on /v1/investors/me against a plain Bearer token, same run.
+
+Usage (from the repository root; loopback only, every load bounded in time and count):
+
+    .venv/bin/python bench/dpop_bench.py [--database-url URL] [--workers 2] [--seconds 5] [--rounds 3]
+
+It starts ``spiko serve --workers N`` on a fresh database, obtains a Bearer token and a DPoP-bound
+token through the real authorization flow (sign-in, consent, code, DPoP proof with the server's
+nonce), then loads ``GET /v1/investors/me`` with wrk, alternating Bearer and DPoP round by round.
+Every DPoP request carries a proof of its own (a fresh ``jti``), signed beforehand and handed to
+wrk by a Lua script, so the server does the whole check each time: the signature, method, URL,
+``ath``, age, nonce, and the single-use record of the ``jti``. Prints one JSON object with the
+requests/s of both and the server CPU time per request of both (read from /proc for the worker
+processes: a figure the load generator and other load on the machine disturb much less), their
+ratios, and how long signing one proof took on the client side (which wrk does not pay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from api_key_bench import cpu_seconds, worker_pids  # noqa: E402
+from oauth_bench import (  # noqa: E402
+    REDIRECT_URI,
+    SECRET_KEY,
+    authorize_url,
+    code_from,
+    csrf,
+    free_port,
+    sign_in,
+    wait_up,
+    wrk,
+)
+
+WRK_THREADS = 2
+# Each wrk thread takes every WRK_THREADS-th proof of the file, so no proof is ever sent twice.
+LUA = """
+local proofs = {}
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(args[1]) do proofs[#proofs + 1] = line end
+end
+function request()
+  local position = index + 1 + counter * %d
+  counter = counter + 1
+  if position > #proofs then
+    wrk.thread:stop()
+  end
+  wrk.headers["DPoP"] = proofs[position] or proofs[1]
+  return wrk.format(nil)
+end
+"""
+
+
+def measured(pids: list[int], run: Any) -> tuple[float, float]:
+    """(requests/s, server CPU ms per request) of one wrk run."""
+    before = cpu_seconds(pids)
+    rate, total = run()
+    return rate, 1000 * (cpu_seconds(pids) - before) / max(1, total)
+
+
+def wrk_count(url: str, headers: dict[str, str], seconds: int, connections: int) -> tuple[float, int]:
+    rate = wrk(url, headers, seconds, connections)
+    return rate, int(rate * seconds)
+
+
+def wrk_dpop(
+    url: str, token: str, proofs_file: Path, seconds: int, connections: int, script: Path
+) -> tuple[float, int]:
+    command = [
+        "/usr/bin/wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "-H", f"Authorization: DPoP {token}", "-s", str(script), url, "--", str(proofs_file),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    import re
+
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if not match or not total or non2xx:
+        raise RuntimeError(f"wrk failed or saw errors (proof pool too small?):\n{output}")
+    return float(match.group(1)), int(total.group(1))
+
+
+def sign_proofs(key: Any, url: str, token: str, nonce: str, count: int, path: Path) -> float:
+    """Write ``count`` proofs for ``GET url``; returns the seconds one proof took to sign."""
+    from spiko.client.dpop import DPoPSigner
+
+    signer: DPoPSigner = key
+    signer.remember_nonce(url, nonce)
+    started = time.perf_counter()
+    with path.open("w") as handle:
+        for _ in range(count):
+            handle.write(signer.proof("GET", url, token) + "\n")
+    return (time.perf_counter() - started) / count
+
+
+def dpop_token(
+    issuer: str, browser: httpx.Client, client_id: str, secret: str, algorithm: str
+) -> tuple[dict[str, Any], Any, str]:
+    """A DPoP-bound token from the real flow; the signer holding its key and the server's nonce."""
+    from spiko.client.dpop import DPoPSigner
+
+    signer = DPoPSigner(algorithm=algorithm)
+    code = code_from(browser.get(authorize_url(client_id)))
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    token_url = issuer + "/oauth2/token"
+    for _ in range(2):
+        response = browser.post(
+            "/oauth2/token",
+            data=data,
+            auth=(client_id, secret),
+            headers={"DPoP": signer.proof("POST", token_url)},
+        )
+        if response.status_code == 400 and response.json().get("error") == "use_dpop_nonce":
+            signer.remember_nonce(token_url, response.headers["DPoP-Nonce"])
+            continue
+        break
+    assert response.status_code == 200 and response.json()["token_type"] == "DPoP", response.text
+    return response.json(), signer, response.headers["DPoP-Nonce"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--algorithm", default="PS256", choices=["PS256", "ES256"], help="the DPoP key's")
+    parser.add_argument("--redis-url", default=None, help="set SPIKO_REDIS_URL (shared jti records)")
+    args = parser.parse_args()
+
+    from spiko.auth.oauth.clients import register_client
+    from spiko.config import Settings
+    from spiko.context import AppContext
+    from spiko.db.migrate import upgrade
+    from spiko.services import identity
+
+    workdir = Path(tempfile.mkdtemp(prefix="spiko-dpop-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(database_url)
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    ctx = AppContext(Settings(database_url=database_url, secret_key=SECRET_KEY, issuer=issuer))
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    password = "bench password 123"
+    with ctx.transaction() as session:
+        identity.create_investor(session, name="Bench Treasury SAS", email=email, password=password)
+        client = register_client(session, name="Bench App", redirect_uris=[REDIRECT_URI], public=False)
+    ctx.close()
+    client_id, secret = client.client_id, client.client_secret or ""
+    env = {
+        **os.environ,
+        "SPIKO_DATABASE_URL": database_url,
+        "SPIKO_SECRET_KEY": SECRET_KEY,
+        "SPIKO_ISSUER": issuer,
+        "SPIKO_LOG_LEVEL": "WARNING",
+        "SPIKO_TOKEN_REQUESTS_PER_CLIENT": "100000000",
+        "SPIKO_TOKEN_REQUESTS_PER_ADDRESS": "100000000",
+        **({"SPIKO_REDIS_URL": args.redis_url} if args.redis_url else {}),
+    }
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "spiko.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    results: dict[str, Any] = {"database": "postgresql" if "postgres" in database_url else "sqlite"}
+    try:
+        wait_up(issuer + "/healthz", server)
+        me_url = issuer + "/v1/investors/me"
+        with httpx.Client(base_url=issuer, timeout=30) as browser:
+            sign_in(browser, email, password)
+            page = browser.get(authorize_url(client_id))
+            answer = browser.post(
+                authorize_url(client_id), data={"csrf_token": csrf(page.text), "decision": "allow"}
+            )
+            data = {
+                "grant_type": "authorization_code",
+                "code": code_from(answer),
+                "redirect_uri": REDIRECT_URI,
+            }
+            bearer_token = browser.post("/oauth2/token", data=data, auth=(client_id, secret)).json()
+            bound, signer, nonce = dpop_token(issuer, browser, client_id, secret, args.algorithm)
+            proof = signer.proof("GET", me_url, bound["access_token"])
+            check = browser.get(
+                me_url, headers={"Authorization": f"DPoP {bound['access_token']}", "DPoP": proof}
+            )
+            assert check.status_code == 200, check.text
+
+        script = workdir / "dpop.lua"
+        script.write_text(LUA % WRK_THREADS)
+        proofs_file = workdir / "proofs.txt"
+        bearer_header = {"Authorization": f"Bearer {bearer_token['access_token']}"}
+        warm = wrk(me_url, bearer_header, 2, args.connections)
+        # Enough proofs for a DPoP round as fast as a Bearer one, and then some.
+        pool = int(max(2000, warm * args.seconds * 1.6))
+        pids = worker_pids(server.pid)
+        bearer_rates, dpop_rates, bearer_cpu, dpop_cpu, sign_seconds = [], [], [], [], []
+        for _ in range(args.rounds):
+            rate, cpu = measured(
+                pids, lambda: wrk_count(me_url, bearer_header, args.seconds, args.connections)
+            )
+            bearer_rates.append(rate)
+            bearer_cpu.append(cpu)
+            # Proofs are at most a minute old when used (the server's iat window).
+            sign_seconds.append(sign_proofs(signer, me_url, bound["access_token"], nonce, pool, proofs_file))
+            rate, cpu = measured(
+                pids,
+                lambda: wrk_dpop(
+                    me_url, bound["access_token"], proofs_file, args.seconds, args.connections, script
+                ),
+            )
+            dpop_rates.append(rate)
+            dpop_cpu.append(cpu)
+            print(
+                f"round: bearer {bearer_rates[-1]:.0f}/s {bearer_cpu[-1]:.3f} ms CPU, "
+                f"dpop {dpop_rates[-1]:.0f}/s {dpop_cpu[-1]:.3f} ms CPU",
+                file=sys.stderr,
+            )
+        results["bearer_rps"] = round(statistics.median(bearer_rates), 1)
+        results["dpop_rps"] = round(statistics.median(dpop_rates), 1)
+        results["bearer_cpu_ms_per_request"] = round(statistics.median(bearer_cpu), 3)
+        results["dpop_cpu_ms_per_request"] = round(statistics.median(dpop_cpu), 3)
+        # Cost per request: the inverse of throughput at the same load, and server CPU per request.
+        results["dpop_vs_bearer_throughput_cost"] = round(results["bearer_rps"] / results["dpop_rps"], 3)
+        results["dpop_vs_bearer_cpu"] = round(
+            results["dpop_cpu_ms_per_request"] / results["bearer_cpu_ms_per_request"], 3
+        )
+        results["client_sign_ms_per_proof"] = round(1000 * statistics.median(sign_seconds), 3)
+        results["rounds"] = {
+            "bearer_rps": bearer_rates,
+            "dpop_rps": dpop_rates,
+            "bearer_cpu_ms": [round(value, 3) for value in bearer_cpu],
+            "dpop_cpu_ms": [round(value, 3) for value in dpop_cpu],
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        if args.database_url is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["workers"] = args.workers
+    results["algorithm"] = args.algorithm
+    results["redis"] = bool(args.redis_url)
+    results["seconds_per_round"] = args.seconds
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

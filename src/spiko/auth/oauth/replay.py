@@ -1,0 +1,159 @@
+"""Single-use JWT identifiers (``jti``) of DPoP proofs (RFC 9449 section 11.1) and client
+assertions (RFC 7523 section 3), remembered where every worker sees them (at the authorization
+server's endpoints), or, for proofs sent to /v1, see ``MemoryReplayStore``.
+
+In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database
+(``oauth_used_jtis``, an insert that does nothing on conflict). An identifier is kept only until
+the token carrying it would be refused as stale anyway, so the store stays small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+import weakref
+from typing import Any, Protocol
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from spiko.db.models.fapi import UsedJti
+
+
+def replay_key(purpose: str, issuer: str, jti: str) -> str:
+    """What is stored: a digest of what was sent, always 64 safe characters."""
+    raw = "\0".join((purpose, issuer, jti)).encode("utf-8", "backslashreplace")
+    return hashlib.sha256(raw).hexdigest()
+
+
+class ReplayStore(Protocol):
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        """True the first time ``key`` is seen (and remember it until ``expires_at``), else False."""
+        ...
+
+
+class RedisReplayStore:
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url)
+        self._prefix = prefix
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        ttl_ms = max(1000, int((expires_at - time.time()) * 1000))
+        return bool(self._redis.set(self._prefix + key, b"1", nx=True, px=ttl_ms))
+
+
+class DatabaseReplayStore:
+    """``oauth_used_jtis``: in the caller's transaction when it has one, else in a short one of its own.
+
+    Every ``CLEANUP_EVERY`` identifiers, those past their expiry are deleted.
+    """
+
+    CLEANUP_EVERY = 500
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self._seen = 0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        if session is not None:
+            return self._insert(session, key, expires_at)
+        with self._ctx.transaction() as own:
+            return self._insert(own, key, expires_at)
+
+    def _insert(self, session: Session, key: str, expires_at: float) -> bool:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement: Any = pg_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
+        inserted = session.execute(statement.values(key=key, expires_at=expires_at).returning(UsedJti.key))
+        first = inserted.first() is not None  # no row back: the key was there already
+        self._seen += 1
+        if self._seen % self.CLEANUP_EVERY == 0:
+            session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
+        return first
+
+
+class MemoryReplayStore:
+    """Identifiers seen by this process, each kept until its expiry; for proofs sent to /v1.
+
+    A resource server weighs the accuracy of its replay check against its cost (RFC 9449
+    section 11.1): a write shared by every worker would cost more than the request it guards.
+    Without Redis, each worker refuses a proof it has seen; with Redis, every worker does.
+    Bounded: expired entries are dropped every ``PRUNE_EVERY`` insertions.
+    """
+
+    PRUNE_EVERY = 1000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._inserted = 0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        now = time.time()
+        with self._lock:
+            known = self._seen.get(key)
+            if known is not None and known > now:
+                return False
+            self._seen[key] = expires_at
+            self._inserted += 1
+            if self._inserted % self.PRUNE_EVERY == 0:
+                self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
+        return True
+
+
+class AsyncRedisReplayStore:
+    """Redis from the event loop (``SET NX`` with an expiry), for proofs sent to /v1: no thread hop.
+
+    One client per event loop, since an asyncio connection belongs to the loop that opened it.
+    """
+
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        self._url = redis_url
+        self._prefix = prefix
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    async def first_use_async(self, key: str, expires_at: float) -> bool:
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients.setdefault(loop, redis.asyncio.Redis.from_url(self._url))
+        ttl_ms = max(1000, int((expires_at - time.time()) * 1000))
+        return bool(await client.set(self._prefix + key, b"1", nx=True, px=ttl_ms))
+
+
+class DeferredRecord:
+    """Takes the identifier a check would record, for the caller to record asynchronously."""
+
+    key = ""
+    expires_at = 0.0
+
+    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        self.key, self.expires_at = key, expires_at
+        return True
+
+
+def make_resource_replay_store(ctx: Any) -> MemoryReplayStore | AsyncRedisReplayStore:
+    """The store of proofs' identifiers on /v1: Redis when configured, else this process's memory."""
+    settings = ctx.settings
+    if settings.redis_url:
+        return AsyncRedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
+    return MemoryReplayStore()
+
+
+def make_replay_store(ctx: Any) -> ReplayStore:
+    settings = ctx.settings
+    if settings.redis_url:
+        return RedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
+    return DatabaseReplayStore(ctx)
