@@ -7,12 +7,10 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 import pytest
 from joserfc.jwk import ECKey
 
 from spiko.client import InvestorAuthenticationError, OAuth2Error, OAuth2Session, SpikoClient
-from tests.client.browser import Browser
 from tests.client.conftest import Server
 from tests.conftest import InvestorFixture
 
@@ -36,6 +34,7 @@ def register_fapi_app(server: Server, tmp_path: Any) -> tuple[str, dict[str, Any
 def fapi_session(server: Server, client_id: str, private: dict[str, Any], **options: Any) -> OAuth2Session:
     return OAuth2Session(
         issuer=server.url,
+        transport=server.transport,
         client_id=client_id,
         redirect_uri=REDIRECT_URI,
         scope="offline openid",
@@ -47,7 +46,7 @@ def fapi_session(server: Server, client_id: str, private: dict[str, Any], **opti
 
 
 def consent(server: Server, investor: InvestorFixture, url: str) -> str:
-    browser = Browser(server.url)
+    browser = server.browser()
     try:
         browser.sign_in(investor.email, investor.password)
         return browser.authorize(url)
@@ -63,15 +62,14 @@ def test_one_flag_gives_fapi_and_a_saved_token_keeps_working(server, investor, t
     assert set(parse_qs(urlsplit(url).query)) == {"client_id", "request_uri"}  # pushed, nothing else
     token = session.exchange(consent(server, investor, url))
     assert token["token_type"] == "DPoP" and token["dpop_jwk"]["d"]
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         assert client.investors.me().id == investor.investor_id
-    plain = httpx.get(
-        server.url + "/v1/investors/me", headers={"Authorization": f"Bearer {token['access_token']}"}
-    )
+    with server.http() as http:
+        plain = http.get("/v1/investors/me", headers={"Authorization": f"Bearer {token['access_token']}"})
     assert plain.status_code == 401  # a stolen token is useless without the key
 
     restored = fapi_session(server, client_id, private, token=saved[-1], on_token=saved.append)
-    with SpikoClient(server.url, auth=restored) as client:
+    with SpikoClient(server.url, auth=restored, transport=server.transport) as client:
         assert client.investors.me().id == investor.investor_id
         restored.refresh()
         assert client.investors.me().id == investor.investor_id
@@ -95,7 +93,12 @@ def test_an_authorization_response_from_another_issuer_is_refused(server, tmp_pa
 def test_without_dpop_a_fapi_client_is_refused(server, investor, tmp_path):
     client_id, private = register_fapi_app(server, tmp_path)
     session = OAuth2Session(
-        issuer=server.url, client_id=client_id, redirect_uri=REDIRECT_URI, client_jwk=private, par=True
+        issuer=server.url,
+        client_id=client_id,
+        redirect_uri=REDIRECT_URI,
+        client_jwk=private,
+        par=True,
+        transport=server.transport,
     )
     url = session.authorization_url()
     with pytest.raises(OAuth2Error) as refused:

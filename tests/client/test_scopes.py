@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from spiko.client import ApiKeyAuth, ForbiddenError, OAuth2Session, SpikoClient, SpikoError
-from tests.client.browser import Browser
 from tests.client.test_oauth import REDIRECT_URI, register_app
 
 
 def test_a_read_only_key_reads_and_a_write_raises_forbidden(server, investor):
     created = server.cli("api-keys", "create", "--email", investor.email, "--scope", "read")
     auth = ApiKeyAuth(created["client_id"], created["client_secret"])
-    with SpikoClient(server.url, auth=auth) as client:
+    with SpikoClient(server.url, auth=auth, transport=server.transport) as client:
         assert client.investors.me().name == "Alice Treasury SAS"
         assert client.accounts.list() == []
         with pytest.raises(ForbiddenError) as refused:
@@ -26,19 +25,20 @@ def test_an_oauth_session_asks_for_the_scopes_it_is_given(server, investor):
     app = register_app(server)
     session = OAuth2Session(
         issuer=server.url,
+        transport=server.transport,
         client_id=app["client_id"],
         client_secret=app["client_secret"],
         redirect_uri=REDIRECT_URI,
         scope="offline investors:read",
     )
-    browser = Browser(server.url)
+    browser = server.browser()
     try:
         browser.sign_in(investor.email, investor.password)
         token = session.exchange(browser.authorize(session.authorization_url()))
     finally:
         browser.close()
     assert set(token["scope"].split()) == {"offline", "investors:read"}
-    with SpikoClient(server.url, auth=session) as client:
+    with SpikoClient(server.url, auth=session, transport=server.transport) as client:
         assert client.investors.me().name == "Alice Treasury SAS"
         with pytest.raises(ForbiddenError):
             client.accounts.list()

@@ -275,7 +275,11 @@ def test_a_full_access_key_still_reaches_every_operation(world, investor, holdin
             assert response.status_code == 200, (call.operation_id, response.text)
 
 
-@pytest.mark.parametrize("scope", sorted(scopes.FAMILIES))
+EXTENSION_FAMILIES = {"events:read", "webhooks:read", "webhooks:write"}
+REFERENCE_FAMILIES = sorted(set(scopes.OPERATION_SCOPES.values()) - EXTENSION_FAMILIES)
+
+
+@pytest.mark.parametrize("scope", REFERENCE_FAMILIES)
 def test_a_key_with_one_scope_reaches_that_family_only(world, investor, holdings, scope):
     headers = scoped_key(world, investor, scope)
     reached = set()
@@ -290,7 +294,33 @@ def test_a_key_with_one_scope_reaches_that_family_only(world, investor, holdings
         else:
             assert response.status_code == 403, (call.operation_id, response.status_code, response.text)
             assert response.json()["_tag"] == "ForbiddenError"
-    assert reached == {op for op, needed in scopes.OPERATION_SCOPES.items() if needed == scope}
+    reference = {call.operation_id for call in calls(world, investor, holdings)}
+    assert reached == {op for op, needed in scopes.OPERATION_SCOPES.items() if needed == scope} & reference
+    assert reached
+
+
+EXTENSION_CALLS = {
+    "events:read": [("GET", "/v1/events", None)],
+    "webhooks:read": [("GET", "/v1/webhook-endpoints", None)],
+    "webhooks:write": [("POST", "/v1/webhook-endpoints", {"url": "https://hooks.example.com/spiko"})],
+}
+
+
+@pytest.mark.parametrize("scope", sorted(EXTENSION_FAMILIES))
+def test_the_extensions_need_their_own_scopes(world, investor, scope):
+    """Events and webhook endpoints (beyond the reference) are reached by their scope and no other."""
+    headers = scoped_key(world, investor, scope)
+    read_only = scoped_key(world, investor, "read")
+    for needed, requests in EXTENSION_CALLS.items():
+        for method, path, body in requests:
+            response = world.client.request(method, path, json=body, headers=headers)
+            if needed == scope:
+                assert response.status_code == 200, (path, response.text)
+            else:
+                assert response.status_code == 403, (path, response.text)
+                assert response.json()["_tag"] == "ForbiddenError"
+            by_read = world.client.request(method, path, json=body, headers=read_only)
+            assert by_read.status_code == (200 if needed.endswith(":read") else 403), (path, by_read.text)
 
 
 def test_a_token_with_one_write_scope_places_orders_but_reads_nothing(world, investor, holdings):

@@ -23,6 +23,9 @@ FAMILIES: dict[str, str] = {
     "orders:read": "See your deposit, withdrawal and transfer orders.",
     "orders:write": "Place and cancel deposit, withdrawal and transfer orders.",
     "reports:read": "See your transactions, portfolio, positions, yields and account statements.",
+    "events:read": "See the events of your account: orders, NAVs, yields, keys and apps.",
+    "webhooks:read": "See your webhook endpoints and their delivery log.",
+    "webhooks:write": "Create, change, rotate and delete webhook endpoints, and redeliver events.",
 }
 READ = "read"
 READ_SCOPES = frozenset(name for name in FAMILIES if name.endswith(":read"))
@@ -31,7 +34,7 @@ READ_SCOPES = frozenset(name for name in FAMILIES if name.endswith(":read"))
 SHORTHANDS: dict[str, frozenset[str]] = {READ: READ_SCOPES}
 SHORTHAND_DESCRIPTIONS = {
     READ: "See everything in your account without changing anything: profile, accounts, bank accounts, "
-    "orders, transactions, portfolio, positions, yields and statements.",
+    "orders, transactions, portfolio, positions, yields, statements, events and webhook endpoints.",
 }
 API_SCOPES: tuple[str, ...] = (READ, *FAMILIES)
 # OAuth scopes that say how and how long an app holds access, not what it reaches. Any other
@@ -75,6 +78,17 @@ OPERATION_SCOPES: dict[str, str] = {
     "accountingPositions.getInvestorAccountingPositionsHistory": "reports:read",
     "accountingPositions.downloadAccountStatement": "reports:read",
     "yields.getYieldHistory": "reports:read",
+    # Extensions beyond the reference (in /openapi.json only).
+    "events.list": "events:read",
+    "events.get": "events:read",
+    "webhookEndpoints.list": "webhooks:read",
+    "webhookEndpoints.get": "webhooks:read",
+    "webhookEndpoints.deliveries": "webhooks:read",
+    "webhookEndpoints.create": "webhooks:write",
+    "webhookEndpoints.update": "webhooks:write",
+    "webhookEndpoints.delete": "webhooks:write",
+    "webhookEndpoints.rotateSecret": "webhooks:write",
+    "webhookEndpoints.redeliver": "webhooks:write",
 }
 
 

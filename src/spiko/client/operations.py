@@ -785,7 +785,10 @@ class Events:
 
 
 class _Unset:
-    pass
+    """An argument left out (where ``None`` means something: ``event_types=None`` is every type)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Any = _Unset()
