@@ -155,6 +155,9 @@ class TestDiscovery:
             "orders:read",
             "orders:write",
             "reports:read",
+            "events:read",
+            "webhooks:read",
+            "webhooks:write",
         }
         assert set(body["token_endpoint_auth_methods_supported"]) == {
             "client_secret_basic",
