@@ -8,12 +8,13 @@ pool. Nothing is written per request.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
 from spiko.auth.oauth.runtime import oauth_server
-from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, hash_token
+from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
 from spiko.auth.principal import AuthFailure, Principal
 from spiko.auth.scopes import permissions
 
@@ -25,22 +26,31 @@ def _refused(reason: str, reason_code: str) -> AuthFailure:
     return AuthFailure(reason, reason_code, scheme="Bearer", error="invalid_token")
 
 
-async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
-    if not token:
-        raise AuthFailure("Missing bearer token", "malformed", scheme="Bearer")
-    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        raise _refused("Malformed bearer token", "malformed")
+async def live_entry(ctx: AppContext, token: str, refuse: Callable[[str, str], AuthFailure]) -> AccessEntry:
+    """The token's state, cached for at most a second; refused when unknown, revoked or expired.
+
+    Shared by Bearer and DPoP tokens: ``refuse`` makes the failure in the caller's scheme.
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise refuse("Malformed access token", "malformed")
     verifier = oauth_server(ctx).access_tokens
     token_hash = hash_token(token)
     entry = verifier.cached(token_hash)
     if entry is None:
         entry = await run_in_threadpool(verifier.load, token_hash)
     if not entry.known:
-        raise _refused("Invalid access token", "invalid_token")
+        raise refuse("Invalid access token", "invalid_token")
     if not entry.live:
-        raise _refused("The access token has been revoked", "revoked_token")
+        raise refuse("The access token has been revoked", "revoked_token")
     if entry.expires_at <= time.time():
-        raise _refused("The access token has expired", "expired_token")
+        raise refuse("The access token has expired", "expired_token")
+    return entry
+
+
+async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
+    if not token:
+        raise AuthFailure("Missing bearer token", "malformed", scheme="Bearer")
+    entry = await live_entry(ctx, token, _refused)
     if entry.jkt:  # RFC 9449 section 7.2: a bound token is no bearer token
         raise _refused("This access token is DPoP-bound: use Authorization: DPoP with a proof", "dpop_bound")
     scopes = permissions(entry.scope)

@@ -8,15 +8,12 @@ is configured (in the thread pool), else in the worker's memory (see ``MemoryRep
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
-
+from spiko.auth.bearer import live_entry
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS, DPoPProofError
 from spiko.auth.oauth.replay import AsyncRedisReplayStore, DeferredRecord, ReplayStore
 from spiko.auth.oauth.runtime import oauth_server
-from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
 from spiko.auth.principal import AuthFailure, Principal
 from spiko.auth.scopes import permissions
 
@@ -36,24 +33,6 @@ def refused(
         headers["DPoP-Nonce"] = nonce
     failure.headers = headers
     return failure
-
-
-async def live_entry(ctx: AppContext, token: str, refuse: Any) -> AccessEntry:
-    """The token's state, cached as for Bearer; refused when unknown, revoked or expired."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        raise refuse("Malformed access token", "malformed")
-    verifier = oauth_server(ctx).access_tokens
-    token_hash = hash_token(token)
-    entry = verifier.cached(token_hash)
-    if entry is None:
-        entry = await run_in_threadpool(verifier.load, token_hash)
-    if not entry.known:
-        raise refuse("Invalid access token", "invalid_token")
-    if not entry.live:
-        raise refuse("The access token has been revoked", "revoked_token")
-    if entry.expires_at <= time.time():
-        raise refuse("The access token has expired", "expired_token")
-    return entry
 
 
 async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Principal:
