@@ -43,12 +43,8 @@ class DerivedRate:
 
 
 def _leg(session: Session, base: str, quote: str, day: date | None, fund_id: str | None) -> Leg | None:
-    """The latest published rate of the pair, either way round (the more recent one wins)."""
-    direct = reference.fx_rate(session, base, quote, day, fund_id=fund_id)
-    inverse = reference.fx_rate(session, quote, base, day, fund_id=fund_id)
-    if direct is not None and (inverse is None or direct.day >= inverse.day):
-        return Leg(direct, inverted=False)
-    return Leg(inverse, inverted=True) if inverse is not None else None
+    found = reference.published_pair(session, base, quote, day, fund_id)
+    return Leg(*found) if found is not None else None
 
 
 def derive_rate(

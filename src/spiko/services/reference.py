@@ -403,17 +403,29 @@ class StaleRateError(ApplicationError):
         self.on = on
 
 
-def _leg(
-    session: Session, base: str, quote: str, on_or_before: date | None, fund_id: str | None
-) -> FxQuote | None:
-    """One published pair, direct or inverted (the more recent one; direct on the same day)."""
+def published_pair(
+    session: Session, base: str, quote: str, on_or_before: date | None, fund_id: str | None = None
+) -> tuple[ExchangeRate, bool] | None:
+    """The latest published rate of the pair either way round (direct on the same day), and
+    whether it is the opposite pair's rate."""
     direct = fx_rate(session, base, quote, on_or_before, fund_id=fund_id)
     inverse = fx_rate(session, quote, base, on_or_before, fund_id=fund_id)
     if direct is not None and (inverse is None or direct.day >= inverse.day):
-        return FxQuote(base, quote, direct.rate, direct.day, (f"{base}/{quote}",))
-    if inverse is not None:
-        return FxQuote(quote, base, inverse.rate, inverse.day, (f"1/{quote}/{base}",)).inverse()
-    return None
+        return direct, False
+    return (inverse, True) if inverse is not None else None
+
+
+def _leg(
+    session: Session, base: str, quote: str, on_or_before: date | None, fund_id: str | None
+) -> FxQuote | None:
+    """One published pair, direct or inverted."""
+    found = published_pair(session, base, quote, on_or_before, fund_id)
+    if found is None:
+        return None
+    row, inverted = found
+    if not inverted:
+        return FxQuote(base, quote, row.rate, row.day, (f"{base}/{quote}",))
+    return FxQuote(quote, base, row.rate, row.day, (f"1/{quote}/{base}",)).inverse()
 
 
 def fx_quote(
