@@ -19,7 +19,11 @@ environment = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# Every user-visible string in a template is wrapped in ``_()`` (or ``{% trans %}``); until a
+# locale is chosen per request, the strings render as written (English).
+environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
