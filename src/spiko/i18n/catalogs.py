@@ -71,6 +71,10 @@ def update() -> None:
         _write(path, catalog)
 
 
+def _texts(string: str | tuple[str, ...] | list[str] | None) -> list[str]:
+    return list(string) if isinstance(string, tuple | list) else [string or ""]
+
+
 def problems() -> Iterator[str]:
     """Each string that some language does not translate (missing, empty or fuzzy), and each
     translation whose placeholders differ from its original's."""
@@ -82,7 +86,7 @@ def problems() -> Iterator[str]:
             key = message.id if isinstance(message.id, str) else message.id[0]
             if translated is None:
                 yield f"{locale}: missing {key!r}"
-            elif translated.fuzzy or not all(translated.string if isinstance(translated.string, tuple) else [translated.string]):
+            elif translated.fuzzy or not all(_texts(translated.string)):
                 yield f"{locale}: not translated {key!r}"
         for message, errors in catalog.check():
             for error in errors:
