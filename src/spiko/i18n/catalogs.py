@@ -30,11 +30,11 @@ OPTIONS = {
 TRANSLATED_LOCALES = tuple(locale for locale in LOCALES if locale != DEFAULT_LOCALE)
 
 
-def extract() -> Catalog:
-    """Every string of the package's pages and code that is shown translated."""
+def extract(directory: Path = PACKAGE_DIR) -> Catalog:
+    """Every string of the pages and code under ``directory`` (the package) that is shown translated."""
     catalog = Catalog(project="spiko", domain=DOMAIN, charset="utf-8", fuzzy=False)
     found = extract_from_dir(
-        PACKAGE_DIR,
+        directory,
         method_map=METHODS,
         options_map=OPTIONS,
         keywords=KEYWORDS,
@@ -75,10 +75,10 @@ def _texts(string: str | tuple[str, ...] | list[str] | None) -> list[str]:
     return list(string) if isinstance(string, tuple | list) else [string or ""]
 
 
-def problems() -> Iterator[str]:
+def problems(directory: Path = PACKAGE_DIR) -> Iterator[str]:
     """Each string that some language does not translate (missing, empty or fuzzy), and each
     translation whose placeholders differ from its original's."""
-    wanted = [message for message in extract() if message.id]
+    wanted = [message for message in extract(directory) if message.id]
     for locale in TRANSLATED_LOCALES:
         catalog = read(locale)
         for message in wanted:
