@@ -30,6 +30,16 @@ def register(commands: Any) -> None:
     reconcile.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
     reconcile.set_defaults(prints_json=False)
 
+    audit_group = group(commands, "audit", "the audit trail of operator actions")
+    listing = command(
+        audit_group,
+        "list",
+        "the operator actions recorded, oldest first, one JSON object per line",
+        list_audit,
+    )
+    listing.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from midnight UTC of this day on")
+    listing.set_defaults(prints_json=False)
+
 
 def _lines(bodies: list[Any]) -> None:
     for body in bodies:
@@ -46,3 +56,13 @@ def reconcile_register(args: argparse.Namespace) -> None:
         _lines([reconciliation(result) for result in results])
     if any(not result.balanced for result in results):
         raise RegisterNotBalanced(results)
+
+
+def list_audit(args: argparse.Namespace) -> None:
+    from spiko.presenters.audit import audit_record
+    from spiko.services import audit
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        for row in audit.records(session, args.since):
+            sys.stdout.write(json.dumps(audit_record(row)) + "\n")
+    sys.stdout.flush()
