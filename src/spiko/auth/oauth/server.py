@@ -78,7 +78,7 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.access_tokens = tokens.AccessTokenVerifier(ctx)
         self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
         self.dpop = ProofVerifier(ctx.settings, self.replay)
-        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1 and /userinfo
+        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1
         self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(self))
         self.register_grant(
