@@ -3,6 +3,7 @@ authorization response (RFC 9207), private_key_jwt (RFC 7523) and the FAPI 2.0 c
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import timedelta
 
@@ -167,6 +168,70 @@ class TestPushedAuthorizationRequests:
         assert answer["error"] == "invalid_request"
         code, _, _ = _code_via_par(strict, strict, app_client, app_client.basic)
         assert code
+
+
+class TestPushedRequestLimitsAndPurge:
+    def test_pushes_are_limited_per_client(self, ctx, client_with, app_client):
+        other = register_keyed_app(ctx)
+        limited = client_with(base_url="http://testserver", par_requests_per_client=3)
+        query, _, _ = authorization_params(app_client)
+        statuses = [push(limited, query, app_client.basic).status_code for _ in range(4)]
+        assert statuses == [201, 201, 201, 429]
+        refused = push(limited, query, app_client.basic)
+        assert refused.json()["error"] == "temporarily_unavailable"
+        assert int(refused.headers["retry-after"]) >= 1 and refused.headers["cache-control"] == "no-store"
+        other_query, _, _ = authorization_params(other)
+        assert push(limited, other_query, other.auth_form()).status_code == 201, "each client its own"
+
+    def test_pushes_are_limited_per_address(self, ctx, client_with):
+        apps = [register_keyed_app(ctx, name=f"App {n}") for n in range(3)]
+        limited = client_with(base_url="http://testserver", par_requests_per_address=2)
+        answers = [push(limited, authorization_params(a)[0], a.auth_form()).status_code for a in apps]
+        assert answers == [201, 201, 429]
+
+    def test_failed_authentications_are_limited_per_client_and_address(self, client_with, app_client):
+        limited = client_with(base_url="http://testserver", token_failures_per_client_and_address=2)
+        query, _, _ = authorization_params(app_client)
+        wrong = {"Authorization": "Basic " + base64.b64encode(f"{app_client.client_id}:x".encode()).decode()}
+        assert [push(limited, query, wrong).status_code for _ in range(3)] == [401, 401, 429]
+        assert push(limited, query, app_client.basic).status_code == 429, "a guesser's address waits"
+
+    def test_pushed_requests_that_can_no_longer_be_used_are_deleted(
+        self, ctx, browser, client, client_with, app_client
+    ):
+        from sqlalchemy import select
+
+        def pushed() -> str:
+            return str(
+                push(client, authorization_params(app_client)[0], app_client.basic).json()["request_uri"]
+            )
+
+        def hashes() -> set[str]:
+            with ctx.transaction(write=False) as session:
+                return set(session.scalars(select(OAuthPushedRequest.request_uri_hash)))
+
+        from spiko.auth.secrets import sha256_hex
+
+        expired, opened_long_ago, opened_now, fresh = (pushed() for _ in range(4))
+        code_ttl = ctx.settings.authorization_code_ttl_seconds
+        with ctx.transaction() as session:
+            for request_uri, values in (
+                (expired, {"expires_at": utcnow() - timedelta(seconds=1)}),
+                (opened_long_ago, {"opened_at": utcnow() - timedelta(seconds=code_ttl + 1)}),
+                (opened_now, {"opened_at": utcnow(), "expires_at": utcnow() - timedelta(seconds=1)}),
+            ):
+                session.execute(
+                    update(OAuthPushedRequest)
+                    .where(OAuthPushedRequest.request_uri_hash == sha256_hex(request_uri))
+                    .values(**values)
+                )
+        worker = client_with(base_url="http://testserver")  # a process that has not purged yet
+        latest = push(worker, authorization_params(app_client)[0], app_client.basic).json()["request_uri"]
+        left = hashes()
+        assert sha256_hex(expired) not in left and sha256_hex(opened_long_ago) not in left
+        assert {sha256_hex(u) for u in (opened_now, fresh, latest)} <= left
+        code = consent_to(browser, pushed_path(app_client.client_id, fresh))["code"]
+        assert code, "a request that can still be used still works"
 
 
 class TestDPoPAtTheTokenEndpoint:
