@@ -53,11 +53,13 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.i18n import N_
 from spiko.outbox.delivery import InProcessWorker
 from spiko.web import docs as web_docs
+from spiko.web import locale as web_locale
 from spiko.web import routes as web_routes
 from spiko.web import webhooks as web_webhooks
-from spiko.web.rendering import STATIC_DIR, render
+from spiko.web.rendering import STATIC_DIR, render, translate
 
 logger = logging.getLogger("spiko.app")
 
@@ -100,7 +102,13 @@ def _tagged(error: ApiError) -> JSONResponse:
 
 
 def _page(request: Request, status_code: int, title: str, message: str) -> Response:
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        title=translate(request, title),
+        message=translate(request, message),
+    )
 
 
 def unexpected_error_response(
@@ -137,7 +145,15 @@ def install_error_handlers(app: FastAPI) -> None:
         decoded = decode_error_from_validation(list(error.errors()))
         if is_api_path(request.url.path) or is_oauth_path(request.url.path):
             return _tagged(decoded)
-        return _page(request, 400, "Invalid form", "The form could not be read: " + decoded.fields["message"])
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=translate(request, "Invalid form"),
+            message=translate(
+                request, "The form could not be read: %(reason)s", reason=decoded.fields["message"]
+            ),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -154,8 +170,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
-            return _page(request, 404, "Page not found", "There is no page at this address.")
-        return _page(request, error.status_code, "Request refused", str(error.detail))
+            return _page(request, 404, N_("Page not found"), N_("There is no page at this address."))
+        return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -226,6 +242,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
     app.include_router(web_webhooks.router)
+    app.include_router(web_locale.router)
     app.include_router(ops.router)
     if settings.sandbox_mode:
         app.include_router(sandbox_routes.router)
