@@ -9,6 +9,7 @@ from spiko.db.models import (  # noqa: F401
     limits,
     oauth,
     orders,
+    register,
     reporting,
     webhooks,
 )
