@@ -1,8 +1,9 @@
 """The sandbox clock: the day, and the time of day, the system believes it is.
 
 Unset, it follows the real time. Operators (and ``spiko sandbox advance``) set a day to replay a
-fund cycle in seconds; the real time of day then runs on that day. Set with a time of day, the
-clock stands at that instant when it is set and runs on from it, so a cut-off can be crossed.
+fund cycle in seconds: the clock then stands at that day's :data:`DAY_START` (UTC), or at the
+time of day given, when it is set, and runs on from there, so a cut-off can be crossed (set a
+time after it) and the receipt times of orders keep their order.
 Every rule that needs "today" asks :func:`today`, every receipt time :func:`now`.
 """
 
@@ -16,6 +17,8 @@ from spiko.db.models.funds import SandboxClock
 from spiko.db.types import utcnow
 
 _CLOCK_ID = 1
+# A set day starts in the morning, before any fund's cut-off, in every timezone the funds use.
+DAY_START = time(9, 0)
 
 
 def real_today() -> date:
@@ -54,7 +57,7 @@ def today(session: Session) -> date:
 def set_today(session: Session, day: date | None, at: time | None = None) -> date:
     """Set the sandbox day (``None`` goes back to the real time), at a UTC time of day if given."""
     row = session.get(SandboxClock, _CLOCK_ID)
-    moment = datetime.combine(day, at.replace(tzinfo=UTC)) if day is not None and at is not None else None
+    moment = datetime.combine(day, (at or DAY_START).replace(tzinfo=UTC)) if day is not None else None
     if row is None:
         row = SandboxClock(id=_CLOCK_ID, today=day, moment=moment, updated_at=utcnow())
         session.add(row)

@@ -289,6 +289,8 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
             f"{day.isoformat()} is after today ({today.isoformat()}); orders execute on past days only",
             "OrderInTheFuture",
         )
+    for fund in reference.list_funds(session):
+        register.check_open(session, fund.id, day, f"an execution of {fund.slug}")
     summary = ExecutionSummary(day)
     for share_class in reference.list_share_classes(session):
         execute_share_class(session, share_class, day, summary)
