@@ -115,6 +115,15 @@ def today(session: Session) -> date:
     return clock.today(session)
 
 
+def received_at(session: Session, day: date | None = None) -> datetime:
+    """The receipt time of something happening now: the clock's instant, moved to ``day`` when
+    the caller dates it on another day (at the same time of day)."""
+    now = clock.now(session)
+    if day is None or day == now.date():
+        return now
+    return datetime.combine(day, now.timetz())
+
+
 def executed_at_for(day: date) -> datetime:
     """The execution timestamp of an order priced on ``day``: now when ``day`` is today (UTC)."""
     now = utcnow()

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,6 +68,16 @@ class ShareClassReconciliation:
     @property
     def ledger_cash(self) -> Decimal:
         return self.cash_in - self.cash_out
+
+    def summary(self) -> dict[str, Any]:
+        """What a close keeps of it (plain JSON): the share class, the verdict and the two totals."""
+        return {
+            "shareClass": self.share_class.symbol,
+            "balanced": self.balanced,
+            "sharesInIssue": _plain(self.shares_in_issue),
+            "ordersCash": _plain(self.orders_cash),
+            "differences": list(self.differences),
+        }
 
 
 class RegisterNotBalanced(ApplicationError):

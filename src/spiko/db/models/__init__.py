@@ -11,6 +11,7 @@ from spiko.db.models import (  # noqa: F401
     members,
     oauth,
     orders,
+    register,
     reporting,
     webhooks,
 )
