@@ -137,7 +137,16 @@ def _reference_seed(world: World) -> tuple[list[str], str, Callable[[Any], str]]
     return ["reference", "seed"], "reference.seed", lambda printed: "reference_data"
 
 
+def _funds_configure(world: World) -> tuple[list[str], str, Callable[[Any], str]]:
+    return (
+        ["funds", "configure", "EUTBL", "--cut-off", "11:30"],
+        "fund.configure",
+        lambda printed: "fund:EUTBL",
+    )
+
+
 CASES: dict[str, Case] = {
+    "funds configure": _funds_configure,
     "nav publish": _nav_publish,
     "nav grow": _nav_grow,
     "deposits fund": _deposit_fund,
@@ -188,6 +197,31 @@ def test_a_walk_of_the_sandbox_records_each_day_it_walked(world, ctx, spiko):
         ("sandbox.advance", f"day:{(TODAY + timedelta(days=1)).isoformat()}"),
         ("sandbox.advance", f"day:{(TODAY + timedelta(days=2)).isoformat()}"),
     ]
+
+
+def test_a_configuration_records_what_it_was_and_what_it_became(world, ctx, spiko):
+    done = spiko("funds", "configure", "EUTBL", "--execution-method", "unknownNAVs", "--cut-off", "11:30")
+    assert done.returncode == 0, done.stderr
+    (row,) = audit_rows(ctx)
+    assert row.details["after"] == {"executionMethod": "unknownNAVs", "cutOff": "11:30"}
+    assert row.details["before"] != row.details["after"]
+
+
+def test_the_close_records_each_fund_whose_day_it_closed(world, ctx, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    world.book_deposit(investor, world.open_account(investor), "1000.00")
+    done = spiko("close-day", "--day", TODAY.isoformat())
+    assert done.returncode == 0, done.stderr
+    closed = sorted(f"fund:{fund['fund']}" for fund in done.json()["funds"] if fund["status"] == "closed")
+    rows = audit_rows(ctx)
+    assert sorted(row.subject for row in rows) == closed and len(closed) == 3
+    assert {(row.actor, row.action) for row in rows} == {(OPERATOR, "day.close")}
+    eutbl = next(row for row in rows if row.subject == "fund:EUTBL")
+    assert eutbl.details["day"] == TODAY.isoformat() and eutbl.details["depositsExecuted"] == 1
+    again = spiko("close-day", "--day", TODAY.isoformat())  # already closed: nothing happens
+    assert again.returncode == 0 and len(audit_rows(ctx)) == 3
 
 
 def test_without_spiko_operator_the_actor_is_the_os_user(world, ctx, spiko, monkeypatch):
@@ -253,6 +287,8 @@ REFUSED: dict[str, list[str]] = {
         "X",
     ],
     "switching deposits of an unknown share class": ["share-classes", "api-deposits", "NOPE", "on"],
+    "a cut-off that is no time": ["funds", "configure", "EUTBL", "--cut-off", "25:00"],
+    "a close without the day's NAVs": ["close-day", "--day", TODAY.isoformat()],
 }
 
 

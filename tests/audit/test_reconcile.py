@@ -183,3 +183,39 @@ def test_the_close_can_refuse_a_register_that_does_not_balance(demo):
         assert reconcile.require_balanced(session, DEMO_TODAY, fund_id=fund_id)
         with pytest.raises(reconcile.RegisterNotBalanced, match="EUTBL"):
             reconcile.require_balanced(session, DEMO_TODAY)
+
+
+def test_the_close_refuses_a_day_that_does_not_balance_and_leaves_it_open(world: World, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    world.book_deposit(investor, world.open_account(investor), "1000.00")
+    world.book_deposit(investor, world.open_account(investor), "2500.00")
+    world.execute()
+    source = _one_movement(world.ctx, "subscription")
+    _tamper(
+        world.ctx,
+        "UPDATE share_movements SET shares = '1' WHERE id = :id",
+        id=source,
+    )
+    refused = spiko("close-day", "--day", TODAY.isoformat())
+    assert refused.returncode == 1 and refused.stdout == ""
+    (line,) = refused.stderr.splitlines()
+    assert "EUTBL does not reconcile on 2025-03-03, so the day stays open" in line and "in issue" in line
+    assert [fund["closedThrough"] for fund in spiko("funds", "list").json()] == [None, None, None]
+
+
+def test_after_a_close_every_account_s_position_is_checked(world: World, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    accounts = [world.open_account(investor) for _ in range(3)]
+    for account in accounts:
+        world.book_deposit(investor, account, "1000.00")
+    closed = spiko("close-day", "--day", TODAY.isoformat())
+    assert closed.returncode == 0, closed.stderr
+    eutbl = next(fund for fund in closed.json()["funds"] if fund["fund"] == "EUTBL")
+    (kept,) = eutbl["reconciliation"]
+    assert kept["shareClass"] == "EUTBL" and kept["balanced"] is True
+    code, bodies, _ = _reconciled(spiko, "--day", TODAY.isoformat())
+    assert code == 0 and bodies["EUTBL"]["positionsChecked"] == 3 and bodies["EUTBL"]["holders"] == 3
