@@ -56,7 +56,9 @@ class MailServer:
         """The messages to ``address`` (whose subject contains ``subject``), in arrival order."""
         return [mail for mail in self.received if address in mail.recipients and subject in mail.subject]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0, subject: str = "") -> list[Received]:
+    def wait_for(
+        self, address: str, count: int = 1, timeout: float = 5.0, subject: str = ""
+    ) -> list[Received]:
         """The messages to ``address`` once at least ``count`` arrived (mail sent after a commit)."""
         deadline = time.monotonic() + timeout
         while len(self.to(address, subject)) < count and time.monotonic() < deadline:

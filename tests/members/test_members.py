@@ -99,11 +99,14 @@ def test_forged_expired_and_mismatched_invitation_links_change_nothing(
     form = csrf_token(browser.get(link).text)
 
     forged = browser.post(
-        "/invitations/" + "A" * 43, data={"password": PASSWORD, "password_again": PASSWORD, "csrf_token": form}
+        "/invitations/" + "A" * 43,
+        data={"password": PASSWORD, "password_again": PASSWORD, "csrf_token": form},
     )
     assert forged.status_code == 400 and "not valid" in forged.text
 
-    differ = browser.post(link, data={"password": PASSWORD, "password_again": PASSWORD + "!", "csrf_token": form})
+    differ = browser.post(
+        link, data={"password": PASSWORD, "password_again": PASSWORD + "!", "csrf_token": form}
+    )
     assert differ.status_code == 400 and "differ" in differ.text
     no_csrf = browser.post(link, data={"password": PASSWORD, "password_again": PASSWORD})
     assert no_csrf.status_code == 403

@@ -26,7 +26,9 @@ def ask_reset(client: TestClient, email: str) -> Any:
 def choose(client: TestClient, link: str, password: str = NEW_PASSWORD, again: str | None = None) -> Any:
     page = client.get(link)
     token = csrf_token(page.text) if page.status_code == 200 else csrf_token(client.get("/login").text)
-    return client.post(link, data={"password": password, "password_again": again or password, "csrf_token": token})
+    return client.post(
+        link, data={"password": password, "password_again": again or password, "csrf_token": token}
+    )
 
 
 def test_the_answer_is_the_same_whether_or_not_the_email_has_an_account(
@@ -36,7 +38,9 @@ def test_the_answer_is_the_same_whether_or_not_the_email_has_an_account(
     known = ask_reset(client, investor.email)
     assert unknown.status_code == known.status_code == 200
     strip = lambda text: text.replace(investor.email, "").replace("nobody@nowhere.example", "")  # noqa: E731
-    assert strip(unknown.text).split('name="csrf_token"')[0] == strip(known.text).split('name="csrf_token"')[0]
+    assert (
+        strip(unknown.text).split('name="csrf_token"')[0] == strip(known.text).split('name="csrf_token"')[0]
+    )
     assert smtp.wait_for(investor.email, subject="Reset") and smtp.to("nobody@nowhere.example") == []
 
 
@@ -74,7 +78,9 @@ def test_only_the_newest_reset_link_works_and_an_expired_one_changes_nothing(
 ) -> None:
     ask_reset(client, investor.email)
     ask_reset(client, investor.email)
-    first, second = (mail.link("/password-reset/") for mail in smtp.wait_for(investor.email, 2, subject="Reset"))
+    first, second = (
+        mail.link("/password-reset/") for mail in smtp.wait_for(investor.email, 2, subject="Reset")
+    )
     assert choose(client, first).status_code == 400
     with ctx.transaction() as session:
         session.execute(update(MemberToken).values(expires_at=utcnow() - timedelta(seconds=1)))
