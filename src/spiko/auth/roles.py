@@ -62,7 +62,8 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     # Any member creates keys within their role and revokes their own; admins revoke anyone's.
     ("POST", "/integrations"): MEMBER,
     ("GET", "/authorized-apps"): MEMBER,
-    ("POST", "/authorized-apps"): MEMBER,
+    # Revoking an app ends its access for every member of the investor.
+    ("POST", "/authorized-apps"): MANAGE,
     ("GET", "/settings/webhooks"): MEMBER,
     ("POST", "/settings/webhooks"): MANAGE,
     ("GET", "/settings/members"): MEMBER,
