@@ -1,7 +1,8 @@
 """The message catalogs: extracting the strings to translate, updating the ``.po`` files, checking them.
 
 Strings are found by Babel in the page templates (``_()``, ``{% trans %}``) and in the Python code
-(``_()``, ``N_()``, and ``translate(request, "...")`` of ``spiko.web.rendering``). Run
+(``_()``, ``N_()``, and ``translate(request, "...")`` and ``translate_plural`` of
+``spiko.web.rendering``). Run
 ``python -m spiko.i18n.catalogs update`` after adding strings: ``messages.pot`` is rewritten and
 every language's ``messages.po`` gains the new strings (untranslated) and loses the ones no page
 uses any more. ``python -m spiko.i18n.catalogs check`` lists what is missing; a test runs it.
@@ -22,7 +23,7 @@ from spiko.i18n import CATALOG_DIR, DEFAULT_LOCALE, DOMAIN, LOCALES, catalog_pat
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = CATALOG_DIR / f"{DOMAIN}.pot"
-KEYWORDS = {**DEFAULT_KEYWORDS, "translate": (2,)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "translate": (2,), "translate_plural": (2, 3)}
 METHODS = [("web/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 OPTIONS = {
     "web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
