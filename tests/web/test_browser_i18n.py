@@ -126,8 +126,9 @@ def test_keyboard_only_sign_in_create_a_key_and_copy_its_secret(server, browser,
 
     _tab_to(page, "#name")
     page.keyboard.type("Keyboard key")
-    _tab_to(page, "input[name=access][value=read]")  # radio buttons: arrows move the choice
-    page.keyboard.press("Space")
+    _tab_to(page, "input[name=access][value=full]")  # Tab reaches the checked radio button...
+    page.keyboard.press("ArrowDown")  # ...and the arrow keys move the choice
+    assert page.is_checked("input[name=access][value=read]")
     _tab_to(page, "main button.primary")
     page.keyboard.press("Enter")
     page.get_by_test_id("client-secret").wait_for()
