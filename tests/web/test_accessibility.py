@@ -7,17 +7,18 @@ a form error, a listed app)."""
 from __future__ import annotations
 
 import os
+from datetime import date
+from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from spiko.config import Settings
-from spiko.context import AppContext
 from tests.chromium import chromium
-from tests.conftest import TEST_SECRET_KEY, create_investor, start_server, stop_server
+from tests.conftest import start_server, stop_server
 from tests.oauth.helpers import new_state, pkce_pair, register_app
 from tests.oauth.test_browser import Callback
 from tests.web.a11y import DESKTOP, PHONE, axe_violations, describe, sideways_overflow
+from tests.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -25,6 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 SKIPPED_PREFIXES = ("/logout", "/docs/assets", "/static", "/v1", "/v0", "/oauth2", "/.well-known", "/openapi")
 SKIPPED_SUFFIXES = (".csv", ".xlsx", ".pdf", ".json")
 MAX_CRAWLED = 40
+TODAY = date(2025, 3, 3)  # a Monday
+PREVIOUS = date(2025, 2, 28)
 
 
 def _same_site_links(page, base: str) -> list[str]:
@@ -65,25 +68,32 @@ class Checker:
 @pytest.fixture
 def live_server(database_url, tmp_path):
     """The server, accepting a webhook endpoint on loopback (the test's own receiver)."""
-    server = start_server(database_url, tmp_path, extra_env={"SPIKO_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"})
+    server = start_server(
+        database_url,
+        tmp_path,
+        extra_env={
+            "SPIKO_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+            "SPIKO_BANK_ACCOUNT_COOLING_OFF_HOURS": "0",
+        },
+    )
     yield server
     stop_server(server)
 
 
-def test_every_page_passes_axe_and_fits_a_phone(live_server, database_url, tmp_path):
+def test_every_page_passes_axe_and_fits_a_phone(live_server, ctx, tmp_path):
     shots = os.environ.get("SPIKO_SCREENSHOT_DIR")
     with Callback() as callback:
-        ctx = AppContext(
-            Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=live_server.url)
+        # An investor with holdings, history and a pending withdrawal, so every page has rows to show.
+        world = build_world(
+            ctx, TODAY, until_year=2026, navs=[("EUTBL", PREVIOUS, "1.045000"), ("EUTBL", TODAY, "1.045100")]
         )
-        try:
-            person = create_investor(ctx, name="Axe Treasury SAS")
-            # One app per viewport: an app already allowed is not asked about again.
-            apps = [
-                register_app(ctx, name=f"Axe Budget App {n}", redirect_uris=[callback.url]) for n in (1, 2)
-            ]
-        finally:
-            ctx.close()
+        person = world.investor("Axe Treasury SAS")
+        account = world.open_account(person, name="Treasury")
+        world.book_deposit(person, account, "100000.00")
+        world.execute()
+        world.book_withdrawal(person, account, mode="amount", amount=Decimal("1000.00"))
+        # One app per viewport: an app already allowed is not asked about again.
+        apps = [register_app(ctx, name=f"Axe Budget App {n}", redirect_uris=[callback.url]) for n in (1, 2)]
         verifier, challenge = pkce_pair()
         authorize = [
             f"{live_server.url}/oauth2/auth?"
