@@ -54,8 +54,13 @@ from spiko.errors import (
     decode_error_from_validation,
 )
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import accounts as web_accounts
+from spiko.web import bank_accounts as web_bank_accounts
+from spiko.web import dashboard as web_dashboard
 from spiko.web import docs as web_docs
+from spiko.web import orders as web_orders
 from spiko.web import routes as web_routes
+from spiko.web import statements as web_statements
 from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
 
@@ -225,6 +230,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
+    for page in (web_dashboard, web_accounts, web_orders, web_statements, web_bank_accounts):
+        app.include_router(page.router)
     app.include_router(web_webhooks.router)
     app.include_router(ops.router)
     if settings.sandbox_mode:

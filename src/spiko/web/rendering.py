@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from spiko.auth.sessions import CSRF_COOKIE, csrf_seed, csrf_token_for
+from spiko.web import formatting
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -24,6 +25,7 @@ environment = Environment(
 # Every user-visible string in a template is wrapped in ``_()`` (or ``{% trans %}``); until a
 # locale is chosen per request, the strings render as written (English).
 environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+environment.filters.update(formatting.FILTERS)
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
