@@ -84,12 +84,14 @@ def pending_orders(session: Session, investor_id: str) -> list[PendingOrder]:
     return found
 
 
-def _charts(session: Session, investor_id: str, overview: dashboard.Overview, period: str) -> list[ChartView]:
+def _charts(
+    session: Session, pairs: list[dashboard.Pair], overview: dashboard.Overview, period: str
+) -> list[ChartView]:
     first, last = dashboard.period_bounds(overview.day, period)
     views = []
     for summary in overview.share_classes:
         share_class = summary.share_class
-        points = dashboard.series(session, investor_id, share_class, first, last)
+        points = dashboard.series(session, pairs, share_class, first, last)
         symbol = share_class.symbol
         views.append(
             ChartView(
@@ -119,15 +121,14 @@ def dashboard_page(request: Request, user: SignedInUser, period: str) -> Respons
     if period not in dashboard.PERIODS:
         period = dashboard.DEFAULT_PERIOD
 
-    def read(session: Session) -> dict[str, Any]:
+    pairs = dashboard.refresh(ctx, user.investor_id)
+    with ctx.transaction(write=False) as session:
         overview = dashboard.overview(
-            session, user.investor_id, max_rate_age_days=ctx.settings.fx_max_age_days
+            session, user.investor_id, pairs, max_rate_age_days=ctx.settings.fx_max_age_days
         )
-        return {
+        page: dict[str, Any] = {
             "overview": overview,
             "pending": pending_orders(session, user.investor_id),
-            "charts": _charts(session, user.investor_id, overview, period),
+            "charts": _charts(session, pairs, overview, period),
         }
-
-    page = history.read_fresh_investor(ctx, user.investor_id, None, read)
     return render(request, "dashboard.html", user=user, period=period, periods=dashboard.PERIODS, **page)
