@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spiko.context import AppContext
+from spiko.i18n import format_money
 from spiko.services import bank_accounts
 from tests.spec import assert_matches
 from tests.world import InvestorFixture, World, build_world, csrf_token, sign_in
@@ -67,7 +68,8 @@ def test_the_dashboard_shows_value_holdings_yield_pending_orders_and_charts(
     ).json()
     total = Decimal(portfolio[0]["totalBalance"]["value"])
     assert total > 100000
-    assert f"{total:,.2f} EUR" in text  # the very figure of GET /v1/portfolio/totals
+    assert f'data-value="{total}"' in text  # the very figure of GET /v1/portfolio/totals
+    assert format_money(total, "EUR", "en") in text
     assert 'data-testid="share-class-summary"' in text and "EUTBL" in text
     assert 'data-testid="pending-orders"' in text and "once the wire arrives" in text
     assert '<svg class="chart chart-line"' in text and 'aria-labelledby="holdings-EUTBL"' in text
@@ -80,8 +82,8 @@ def test_the_dashboard_shows_value_holdings_yield_pending_orders_and_charts(
         headers=person.basic,
     ).json()
     month = sum((Decimal(day["yield"]["value"]) for day in history), Decimal(0))
-    found = re.search(r'data-testid="yield-month">([^<]+)<', text)
-    assert found and found.group(1) == f"{month:,.2f} EUR"
+    found = re.search(r'data-testid="yield-month" data-value="([^"]+)"', text)
+    assert found and Decimal(found.group(1)) == month
     for period in ("1m", "1y", "2y", "bogus"):
         assert client.get(f"/?period={period}").status_code == 200
 
@@ -98,7 +100,7 @@ def test_a_deposit_is_reviewed_then_placed_once_however_often_the_form_is_posted
     fields = {"kind": "deposit", "account_id": account, "amount": "25000.00", "idempotency_key": key.group(1)}
     review = client.post("/orders/new", data={**fields, "step": "review", "csrf_token": csrf_token(form)})
     assert review.status_code == 200 and 'data-testid="review"' in review.text
-    assert "25,000.00 EUR" in review.text
+    assert "€25,000.00" in review.text
     confirm = {**fields, "step": "confirm", "csrf_token": csrf_token(review.text)}
     first = client.post("/orders/new", data=confirm, follow_redirects=False)
     second = client.post("/orders/new", data=confirm, follow_redirects=False)
@@ -128,7 +130,7 @@ def test_a_withdrawal_shows_its_trade_day_and_can_be_canceled(client: TestClient
     }
     review = client.post("/orders/new", data={**fields, "step": "review", "csrf_token": csrf_token(form)})
     assert review.status_code == 200, review.text
-    trade_day = re.search(r'data-testid="review-trade-day">([^<]+)<', review.text)
+    trade_day = re.search(r'data-testid="review-trade-day"><time datetime="([^"]+)"', review.text)
     assert trade_day and date.fromisoformat(trade_day.group(1)) >= world.today
     placed = client.post(
         "/orders/new",

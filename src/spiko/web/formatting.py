@@ -1,7 +1,8 @@
-"""How the investor app's pages print money, shares and days (Jinja filters).
+"""The investor app's own Jinja filters, on the page's locale (``spiko.i18n``, CLDR):
 
-Amounts keep their currency's minor-unit decimals (``presenters.formats``), grouped by
-thousands; the locale-aware forms replace these once a page knows its reader's locale.
+``amount`` (``money`` that prints an en dash for a missing amount), ``shares`` and ``nav`` (a
+number of shares or a NAV with the share class's decimals) and ``day`` (a ``<time>`` element: a
+date, or a moment to the minute in UTC, with its ISO form in ``datetime``).
 """
 
 from __future__ import annotations
@@ -11,41 +12,46 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from spiko.presenters.formats import amount_text, decimal_text
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from spiko import i18n
+
+MISSING = "–"
 
 
-def _grouped(text: str) -> str:
-    sign = "-" if text.startswith("-") else ""
-    whole, _, fraction = text.lstrip("-").partition(".")
-    grouped = f"{int(whole):,}"
-    return sign + grouped + (f".{fraction}" if fraction else "")
+def _locale(context: Context) -> str:
+    locale = context.get("locale")
+    return locale if isinstance(locale, str) and i18n.is_locale(locale) else i18n.DEFAULT_LOCALE
 
 
-def money(value: Decimal | None, currency: str) -> str:
-    """``1,234.56 EUR``; an en dash when there is no amount."""
+@pass_context
+def amount(context: Context, value: Decimal | None, currency: str) -> str:
+    return MISSING if value is None else i18n.format_money(value, currency, _locale(context))
+
+
+@pass_context
+def shares(context: Context, value: Decimal | None, decimals: int) -> str:
+    return MISSING if value is None else i18n.format_number(value, _locale(context), decimals)
+
+
+@pass_context
+def nav(context: Context, value: Decimal | None, decimals: int, currency: str) -> str:
+    return MISSING if value is None else i18n.format_money(value, currency, _locale(context), decimals)
+
+
+@pass_context
+def day(context: Context, value: date | datetime | None) -> Markup | str:
     if value is None:
-        return "–"
-    return f"{_grouped(amount_text(value, currency))} {currency}"
+        return MISSING
+    locale = _locale(context)
+    text = (
+        i18n.format_datetime(value, locale)
+        if isinstance(value, datetime)
+        else i18n.format_date(value, locale)
+    )
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), escape(text))
 
 
-def shares(value: Decimal | None, decimals: int) -> str:
-    if value is None:
-        return "–"
-    return _grouped(decimal_text(value, decimals))
-
-
-def nav(value: Decimal | None, decimals: int, currency: str) -> str:
-    if value is None:
-        return "–"
-    return f"{decimal_text(value, decimals)} {currency}"
-
-
-def day(value: date | datetime | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
-
-
-FILTERS: dict[str, Callable[..., Any]] = {"money": money, "shares": shares, "nav": nav, "day": day}
+FILTERS: dict[str, Callable[..., Any]] = {"amount": amount, "shares": shares, "nav": nav, "day": day}

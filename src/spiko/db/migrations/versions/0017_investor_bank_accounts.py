@@ -6,7 +6,7 @@ or ``investor`` (the investor app); ``usable_from``: when a withdrawal may first
 withdrawals name it).
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0017"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
