@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from spiko.context import AppContext
 from spiko.i18n import format_money
-from spiko.services import bank_accounts
+from spiko.services import bank_accounts, withdrawals
 from tests.spec import assert_matches
 from tests.world import InvestorFixture, World, build_world, csrf_token, sign_in
 
@@ -71,7 +71,7 @@ def test_the_dashboard_shows_value_holdings_yield_pending_orders_and_charts(
     assert f'data-value="{total}"' in text  # the very figure of GET /v1/portfolio/totals
     assert format_money(total, "EUR", "en") in text
     assert 'data-testid="share-class-summary"' in text and "EUTBL" in text
-    assert 'data-testid="pending-orders"' in text and "once the wire arrives" in text
+    assert 'data-testid="pending-orders"' in text and "if the wire has arrived" in text
     assert '<svg class="chart chart-line"' in text and 'aria-labelledby="holdings-EUTBL"' in text
     assert 'id="holdings-EUTBL"' in text  # the chart is labelled by its caption
     assert 'data-testid="chart-table-EUTBL"' in text
@@ -112,7 +112,9 @@ def test_a_deposit_is_reviewed_then_placed_once_however_often_the_form_is_posted
     assert listed[0]["wireReference"] in order and 'data-testid="wire-instructions"' in order
 
 
-def test_a_withdrawal_shows_its_trade_day_and_can_be_canceled(client: TestClient, world: World) -> None:
+def test_a_withdrawal_shows_its_trade_day_and_can_be_canceled(
+    client: TestClient, world: World, ctx: AppContext
+) -> None:
     person = world.investor("Withdraw SAS")
     account = invested(world, person, "Main")
     bank = world.bank(person)
@@ -139,6 +141,11 @@ def test_a_withdrawal_shows_its_trade_day_and_can_be_canceled(client: TestClient
     )
     assert placed.status_code == 303
     withdrawal_id = placed.headers["location"].split("/")[3].split("?")[0]
+    with ctx.transaction(write=False) as session:  # the day shown is the engine's for the order
+        stored = withdrawals.get_withdrawal(session, withdrawal_id, person.investor_id)
+        assert stored.trade_day == date.fromisoformat(trade_day.group(1))
+    shown = client.get(placed.headers["location"]).text
+    assert f'data-testid="trade-day"><time datetime="{stored.trade_day.isoformat()}"' in shown
     cancel = post_form(client, "/orders", f"/orders/withdrawal/{withdrawal_id}/cancel", {})
     assert cancel.status_code == 303
     got = client.get(f"/v1/withdrawal-orders/{withdrawal_id}", headers=person.basic).json()

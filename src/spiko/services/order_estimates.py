@@ -1,9 +1,9 @@
 """When a pending order is expected to trade, and at which NAV: what the investor app shows.
 
-The engine executes an order at the NAV of the first business day of its fund on which the
-order is executable and whose NAV is not yet published when the order arrives: the day it was
-placed (or funded, for a deposit) if that day's NAV is still to come, else the next business
-day. Until that NAV is published the amount is an estimate at the latest one.
+The trade day is the engine's (``services.register.trade_day``: the fund's cut-off, timezone,
+calendar, closed days and execution method), stored on each order when it is received; a new
+order's is what the engine would give it if it were received now. Until that day's NAV is
+published, the amount is an estimate at the latest one.
 """
 
 from __future__ import annotations
@@ -17,23 +17,20 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account, DepositOrder, WithdrawalOrder
 from spiko.domain.money import withdrawal_estimate
-from spiko.services import clock, orders, reference
+from spiko.services import clock, orders, reference, register
 
 
-def trade_day(session: Session, share_class: ShareClass, arrival_day: date) -> date:
-    """The day whose NAV prices an order that becomes executable on ``arrival_day``."""
-    if reference.is_business_day(session, share_class.fund_id, arrival_day) and (
-        reference.nav_on(session, share_class.id, arrival_day) is None
-    ):
-        return arrival_day
-    return reference.next_business_day(session, share_class.fund_id, arrival_day)
+def trade_day_now(session: Session, share_class: ShareClass) -> date:
+    """The day an order of this share class received now would trade on."""
+    return register.trade_day(session, share_class, orders.received_at(session))
 
 
 @dataclass(frozen=True)
 class Estimate:
     """A pending order's expected trade day, the NAV known today and what it would be worth at it.
 
-    ``trade_day`` is None for a deposit whose wire has not arrived (it trades once funded).
+    ``trade_day`` is the day the order trades on (a deposit: if its wire has arrived by then; it
+    trades on the first later business day its wire has arrived by, otherwise).
     """
 
     trade_day: date | None
@@ -50,14 +47,13 @@ def _latest(session: Session, share_class: ShareClass) -> tuple[Decimal | None, 
 def deposit(session: Session, order: DepositOrder) -> Estimate:
     share_class = orders.share_class(session, order.share_class_id)
     nav, nav_day = _latest(session, share_class)
-    day = trade_day(session, share_class, order.funded_day) if order.funded_day else None
-    return Estimate(day, nav, nav_day, order.amount)
+    return Estimate(order.trade_day or order.created_day, nav, nav_day, order.amount)
 
 
 def withdrawal(session: Session, order: WithdrawalOrder) -> Estimate:
     share_class = orders.share_class(session, order.share_class_id)
     nav, nav_day = _latest(session, share_class)
-    day = trade_day(session, share_class, max(order.created_day, clock.today(session)))
+    day = order.trade_day or order.created_day
     amount = None
     if nav is not None:
         reserved = order.requested_shares if order.requested_shares is not None else order.reserved_shares
@@ -85,7 +81,7 @@ def new_withdrawal(
     """What a withdrawal placed now would trade at (before it is placed: its confirmation step)."""
     orders.owned(session, Account, account_id, investor_id, "Account")
     nav, nav_day = _latest(session, share_class)
-    day = trade_day(session, share_class, clock.today(session))
+    day = trade_day_now(session, share_class)
     available = orders.available(session, account_id, share_class.id)
     if nav is None:
         return Estimate(day, None, None, None)

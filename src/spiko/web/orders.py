@@ -134,7 +134,7 @@ def _review(session: Session, investor_id: str, form: OrderForm) -> Review:
     account = accounts.get_account(session, form.account_id, investor_id)
     share_class = orders.share_class(session, account.share_class_id)
     if form.kind == "deposit":
-        day = order_estimates.trade_day(session, share_class, orders.today(session))
+        day = order_estimates.trade_day_now(session, share_class)
         wired = order_estimates.Estimate(day, None, None, _number(form.amount, "The amount"))
         return Review(account, share_class, wired)
     if form.mode not in WITHDRAWAL_MODES:
