@@ -177,6 +177,8 @@ def test_an_investor_adds_a_bank_account_usable_after_the_cooling_off(
         },
     )
     assert added.status_code == 200 and 'data-status="cooling-off"' in added.text
+    activity = client.get("/activity").text  # a new withdrawal destination is a security event
+    assert "Bank account added" in activity and "DE89370400440532013000" in activity
     listed = client.get(f"/v1/bank-accounts?investorId={person.investor_id}", headers=person.basic)
     assert_matches(listed, "/bank-accounts/", "get")
     (row,) = listed.json()

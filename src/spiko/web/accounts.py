@@ -24,7 +24,7 @@ from spiko.services import deposits
 from spiko.services.reporting import history
 from spiko.services.reporting.transactions import MAX_LIMIT, list_transactions
 from spiko.web import exports
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -52,8 +52,8 @@ def _not_found(request: Request) -> Response:
         request,
         "error.html",
         status_code=404,
-        title="Not found",
-        message="There is no such account among yours.",
+        title=translate(request, "Not found"),
+        message=translate(request, "There is no such account among yours."),
     )
 
 

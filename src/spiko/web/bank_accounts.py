@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from spiko.auth.sessions import SignedInUser
 from spiko.context import AppContext
 from spiko.errors import ApiError
-from spiko.services import bank_accounts
-from spiko.web.rendering import render
+from spiko.services import bank_accounts, security_events
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -82,19 +82,30 @@ def change_bank_accounts(
     if isinstance(user, Response):
         return user
     ctx = _ctx(request)
+    origin = security_events.Origin.of(request)
     if remove:
         try:
             with ctx.transaction() as session:
                 row = bank_accounts.remove_bank_account(session, remove, user.investor_id)
                 label = row.name or row.iban
+                security_events.record(
+                    session,
+                    user.investor_id,
+                    user.user_id,
+                    security_events.BANK_ACCOUNT_REMOVED,
+                    {"iban": row.iban},
+                    origin,
+                )
         except ApiError as refused:
             return _page(request, user, status_code=400, error=str(refused))
-        return _page(request, user, notice=f"“{label}” was removed.")
+        return _page(request, user, notice=translate(request, "“%(name)s” was removed.", name=label))
     form = {"holder": holder, "iban": iban, "bic": bic, "currency": currency}
     if not holder.strip():
-        return _page(request, user, status_code=400, error="Give the account holder's name.", form=form)
+        error = translate(request, "Give the account holder's name.")
+        return _page(request, user, status_code=400, error=error, form=form)
     if currency not in CURRENCIES:
-        return _page(request, user, status_code=400, error="Choose a currency from the list.", form=form)
+        error = translate(request, "Choose a currency from the list.")
+        return _page(request, user, status_code=400, error=error, form=form)
     try:
         with ctx.transaction() as session:
             row = bank_accounts.add_bank_account(
@@ -108,6 +119,15 @@ def change_bank_accounts(
                 cooling_off=timedelta(hours=ctx.settings.bank_account_cooling_off_hours),
             )
             label = row.iban
+            security_events.record(
+                session,
+                user.investor_id,
+                user.user_id,
+                security_events.BANK_ACCOUNT_ADDED,
+                {"iban": row.iban, "name": row.name},
+                origin,
+                mailer=ctx.mailer,
+            )
     except ApiError as refused:
         return _page(request, user, status_code=400, error=str(refused), form=form)
-    return _page(request, user, notice=f"Bank account {label} was added.")
+    return _page(request, user, notice=translate(request, "Bank account %(iban)s was added.", iban=label))

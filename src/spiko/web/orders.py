@@ -36,7 +36,7 @@ from spiko.services import (
     transfers,
     withdrawals,
 )
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -318,7 +318,7 @@ def orders_page(request: Request, notice: str | None = None) -> Response:
     with _ctx(request).transaction(write=False) as session:
         lines = _lines(session, user.investor_id)
         names = {a.id: a.name or a.id for a in accounts.list_accounts(session, user.investor_id)}
-    message = {"canceled": "The order was canceled."}.get(notice or "")
+    message = translate(request, "The order was canceled.") if notice == "canceled" else None
     return render(request, "orders.html", user=user, lines=lines, names=names, notice=message)
 
 
@@ -356,6 +356,16 @@ def _order(session: Session, investor_id: str, kind: str, order_id: str) -> dict
     raise NotFoundError("Order not found")
 
 
+def _no_such_order(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=404,
+        title=translate(request, "Not found"),
+        message=translate(request, "There is no such order among yours."),
+    )
+
+
 @router.get("/orders/{kind}/{order_id}")
 def order_page(request: Request, kind: str, order_id: str, placed: str | None = None) -> Response:
     user = signed_in(request)
@@ -365,13 +375,7 @@ def order_page(request: Request, kind: str, order_id: str, placed: str | None = 
         with _ctx(request).transaction(write=False) as session:
             found = _order(session, user.investor_id, kind, order_id)
     except NotFoundError:
-        return render(
-            request,
-            "error.html",
-            status_code=404,
-            title="Not found",
-            message="There is no such order among yours.",
-        )
+        return _no_such_order(request)
     return render(request, "order.html", user=user, kind=kind, placed=bool(placed), **found)
 
 
@@ -391,13 +395,13 @@ def cancel_order(
             else:
                 raise NotFoundError("Order not found")
     except NotFoundError:
+        return _no_such_order(request)
+    except ApiError as refused:
         return render(
             request,
             "error.html",
-            status_code=404,
-            title="Not found",
-            message="There is no such order among yours.",
+            status_code=400,
+            title=translate(request, "Not canceled"),
+            message=str(refused),
         )
-    except ApiError as refused:
-        return render(request, "error.html", status_code=400, title="Not canceled", message=str(refused))
     return RedirectResponse("/orders?notice=canceled", status_code=303)
