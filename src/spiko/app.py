@@ -56,6 +56,8 @@ from spiko.errors import (
 from spiko.outbox.delivery import InProcessWorker
 from spiko.web import docs as web_docs
 from spiko.web import routes as web_routes
+from spiko.web import security as web_security
+from spiko.web import signin_steps as web_signin_steps
 from spiko.web import webhooks as web_webhooks
 from spiko.web.rendering import STATIC_DIR, render
 
@@ -225,6 +227,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(web_signin_steps.router)
+    app.include_router(web_security.router)
     app.include_router(web_webhooks.router)
     app.include_router(ops.router)
     if settings.sandbox_mode:

@@ -216,4 +216,3 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
     for order in funded:
         snapshots.deposit_order(session, "funded", order)
     return funded
-

@@ -54,9 +54,7 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
     summary = execution.execute_orders(session, day)
     book_yields(session, previous + timedelta(days=1), day)
     idempotency.purge_expired(session)
-    return SandboxDay(
-        day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates
-    )
+    return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates)
 
 
 def book_yields(session: Session, first: date, last: date) -> int:

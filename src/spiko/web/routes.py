@@ -12,10 +12,23 @@ from fastapi.responses import RedirectResponse, Response
 from spiko.api.deps import WriteSession
 from spiko.auth import scopes as api_scopes
 from spiko.auth import throttle
-from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
+from spiko.auth.passkeys import RelyingParty
+from spiko.auth.sessions import (
+    ENROLL,
+    LAST_SEEN_PRECISION,
+    SECOND_FACTOR,
+    SIGNED_IN,
+    SignedInUser,
+    csrf_valid,
+    current_user,
+    end_session,
+    start_session,
+    touch,
+)
 from spiko.context import AppContext
+from spiko.db.types import utcnow
 from spiko.errors import ApiError
-from spiko.services import identity
+from spiko.services import factors, identity
 from spiko.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +59,13 @@ def safe_next(target: str | None) -> str:
 
 def signed_in(request: Request) -> SignedInUser | None:
     with _ctx(request).transaction(write=False) as session:
-        return current_user(session, request)
+        user = current_user(session, request)
+    if user is not None and (
+        user.last_seen_at is None or utcnow() - user.last_seen_at >= LAST_SEEN_PRECISION
+    ):
+        with _ctx(request).transaction() as session:
+            touch(session, user.session_id)
+    return user
 
 
 def to_login(request: Request) -> RedirectResponse:
@@ -82,7 +101,24 @@ def home(request: Request) -> Response:
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", next=safe_next(next), email="", error=None)
+    return render(
+        request,
+        "login.html",
+        next=safe_next(next),
+        email="",
+        error=None,
+        passkey_options=login_options(request),
+    )
+
+
+def relying_party(request: Request) -> RelyingParty:
+    settings = _ctx(request).settings
+    return RelyingParty.for_issuer(settings.issuer, settings.secret_key)
+
+
+def login_options(request: Request) -> str:
+    """The passkey prompt of the sign-in page: any passkey of this site, its user verified."""
+    return relying_party(request).authentication_options(purpose="login", subject="", allow=None)
 
 
 # The same words for an unknown email and a wrong password: the form tells nothing about who exists.
@@ -129,6 +165,7 @@ def login(
             email=email,
             error=error,
             headers=headers,
+            passkey_options=login_options(request),
         )
 
     wait = ctx.sign_in_throttle.attempt([owner, *others])
@@ -145,8 +182,14 @@ def login(
         user = identity.confirm_sign_in(session, check, password)
         if user is None:
             return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
-        response = RedirectResponse(target, status_code=303)
-        start_session(session, request, response, user)
+        # With a second factor on, the password only opens the second step; an investor whose
+        # operator requires one and a user without any: the password opens its set-up first.
+        protection = factors.factors_of(session, user)
+        stage = SECOND_FACTOR if protection.any else ENROLL if protection.required else SIGNED_IN
+        following = {SECOND_FACTOR: "/login/verify", ENROLL: "/login/enroll"}.get(stage)
+        where = f"{following}?next={quote(target, safe='')}" if following else target
+        response = RedirectResponse(where, status_code=303)
+        start_session(session, request, response, user, stage=stage)
     # After the commit: the counters may live in the same database, in a transaction of their own.
     ctx.sign_in_throttle.succeeded(owner, others)
     response.set_cookie(
@@ -158,7 +201,7 @@ def login(
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    logger.info("sign-in", extra={"fields": {"user_id": user.id}})
+    logger.info("sign-in", extra={"fields": {"user_id": user.id, "stage": stage}})
     return response
 
 

@@ -313,4 +313,3 @@ class AccessTokenVerifier:
         Here at once, and in every server process listening through Redis.
         """
         self._ctx.invalidations.publish("oauth_tokens")
-

@@ -47,6 +47,8 @@ _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
+
+
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
     """A name-based id: the same position keeps its id when it is recomputed."""
     return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
