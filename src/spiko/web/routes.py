@@ -13,6 +13,7 @@ from spiko.api.deps import WriteSession
 from spiko.auth import scopes as api_scopes
 from spiko.auth import throttle
 from spiko.auth.passkeys import RelyingParty
+from spiko.auth.stepup import require_recent_factor
 from spiko.auth.sessions import (
     ENROLL,
     LAST_SEEN_PRECISION,
@@ -272,6 +273,8 @@ def change_keys(
         return user
     if revoke:
         return _revoke_key(request, user, revoke)
+    if (again := require_recent_factor(request, user, back_to="/integrations")) is not None:
+        return again
     ctx = _ctx(request)
     chosen = (scope or [])[: len(api_scopes.API_SCOPES)]
     scopes = {"full": None, "read": [api_scopes.READ], "custom": chosen}.get(access, chosen)
