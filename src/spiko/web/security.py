@@ -152,10 +152,11 @@ def _first_factor_added(actor: _Actor, session: Session, user: User, had_factor:
     return factors.new_recovery_codes(session, _ctx(actor.request).settings.secret_key, user)
 
 
-def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) -> Response:
-    """The page answering a factor just set up; a sign-in that was waiting for it is finished."""
+def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) -> Response | None:
+    """A sign-in that was waiting for this factor is finished, on the page showing the recovery
+    codes (in the transaction that added the factor); None for a signed-in user."""
     if not actor.enrolling:
-        return security_page(actor.request, actor.signed, notice="Second factor added.", recovery_codes=codes)  # type: ignore[arg-type]
+        return None
     pending = pending_sign_in(session, actor.request, ENROLL)
     assert pending is not None
     page = render(
@@ -163,6 +164,12 @@ def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) 
     )
     finish_sign_in(session, actor.request, page, pending)
     return page
+
+
+def _factor_added(actor: _Actor, codes: list[str] | None) -> Response:
+    """The security page after the commit, so it lists the new factor."""
+    assert actor.signed is not None
+    return security_page(actor.request, actor.signed, notice="Second factor added.", recovery_codes=codes)
 
 
 @router.post(PAGE + "/totp")
@@ -209,7 +216,7 @@ def confirm_totp(
             logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "totp"}})
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
-    return answer
+    return answer or _factor_added(actor, codes)
 
 
 @router.post(PAGE + "/totp/remove")
@@ -253,7 +260,7 @@ def add_passkey(
             logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "passkey"}})
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
-    return answer
+    return answer or _factor_added(actor, codes)
 
 
 @router.post(PAGE + "/passkeys/remove")
