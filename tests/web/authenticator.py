@@ -9,7 +9,6 @@ import html
 import json
 import os
 import re
-from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives import hashes

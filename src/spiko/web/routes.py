@@ -13,7 +13,6 @@ from spiko.api.deps import WriteSession
 from spiko.auth import scopes as api_scopes
 from spiko.auth import throttle
 from spiko.auth.passkeys import RelyingParty
-from spiko.auth.stepup import require_recent_factor
 from spiko.auth.sessions import (
     ENROLL,
     LAST_SEEN_PRECISION,
@@ -26,6 +25,7 @@ from spiko.auth.sessions import (
     start_session,
     touch,
 )
+from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.db.types import utcnow
 from spiko.errors import ApiError
