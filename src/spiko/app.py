@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spiko import __version__
+from spiko.api import oauth as oauth_api
 from spiko.api import ops
 from spiko.api import sandbox as sandbox_routes
 from spiko.api.v0 import public
@@ -37,7 +38,6 @@ from spiko.api.v1 import (
     withdrawal_orders,
     yields,
 )
-from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
@@ -54,7 +54,9 @@ from spiko.errors import (
     decode_error_from_validation,
 )
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import authorized_apps as web_authorized_apps
 from spiko.web import docs as web_docs
+from spiko.web import oauth as web_oauth
 from spiko.web import routes as web_routes
 from spiko.web import security as web_security
 from spiko.web import signin_steps as web_signin_steps
@@ -225,7 +227,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     for router in V1_ROUTERS:
         app.include_router(router, prefix="/v1")
     app.include_router(public.router, prefix="/v0")
-    app.include_router(oauth_routes.router)
+    app.include_router(oauth_api.router)
+    app.include_router(web_oauth.router)
+    app.include_router(web_authorized_apps.router)
     app.include_router(web_routes.router)
     app.include_router(web_signin_steps.router)
     app.include_router(web_security.router)

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
+from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
-from spiko.auth.principal import AuthFailure, Principal
 from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spiko.auth.bearer import live_entry
+from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS, DPoPProofError
 from spiko.auth.oauth.replay import AsyncRedisReplayStore, DeferredRecord, ReplayStore
 from spiko.auth.oauth.runtime import oauth_server
-from spiko.auth.principal import AuthFailure, Principal
 from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
