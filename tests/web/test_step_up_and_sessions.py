@@ -165,3 +165,4 @@ def test_session_forms_need_their_csrf_token(signed_in_client):
     refused = signed_in_client.post("/settings/security/sessions/end-all", data={}, follow_redirects=False)
     assert refused.status_code == 403
     assert signed_in_client.get("/integrations").status_code == 200
+
