@@ -47,6 +47,7 @@ class SignedInUser:
     # When this session last proved who is there (password or second factor): see spiko.auth.stepup.
     verified_at: datetime | None = None
     last_seen_at: datetime | None = None
+    role: str = "owner"  # spiko.auth.roles
 
 
 MAX_COOKIE_LENGTH = 200
@@ -195,6 +196,7 @@ def current_user(session: Session, request: Request) -> SignedInUser | None:
             WebSession.stage,
             WebSession.verified_at,
             WebSession.last_seen_at,
+            User.role,
         )
         .join(User, User.id == WebSession.user_id)
         .join(Investor, Investor.id == User.investor_id)
@@ -210,6 +212,7 @@ def current_user(session: Session, request: Request) -> SignedInUser | None:
         session_id=row[0],
         verified_at=row[7],
         last_seen_at=row[8],
+        role=row[9],
     )
 
 

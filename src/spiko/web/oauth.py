@@ -32,6 +32,8 @@ from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_sess
 from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.db.models.identity import WebSession
+from spiko.services import security_events
+from spiko.services.security_events import Origin
 from spiko.web.rendering import render
 from spiko.web.routes import csrf_refused, to_login
 
@@ -180,6 +182,16 @@ def _authorize(
                 return again
             consent.remember_consent(
                 unit.session, investor_id=user.investor_id, user_id=user.user_id, client=client, scope=scope
+            )
+            # The owners hear of it by mail once the consent is committed (spiko.services.security_events).
+            security_events.record(
+                unit.session,
+                user.investor_id,
+                user.user_id,
+                security_events.APP_AUTHORIZED,
+                {"client_name": client.name, "client_id": client.client_id, "scope": scope},
+                Origin.of(request),
+                mailer=_ctx(request).mailer,
             )
             return _authorization_response(server, oauth_request, grant_user, grant)
         if decision == "deny":

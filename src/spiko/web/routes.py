@@ -8,10 +8,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from spiko.api.deps import WriteSession
+from spiko.auth import roles, throttle
 from spiko.auth import scopes as api_scopes
-from spiko.auth import throttle
 from spiko.auth.passkeys import RelyingParty
 from spiko.auth.sessions import (
     ENROLL,
@@ -27,9 +29,11 @@ from spiko.auth.sessions import (
 )
 from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
+from spiko.db.models.identity import User
 from spiko.db.types import utcnow
 from spiko.errors import ApiError
-from spiko.services import factors, identity
+from spiko.services import factors, identity, security_events
+from spiko.services.security_events import Origin
 from spiko.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,6 +63,10 @@ def safe_next(target: str | None) -> str:
 
 
 def signed_in(request: Request) -> SignedInUser | None:
+    """The member signed in on this browser, read once per request (the page guard reads it first)."""
+    if hasattr(request.state, "signed_in_user"):
+        known: SignedInUser | None = request.state.signed_in_user
+        return known
     with _ctx(request).transaction(write=False) as session:
         user = current_user(session, request)
     if user is not None and (
@@ -66,6 +74,7 @@ def signed_in(request: Request) -> SignedInUser | None:
     ):
         with _ctx(request).transaction() as session:
             touch(session, user.session_id)
+    request.state.signed_in_user = user
     return user
 
 
@@ -177,7 +186,9 @@ def login(
     # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
     with ctx.transaction(write=False) as session:
         check = identity.check_password(session, email, password)
+    origin = Origin.of(request)
     if not check.matches:
+        _record_failed_sign_in(ctx, check, origin)
         return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
     with ctx.transaction() as session:
         user = identity.confirm_sign_in(session, check, password)
@@ -191,8 +202,34 @@ def login(
         where = f"{following}?next={quote(target, safe='')}" if following else target
         response = RedirectResponse(where, status_code=303)
         start_session(session, request, response, user, stage=stage)
+        if stage == SIGNED_IN:
+            signed_in_effects(request, response, session, user, "password")
     # After the commit: the counters may live in the same database, in a transaction of their own.
     ctx.sign_in_throttle.succeeded(owner, others)
+    logger.info("sign-in", extra={"fields": {"user_id": user.id, "stage": stage}})
+    return response
+
+
+def signed_in_effects(
+    request: Request, response: Response, session: Session, user: User, method: str
+) -> None:
+    """What a finished sign-in does besides the session (in its transaction): record the event
+    (a browser without this account's device cookie has not signed in as it before, and the
+    owners hear of it) and make the browser a known device of the account (spiko.auth.throttle).
+    A sign-in still waiting for its second step does neither."""
+    ctx = _ctx(request)
+    settings = ctx.settings
+    account = throttle.account_key(user.email)
+    device = throttle.known_device(settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), account)
+    security_events.record(
+        session,
+        user.investor_id,
+        user.id,
+        security_events.SIGN_IN,
+        {"new_device": device is None, "method": method},
+        Origin.of(request),
+        mailer=ctx.mailer,
+    )
     response.set_cookie(
         throttle.DEVICE_COOKIE,
         throttle.device_cookie(settings.secret_key, account),
@@ -202,8 +239,19 @@ def login(
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    logger.info("sign-in", extra={"fields": {"user_id": user.id, "stage": stage}})
-    return response
+
+
+def _record_failed_sign_in(ctx: AppContext, check: identity.PasswordCheck, origin: Origin) -> None:
+    """A wrong password for an existing user shows on their investor's activity page (an unknown
+    email is recorded nowhere: there is no account to tell)."""
+    if check.user_id is None:
+        return
+    with ctx.transaction() as session:
+        investor_id = session.scalar(select(User.investor_id).where(User.id == check.user_id))
+        if investor_id is not None:
+            security_events.record(
+                session, investor_id, check.user_id, security_events.SIGN_IN_FAILED, {}, origin
+            )
 
 
 @router.post("/logout")
@@ -287,6 +335,21 @@ def change_keys(
                 name=name,
                 max_live_keys=ctx.settings.max_api_keys_per_investor,
                 scopes=scopes,
+                created_by_user_id=user.user_id,
+                creator_role=user.role,
+            )
+            security_events.record(
+                session,
+                user.investor_id,
+                user.user_id,
+                security_events.API_KEY_CREATED,
+                {
+                    "name": created.name,
+                    "client_id": created.client_id,
+                    "access": api_scopes.label(created.scopes),
+                },
+                Origin.of(request),
+                mailer=ctx.mailer,
             )
     except ApiError as refused:
         return _integrations_page(
@@ -300,8 +363,20 @@ def _revoke_key(request: Request, user: SignedInUser, client_id: str) -> Respons
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
-            key = identity.revoke_api_key(session, client_id=client_id, investor_id=user.investor_id)
+            # Admins and owners revoke any of the investor's keys; other members only their own.
+            mine_only = None if roles.holds(user.role, roles.MANAGE) else user.user_id
+            key = identity.revoke_api_key(
+                session, client_id=client_id, investor_id=user.investor_id, created_by_user_id=mine_only
+            )
             name = key.name
+            security_events.record(
+                session,
+                user.investor_id,
+                user.user_id,
+                security_events.API_KEY_REVOKED,
+                {"name": name, "client_id": client_id},
+                Origin.of(request),
+            )
     except ApiError:
         return _integrations_page(request, user, status_code=404, error="No such API key.")
     # After the commit: from now on this process refuses the key (other workers within the TTL).

@@ -27,10 +27,19 @@ from spiko.auth.sessions import (
 )
 from spiko.auth.stepup import require_recent_factor
 from spiko.db.models.identity import User
-from spiko.services import factors
+from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
+from spiko.services.security_events import Origin
 from spiko.web.rendering import render
-from spiko.web.routes import _ctx, csrf_refused, relying_party, safe_next, signed_in, to_login
+from spiko.web.routes import (
+    _ctx,
+    csrf_refused,
+    relying_party,
+    safe_next,
+    signed_in,
+    signed_in_effects,
+    to_login,
+)
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
@@ -85,6 +94,13 @@ def enrollment_page(
         totp_setup=_totp_setup(request, session, user),
         register_options=factors.registration_options(session, relying_party(request), user),
         **extra,
+    )
+
+
+def _record(request: Request, session: Session, user: User, kind: str, details: dict[str, Any]) -> None:
+    """A security event in the change's transaction (owners are mailed of a factor removed)."""
+    security_events.record(
+        session, user.investor_id, user.id, kind, details, Origin.of(request), mailer=_ctx(request).mailer
     )
 
 
@@ -163,6 +179,9 @@ def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) 
         actor.request, "recovery_codes.html", recovery_codes=codes or [], next=actor.enrolling_next or "/"
     )
     finish_sign_in(session, actor.request, page, pending)
+    user = session.get(User, pending.user_id)
+    assert user is not None
+    signed_in_effects(actor.request, page, session, user, "enrollment")
     return page
 
 
@@ -208,9 +227,9 @@ def confirm_totp(
             if user is None:
                 return to_login(request)
             had_factor = factors.factors_of(session, user).any
-            factors.confirm_totp(
-                session, _ctx(request).settings.secret_key, user, code, _ctx(request).factor_clock()
-            )
+            ctx = _ctx(request)
+            factors.confirm_totp(session, ctx.settings.secret_key, user, code, ctx.factor_clock())
+            _record(request, session, user, security_events.FACTOR_ADDED, {"factor": "authenticator app"})
             codes = _first_factor_added(actor, session, user, had_factor)
             answer = _after_enrollment(actor, session, codes)
             logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "totp"}})
@@ -231,6 +250,7 @@ def remove_totp(request: Request, csrf_token: Annotated[str, Form(max_length=200
             user = actor.user(session)
             assert user is not None
             factors.remove_totp(session, user)
+            _record(request, session, user, security_events.FACTOR_REMOVED, {"factor": "authenticator app"})
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
     logger.info("second factor removed", extra={"fields": {"user_id": actor.signed.user_id, "kind": "totp"}})  # type: ignore[union-attr]
@@ -254,7 +274,14 @@ def add_passkey(
             if user is None:
                 return to_login(request)
             had_factor = factors.factors_of(session, user).any
-            factors.add_passkey(session, relying_party(request), user, credential, name)
+            added = factors.add_passkey(session, relying_party(request), user, credential, name)
+            _record(
+                request,
+                session,
+                user,
+                security_events.FACTOR_ADDED,
+                {"factor": "passkey", "name": added.name},
+            )
             codes = _first_factor_added(actor, session, user, had_factor)
             answer = _after_enrollment(actor, session, codes)
             logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "passkey"}})
@@ -280,6 +307,9 @@ def remove_passkey(
             assert user is not None
             removed = factors.remove_passkey(session, user, passkey_id)
             name = removed.name
+            _record(
+                request, session, user, security_events.FACTOR_REMOVED, {"factor": "passkey", "name": name}
+            )
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
     return actor.page(notice="The passkey “%(name)s” was removed.", notice_name=name)
@@ -298,6 +328,7 @@ def new_recovery_codes(request: Request, csrf_token: Annotated[str, Form(max_len
         if not factors.factors_of(session, user).any:
             return actor.page(400, error="Set up a second factor first.")
         codes = factors.new_recovery_codes(session, _ctx(request).settings.secret_key, user)
+        _record(request, session, user, security_events.FACTOR_ADDED, {"factor": "recovery codes"})
     return actor.page(notice="New recovery codes: the earlier ones no longer work.", recovery_codes=codes)
 
 
@@ -316,6 +347,10 @@ def end_one_session(
         return _sign_out_here(request)
     with _ctx(request).transaction() as session:
         ended = end_sessions(session, actor.signed.user_id, session_id)
+        if ended:
+            user = session.get(User, actor.signed.user_id)
+            assert user is not None
+            _record(request, session, user, security_events.SESSIONS_ENDED, {"sessions": ended})
     if not ended:
         return actor.page(404, error="That session has ended already.")
     return actor.page(notice="The session was signed out.")
@@ -329,7 +364,12 @@ def end_every_session(request: Request, csrf_token: Annotated[str, Form(max_leng
     if actor.signed is None:
         return to_login(request)
     with _ctx(request).transaction() as session:
+        user = session.get(User, actor.signed.user_id)
+        assert user is not None
         ended = end_sessions(session, actor.signed.user_id)
+        _record(
+            request, session, user, security_events.SESSIONS_ENDED, {"sessions": ended, "everywhere": True}
+        )
     logger.info(
         "signed out everywhere", extra={"fields": {"user_id": actor.signed.user_id, "sessions": ended}}
     )

@@ -31,10 +31,19 @@ from spiko.auth.sessions import (
     start_session,
 )
 from spiko.db.models.identity import User, WebSession
-from spiko.services import factors
+from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
+from spiko.services.security_events import Origin
 from spiko.web.rendering import render
-from spiko.web.routes import _ctx, csrf_refused, relying_party, safe_next, signed_in, to_login
+from spiko.web.routes import (
+    _ctx,
+    csrf_refused,
+    relying_party,
+    safe_next,
+    signed_in,
+    signed_in_effects,
+    to_login,
+)
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
@@ -58,6 +67,24 @@ def _expired(request: Request) -> Response:
 
 def _code_counter(request: Request, user_id: str) -> throttle.Counter:
     return throttle.Counter(f"second-factor:user:{user_id}", _ctx(request).settings.second_factor_attempts)
+
+
+def _failed(request: Request, user_id: str | None, step: str) -> None:
+    """A wrong second factor: counted in /metrics and shown on the investor's activity page."""
+    request.app.state.metrics.login_failures.labels("second_factor").inc()
+    if user_id is None:
+        return
+    with _ctx(request).transaction() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            security_events.record(
+                session,
+                user.investor_id,
+                user.id,
+                security_events.SIGN_IN_FAILED,
+                {"step": step},
+                Origin.of(request),
+            )
 
 
 # -- the second step of sign-in ------------------------------------------------------------------------
@@ -140,8 +167,9 @@ def verify(
         used = factors.check_code(session, ctx.settings.secret_key, user, code, ctx.factor_clock())
         if used is not None:
             finish_sign_in(session, request, response, pending)
+            signed_in_effects(request, response, session, user, used)
     if used is None:
-        request.app.state.metrics.login_failures.labels("second_factor").inc()
+        _failed(request, user_id, "code")
         with ctx.transaction(write=False) as session:
             pending = pending_sign_in(session, request, SECOND_FACTOR)
             if pending is None:
@@ -164,6 +192,7 @@ def verify_with_passkey(
     ctx = _ctx(request)
     target = safe_next(next)
     response = RedirectResponse(target, status_code=303)
+    pending_user: str | None = None
     try:
         with ctx.transaction() as session:
             pending = pending_sign_in(session, request, SECOND_FACTOR)
@@ -171,6 +200,7 @@ def verify_with_passkey(
                 return _expired(request)
             user = session.get(User, pending.user_id)
             assert user is not None
+            pending_user = user.id
             factors.check_passkey(
                 session,
                 relying_party(request),
@@ -180,8 +210,9 @@ def verify_with_passkey(
                 user=user,
             )
             finish_sign_in(session, request, response, pending)
+            signed_in_effects(request, response, session, user, "passkey")
     except FactorRefused as refused:
-        request.app.state.metrics.login_failures.labels("second_factor").inc()
+        _failed(request, pending_user, "passkey")
         with ctx.transaction(write=False) as session:
             pending = pending_sign_in(session, request, SECOND_FACTOR)
             if pending is None:
@@ -237,6 +268,7 @@ def sign_in_with_passkey(
             user = session.get(User, passkey.user_id)
             assert user is not None
             start_session(session, request, response, user)
+            signed_in_effects(request, response, session, user, "passkey")
             user_id = user.id
     except FactorRefused as failed:
         return refused(str(failed), 400)
@@ -354,6 +386,7 @@ def step_up(
         if confirmed:
             mark_verified(session, user.session_id)
     if not confirmed:
+        _failed(request, user.user_id, "step_up")
         return _step_up_page(request, user, target, status_code=400, error=error)
     ctx.sign_in_throttle.succeeded(counter, [])
     return RedirectResponse(target, status_code=303)

@@ -8,6 +8,7 @@ from spiko.db.models import (  # noqa: F401
     identity,
     ledger,
     limits,
+    members,
     oauth,
     orders,
     reporting,
