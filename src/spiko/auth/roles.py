@@ -58,6 +58,7 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("POST", "/locale"): PUBLIC,
     ("GET", "/integrations"): MEMBER,
     # Any member creates keys within their role and revokes their own; admins revoke anyone's.
     ("POST", "/integrations"): MEMBER,

@@ -30,6 +30,7 @@ from spiko.db.models.factors import (
 )
 from spiko.db.models.identity import Investor, User
 from spiko.db.types import utcnow
+from spiko.i18n import N_
 
 RECOVERY_CODE_COUNT = 10
 # Ten characters from an alphabet without look-alikes (no 0/O, 1/I/L): 50 bits each.
@@ -108,7 +109,7 @@ def start_totp(session: Session, secret_key: str, user: User, issuer_name: str) 
     """A new, unconfirmed authenticator-app secret for ``user``: (secret, otpauth:// URI)."""
     existing = session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id))
     if existing is not None and existing.confirmed_at is not None:
-        raise FactorRefused("An authenticator app is already set up. Remove it first to set up another.")
+        raise FactorRefused(N_("An authenticator app is already set up. Remove it first to set up another."))
     secret = totp.new_secret()
     ciphertext = totp.encrypt_secret(secret_key, user.id, secret)
     if existing is None:
@@ -130,12 +131,12 @@ def confirm_totp(session: Session, secret_key: str, user: User, code: str, now: 
     """Turn the app on with a first code from it."""
     row = session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id).with_for_update())
     if row is None or row.confirmed_at is not None:
-        raise FactorRefused("There is no authenticator app being set up. Start again.")
+        raise FactorRefused(N_("There is no authenticator app being set up. Start again."))
     secret = totp.decrypt_secret(secret_key, user.id, row.secret_ciphertext)
     step = totp.matching_step(secret, code, after_step=row.last_used_step, now=now) if secret else None
     if step is None:
         raise FactorRefused(
-            "That code is not the one your app shows now. Check the app's clock and try again."
+            N_("That code is not the one your app shows now. Check the app's clock and try again.")
         )
     row.confirmed_at, row.last_used_step = utcnow(), step
 
@@ -228,7 +229,7 @@ def _refuse_removing_the_last_required_factor(
     left = (factors.totp and not removing_totp) or any(p.id != removing_passkey for p in factors.passkeys)
     if factors.required and not left:
         raise FactorRefused(
-            "Your organization requires a second factor: add another one before removing this one."
+            N_("Your organization requires a second factor: add another one before removing this one.")
         )
 
 
@@ -257,14 +258,14 @@ def add_passkey(
     name = " ".join(name.split())[:MAX_PASSKEY_NAME] or "Passkey"
     count = session.scalar(select(func.count()).select_from(Passkey).where(Passkey.user_id == user.id))
     if (count or 0) >= MAX_PASSKEYS:
-        raise FactorRefused(f"You have {MAX_PASSKEYS} passkeys already. Remove one to add another.")
+        raise FactorRefused(N_("You have the most passkeys allowed already. Remove one to add another."))
     try:
         registered, challenge = party.verify_registration(credential_json, subject=user.id)
     except CeremonyRefused as refused:
-        raise FactorRefused("The passkey could not be registered. Try again.") from refused
+        raise FactorRefused(N_("The passkey could not be registered. Try again.")) from refused
     spend_challenge(session, challenge)
     if session.scalar(select(Passkey.id).where(Passkey.credential_id == registered.credential_id)):
-        raise FactorRefused("This passkey is registered already.")
+        raise FactorRefused(N_("This passkey is registered already."))
     passkey = Passkey(
         user_id=user.id,
         credential_id=registered.credential_id,
@@ -281,7 +282,7 @@ def add_passkey(
 def remove_passkey(session: Session, user: User, passkey_id: str) -> Passkey:
     passkey = session.scalar(select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id))
     if passkey is None:
-        raise FactorRefused("No such passkey.")
+        raise FactorRefused(N_("No such passkey."))
     _refuse_removing_the_last_required_factor(session, user, removing_passkey=passkey.id)
     session.delete(passkey)
     _forget_recovery_codes_without_factor(session, user)
@@ -315,16 +316,16 @@ def check_passkey(
     which makes it two factors in one."""
     credential_id = credential_id_of(credential_json)
     if credential_id is None or len(credential_json) > 20_000:
-        raise FactorRefused("The passkey's answer could not be read. Try again.")
+        raise FactorRefused(N_("The passkey's answer could not be read. Try again."))
     query = select(Passkey).where(Passkey.credential_id == credential_id)
     if user is not None:
         query = query.where(Passkey.user_id == user.id)
     passkey = session.scalar(query.with_for_update())
     if passkey is None:
-        raise FactorRefused("This passkey is not registered here.")
+        raise FactorRefused(N_("This passkey is not registered here."))
     handle = user_handle_of(credential_json)
     if handle is not None and handle != passkey.user_id:
-        raise FactorRefused("This passkey is not registered here.")
+        raise FactorRefused(N_("This passkey is not registered here."))
     try:
         new_count, challenge = party.verify_authentication(
             credential_json,
@@ -335,7 +336,7 @@ def check_passkey(
             require_user_verification=user is None,
         )
     except CeremonyRefused as refused:
-        raise FactorRefused("The passkey did not confirm this sign-in. Try again.") from refused
+        raise FactorRefused(N_("The passkey did not confirm this sign-in. Try again.")) from refused
     spend_challenge(session, challenge)
     passkey.sign_count, passkey.last_used_at = new_count, utcnow()
     return passkey
@@ -350,4 +351,4 @@ def spend_challenge(session: Session, challenge: bytes) -> None:
         with session.begin_nested():
             session.add(UsedWebAuthnChallenge(challenge_hash=sha256_hex(challenge.hex()), expires_at=expires))
     except IntegrityError as replayed:
-        raise FactorRefused("This passkey answer was used already. Try again.") from replayed
+        raise FactorRefused(N_("This passkey answer was used already. Try again.")) from replayed

@@ -27,6 +27,7 @@ from spiko.auth.sessions import (
 )
 from spiko.auth.stepup import require_recent_factor
 from spiko.db.models.identity import User
+from spiko.i18n import N_
 from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
 from spiko.services.security_events import Origin
@@ -45,11 +46,12 @@ router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
 
 PAGE = "/settings/security"
+_QR_TITLE = "QR code"
 
 
 def qr_svg(uri: str) -> str:
     """The otpauth:// URI as an inline SVG QR code, made here (the secret never leaves the server)."""
-    return str(segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR code"))
+    return str(segno.make(uri, error="m").svg_inline(scale=4, border=2, title=_QR_TITLE))
 
 
 def _totp_setup(request: Request, session: Session, user: User) -> dict[str, str] | None:
@@ -188,7 +190,7 @@ def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) 
 def _factor_added(actor: _Actor, codes: list[str] | None) -> Response:
     """The security page after the commit, so it lists the new factor."""
     assert actor.signed is not None
-    return security_page(actor.request, actor.signed, notice="Second factor added.", recovery_codes=codes)
+    return security_page(actor.request, actor.signed, notice=N_("Second factor added."), recovery_codes=codes)
 
 
 @router.post(PAGE + "/totp")
@@ -254,7 +256,7 @@ def remove_totp(request: Request, csrf_token: Annotated[str, Form(max_length=200
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
     logger.info("second factor removed", extra={"fields": {"user_id": actor.signed.user_id, "kind": "totp"}})  # type: ignore[union-attr]
-    return actor.page(notice="The authenticator app was removed.")
+    return actor.page(notice=N_("The authenticator app was removed."))
 
 
 @router.post(PAGE + "/passkeys")
@@ -312,7 +314,7 @@ def remove_passkey(
             )
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
-    return actor.page(notice="The passkey “%(name)s” was removed.", notice_name=name)
+    return actor.page(notice=N_("The passkey “%(name)s” was removed."), notice_name=name)
 
 
 @router.post(PAGE + "/recovery-codes")
@@ -326,10 +328,10 @@ def new_recovery_codes(request: Request, csrf_token: Annotated[str, Form(max_len
         user = actor.user(session)
         assert user is not None
         if not factors.factors_of(session, user).any:
-            return actor.page(400, error="Set up a second factor first.")
+            return actor.page(400, error=N_("Set up a second factor first."))
         codes = factors.new_recovery_codes(session, _ctx(request).settings.secret_key, user)
         _record(request, session, user, security_events.FACTOR_ADDED, {"factor": "recovery codes"})
-    return actor.page(notice="New recovery codes: the earlier ones no longer work.", recovery_codes=codes)
+    return actor.page(notice=N_("New recovery codes: the earlier ones no longer work."), recovery_codes=codes)
 
 
 @router.post(PAGE + "/sessions/end")
@@ -352,8 +354,8 @@ def end_one_session(
             assert user is not None
             _record(request, session, user, security_events.SESSIONS_ENDED, {"sessions": ended})
     if not ended:
-        return actor.page(404, error="That session has ended already.")
-    return actor.page(notice="The session was signed out.")
+        return actor.page(404, error=N_("That session has ended already."))
+    return actor.page(notice=N_("The session was signed out."))
 
 
 @router.post(PAGE + "/sessions/end-all")

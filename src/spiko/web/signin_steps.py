@@ -31,10 +31,11 @@ from spiko.auth.sessions import (
     start_session,
 )
 from spiko.db.models.identity import User, WebSession
+from spiko.i18n import N_
 from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import (
     _ctx,
     csrf_refused,
@@ -48,9 +49,9 @@ from spiko.web.routes import (
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
 
-WRONG_CODE = "That code is not right, or it was used already. Try the code your app shows now."
-TOO_MANY = "Too many wrong codes. Try again after %(time)s."
-SIGN_IN_EXPIRED = "This sign-in has expired or was finished elsewhere. Sign in again."
+WRONG_CODE = N_("That code is not right, or it was used already. Try the code your app shows now.")
+TOO_MANY = N_("Too many wrong codes. Try again after %(time)s.")
+SIGN_IN_EXPIRED = N_("This sign-in has expired or was finished elsewhere. Sign in again.")
 
 
 def _expired(request: Request) -> Response:
@@ -58,10 +59,10 @@ def _expired(request: Request) -> Response:
         request,
         "error.html",
         status_code=400,
-        title="Sign-in expired",
-        message=SIGN_IN_EXPIRED,
+        title=translate(request, "Sign-in expired"),
+        message=translate(request, SIGN_IN_EXPIRED),
         link="/login",
-        link_text="Sign in",
+        link_text=translate(request, "Sign in"),
     )
 
 
@@ -242,7 +243,8 @@ def sign_in_with_passkey(
     counter = throttle.Counter(f"passkey:address:{address}", ctx.settings.login_attempts_per_address)
     wait = ctx.sign_in_throttle.attempt([counter])
 
-    def refused(error: str, status_code: int, **extra: Any) -> Response:
+    def refused(error: str, status_code: int, **variables: str) -> Response:
+        """The sign-in page again, saying why (in the page's language)."""
         request.app.state.metrics.login_failures.labels("passkey").inc()
         return render(
             request,
@@ -250,14 +252,13 @@ def sign_in_with_passkey(
             status_code=status_code,
             next=target,
             email="",
-            error=error,
+            error=translate(request, error, **variables),
             passkey_options=login_options(request),
-            **extra,
         )
 
     if not wait.allowed:
         return refused(
-            "Too many failed sign-ins. Try again after %(time)s.", 429, error_time=wait.retry_at_text
+            N_("Too many failed sign-ins. Try again after %(time)s."), 429, time=wait.retry_at_text
         )
     response = RedirectResponse(target, status_code=303)
     try:
@@ -382,7 +383,7 @@ def step_up(
             )
         else:
             confirmed = verify_password(account.password_hash, password)
-            error = "That password is not right."
+            error = N_("That password is not right.")
         if confirmed:
             mark_verified(session, user.session_id)
     if not confirmed:

@@ -1,6 +1,7 @@
 """ORM tables, one module per area; importing this package registers them all on ``Base.metadata``."""
 
 from spiko.db.models import (  # noqa: F401
+    audit,
     factors,
     fapi,
     funds,
@@ -11,6 +12,7 @@ from spiko.db.models import (  # noqa: F401
     members,
     oauth,
     orders,
+    register,
     reporting,
     webhooks,
 )

@@ -7,7 +7,7 @@
 (address, device, last seen).
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
