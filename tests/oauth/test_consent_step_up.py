@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from tests.oauth.helpers import authorize_path, redirect_params
 from tests.web.test_step_up_and_sessions import minutes_pass
 from tests.world import csrf_token
@@ -19,7 +21,7 @@ def test_authorizing_an_app_asks_again_when_the_check_is_old(browser, ctx, inves
         data={
             "csrf_token": csrf_token(step.text),
             "password": investor.password,
-            "next": step.text.split('name="next" value="')[1].split('"')[0].replace("&amp;", "&"),
+            "next": parse_qs(urlsplit(asked.headers["location"]).query)["next"][0],
         },
         follow_redirects=False,
     )
