@@ -53,16 +53,18 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.i18n import N_
 from spiko.outbox.delivery import InProcessWorker
 from spiko.web import authorized_apps as web_authorized_apps
 from spiko.web import docs as web_docs
 from spiko.web import links as web_links
+from spiko.web import locale as web_locale
 from spiko.web import members as web_members
 from spiko.web import oauth as web_oauth
 from spiko.web import routes as web_routes
 from spiko.web import webhooks as web_webhooks
 from spiko.web.guard import PAGE_GUARD, PageForbidden, forbidden_page
-from spiko.web.rendering import STATIC_DIR, render
+from spiko.web.rendering import STATIC_DIR, render, translate
 
 logger = logging.getLogger("spiko.app")
 
@@ -105,7 +107,13 @@ def _tagged(error: ApiError) -> JSONResponse:
 
 
 def _page(request: Request, status_code: int, title: str, message: str) -> Response:
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        title=translate(request, title),
+        message=translate(request, message),
+    )
 
 
 def unexpected_error_response(
@@ -138,6 +146,7 @@ PAGE_ROUTERS = (
     web_webhooks.router,
     web_members.router,
     web_links.router,
+    web_locale.router,
 )
 
 
@@ -157,7 +166,15 @@ def install_error_handlers(app: FastAPI) -> None:
         decoded = decode_error_from_validation(list(error.errors()))
         if is_api_path(request.url.path) or is_oauth_path(request.url.path):
             return _tagged(decoded)
-        return _page(request, 400, "Invalid form", "The form could not be read: " + decoded.fields["message"])
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=translate(request, "Invalid form"),
+            message=translate(
+                request, "The form could not be read: %(reason)s", reason=decoded.fields["message"]
+            ),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -174,8 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
-            return _page(request, 404, "Page not found", "There is no page at this address.")
-        return _page(request, error.status_code, "Request refused", str(error.detail))
+            return _page(request, 404, N_("Page not found"), N_("There is no page at this address."))
+        return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:

@@ -106,6 +106,9 @@ class Settings:
     # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.
     require_pushed_authorization_requests: bool = False
     par_request_uri_ttl_seconds: int = 60
+    # Pushed authorization requests per address and per authenticated client, per token window.
+    par_requests_per_address: int = 120
+    par_requests_per_client: int = 60
     # DPoP (RFC 9449): how old a proof's iat may be, and whether proofs must carry a server nonce.
     dpop_proof_max_age_seconds: int = 60
     dpop_nonce_required: bool = True

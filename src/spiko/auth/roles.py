@@ -58,6 +58,7 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("POST", "/locale"): PUBLIC,
     ("GET", "/integrations"): MEMBER,
     # Any member creates keys within their role and revokes their own; admins revoke anyone's.
     ("POST", "/integrations"): MEMBER,
@@ -79,7 +80,6 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/verify-email/{token}"): PUBLIC,
     ("POST", "/verify-email/{token}"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("POST", "/locale"): PUBLIC,
     # The sign-in steps after the password check their own partial session.
     ("GET", "/login/verify"): PUBLIC,
     ("POST", "/login/verify"): PUBLIC,

@@ -13,7 +13,7 @@ from spiko.auth.sessions import SignedInUser
 from spiko.context import AppContext
 from spiko.services import security_events
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +77,13 @@ def revoke_authorized_app(
                 Origin.of(request),
             )
     if app is None:
-        return _page(request, user, status_code=404, error="This app has no access to revoke.")
+        return _page(
+            request, user, status_code=404, error=translate(request, "This app has no access to revoke.")
+        )
     # Every token of the revoked grants stops working in this process now, in the others within a second.
     oauth_server(ctx).access_tokens.clear()
-    return _page(request, user, notice=f"“{app.name}” no longer has access to your account.")
+    return _page(
+        request,
+        user,
+        notice=translate(request, "“%(app)s” no longer has access to your account.", app=app.name),
+    )

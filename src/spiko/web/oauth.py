@@ -34,7 +34,7 @@ from spiko.context import AppContext
 from spiko.db.models.identity import WebSession
 from spiko.services import security_events
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import csrf_refused, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +67,7 @@ def _error_page(request: Request, error: OAuth2Error, status_code: int = 400) ->
         request,
         "oauth_error.html",
         status_code=status_code,
-        title="This authorization request cannot be processed",
+        title=translate(request, "This authorization request cannot be processed"),
         error=error.error,
         description=error.get_error_description() if hasattr(error, "get_error_description") else "",
     )

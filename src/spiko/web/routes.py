@@ -17,9 +17,10 @@ from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_sess
 from spiko.context import AppContext
 from spiko.db.models.identity import User
 from spiko.errors import ApiError
+from spiko.i18n import N_
 from spiko.services import identity, security_events
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
@@ -68,9 +69,11 @@ def csrf_refused(request: Request) -> Response:
         request,
         "error.html",
         status_code=403,
-        title="Form expired",
-        message="This form has expired or did not come from this site. "
-        "Go back, reload the page and try again.",
+        title=translate(request, "Form expired"),
+        message=translate(
+            request,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        ),
     )
 
 
@@ -95,11 +98,11 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 # The same words for an unknown email and a wrong password: the form tells nothing about who exists.
-INVALID_CREDENTIALS = "Invalid email or password."
+INVALID_CREDENTIALS = N_("Invalid email or password.")
 
 
-def _too_many_attempts(wait: throttle.Wait) -> str:
-    return f"Too many failed sign-ins. Try again after {wait.retry_at_text}."
+def _too_many_attempts(request: Request, wait: throttle.Wait) -> str:
+    return translate(request, "Too many failed sign-ins. Try again after %(time)s.", time=wait.retry_at_text)
 
 
 @router.post("/login")
@@ -143,7 +146,7 @@ def login(
     wait = ctx.sign_in_throttle.attempt([owner, *others])
     if not wait.allowed:
         retry = {"Retry-After": str(wait.retry_after)}
-        return refused("rate_limited", 429, _too_many_attempts(wait), retry)
+        return refused("rate_limited", 429, _too_many_attempts(request, wait), retry)
 
     # The slow password verification runs in a read transaction: on SQLite no writer waits for it.
     with ctx.transaction(write=False) as session:
@@ -151,11 +154,11 @@ def login(
     origin = Origin.of(request)
     if not check.matches:
         _record_failed_sign_in(ctx, check, origin)
-        return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
+        return refused("invalid_credentials", 400, translate(request, INVALID_CREDENTIALS))
     with ctx.transaction() as session:
         user = identity.confirm_sign_in(session, check, password)
         if user is None:
-            return refused("invalid_credentials", 400, INVALID_CREDENTIALS)
+            return refused("invalid_credentials", 400, translate(request, INVALID_CREDENTIALS))
         response = RedirectResponse(target, status_code=303)
         start_session(session, request, response, user)
         # A browser without this account's device cookie has not signed in as it before.
@@ -318,8 +321,12 @@ def _revoke_key(request: Request, user: SignedInUser, client_id: str) -> Respons
                 Origin.of(request),
             )
     except ApiError:
-        return _integrations_page(request, user, status_code=404, error="No such API key.")
+        return _integrations_page(
+            request, user, status_code=404, error=translate(request, "No such API key.")
+        )
     # After the commit: from now on this process refuses the key (other workers within the TTL).
     ctx.api_keys.invalidate(client_id)
     logger.info("api key revoked", extra={"fields": {"client_id": client_id}})
-    return _integrations_page(request, user, notice=f"API key “{name}” was revoked.")
+    return _integrations_page(
+        request, user, notice=translate(request, "API key “%(name)s” was revoked.", name=name)
+    )

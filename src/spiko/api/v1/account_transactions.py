@@ -65,6 +65,7 @@ def get_account_transactions(
             )
     if search is not None and len(search) > 200:
         raise HttpApiDecodeError.single(["search"], "search is at most 200 characters", "Refinement")
+
     def read(session: Session) -> AccountTransactionsBody:
         account = history.owned_account(session, account_id, principal.investor_id)
         page = list_transactions(

@@ -1,6 +1,7 @@
 """ORM tables, one module per area; importing this package registers them all on ``Base.metadata``."""
 
 from spiko.db.models import (  # noqa: F401
+    audit,
     fapi,
     funds,
     idempotency,
@@ -10,6 +11,7 @@ from spiko.db.models import (  # noqa: F401
     members,
     oauth,
     orders,
+    register,
     reporting,
     webhooks,
 )
