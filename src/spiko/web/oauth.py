@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from spiko.api.oauth_http import read_request, to_response
+from spiko.auth import roles
 from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import consent, par, scopes
 from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, first_values
@@ -240,6 +241,10 @@ def _consent_page(
         client_id=client.client_id,
         scopes=sorted(scopes.scope_set(scope)),
         access=api_scopes.describe(scope),  # empty: full access
+        # What the grant will reach once limited by the member's role (spiko.auth.roles); empty: no limit.
+        role_limit=[]
+        if roles.reach(user.role) is None
+        else api_scopes.describe(" ".join(roles.allowed_scopes(user.role)[1:])),
         descriptions=scopes.describe(scope),
         redirect_host=urlsplit(redirect_uri).netloc or redirect_uri,
         action="/oauth2/auth" + (f"?{request.url.query}" if request.url.query else ""),
