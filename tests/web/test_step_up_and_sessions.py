@@ -166,3 +166,20 @@ def test_session_forms_need_their_csrf_token(signed_in_client):
     assert refused.status_code == 403
     assert signed_in_client.get("/integrations").status_code == 200
 
+
+def test_changing_members_asks_again_too(signed_in_client, ctx):
+    minutes_pass(ctx)
+    page = signed_in_client.get("/settings/members")
+    asked = signed_in_client.post(
+        "/settings/members",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "action": "invite",
+            "email": "cfo@example.com",
+            "role": "admin",
+        },
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/login/step-up?next=%2Fsettings%2Fmembers"
+    assert "cfo@example.com" not in signed_in_client.get("/settings/members").text
