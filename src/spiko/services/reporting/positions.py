@@ -13,6 +13,7 @@ stored, because their NAV may still come.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -44,14 +45,26 @@ from spiko.domain.positions import (
 from spiko.errors import NotFoundError
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
+_ID_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
 
 
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
-    """A name-based id: the same position keeps its id when it is recomputed."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
+    """A name-based id (``uuid5``): the same position keeps its id when it is recomputed.
+
+    Computed as :func:`uuid.uuid5` does, without its objects: a close computes one per account.
+    """
+    digest = bytearray(
+        hashlib.sha1(  # noqa: S324 - the UUID v5 construction, not a security use
+            _ID_NAMESPACE_BYTES + f"{account_id}/{share_class_id}/{day.isoformat()}".encode()
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def day_start(day: date) -> datetime:
@@ -349,6 +362,26 @@ def materialize(
     return len(rows)
 
 
+_COPY_COLUMNS: list[str] = []
+
+
+def _insert_positions(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert stored positions: by COPY on PostgreSQL (a close writes one row per account), by
+    executemany on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(DailyPositionRow), rows)
+        return len(rows)
+    if not _COPY_COLUMNS:
+        _COPY_COLUMNS.extend(rows[0])
+    table_columns = DailyPositionRow.__mapper__.columns
+    columns = ", ".join(f'"{table_columns[name].name}"' for name in _COPY_COLUMNS)
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY daily_positions ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in _COPY_COLUMNS])
+    return len(rows)
+
+
 def book_day(session: Session, share_class: ShareClass, day: date, previous_close: date | None) -> int:
     """Store the positions of every account of the share class for each day after
     ``previous_close`` up to ``day`` (the daily close); returns how many rows it stored.
@@ -427,13 +460,11 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
         ):
             rows.append(_row_values(investor_id, account_id, share_class.id, position, previous_shares))
             previous_shares = position.shares
-        if len(rows) >= 2000:
-            session.execute(insert(DailyPositionRow), rows)
-            stored += len(rows)
+        if len(rows) >= 5000:
+            stored += _insert_positions(session, rows)
             rows = []
     if rows:
-        session.execute(insert(DailyPositionRow), rows)
-        stored += len(rows)
+        stored += _insert_positions(session, rows)
     for account_id in sorted(older):
         stored += materialize(session, account_id, share_class, through=day)
     return stored
