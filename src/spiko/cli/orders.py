@@ -100,7 +100,7 @@ def _investor_id(session: Any, email: str) -> str:
 
 def add_bank_account(args: argparse.Namespace) -> BankAccountBody:
     from spiko.presenters.bank_accounts import bank_account
-    from spiko.services import bank_accounts
+    from spiko.services import audit, bank_accounts
 
     with context() as ctx, ctx.transaction() as session:
         row = bank_accounts.add_bank_account(
@@ -110,6 +110,18 @@ def add_bank_account(args: argparse.Namespace) -> BankAccountBody:
             bic=args.bic,
             name=args.name,
             currency=args.currency.upper(),
+        )
+        audit.record(
+            session,
+            action="bank_account.add",
+            subject=f"bank_account:{row.id}",
+            # The IBAN's last four characters: enough to tell accounts apart in the log.
+            details={
+                "investorId": row.investor_id,
+                "ibanEnd": row.iban[-4:],
+                "bic": row.bic,
+                "currency": row.currency,
+            },
         )
         return bank_account(row)
 
@@ -125,21 +137,42 @@ def list_bank_accounts(args: argparse.Namespace) -> list[BankAccountBody]:
 
 def fund_deposit(args: argparse.Namespace) -> DepositOrderBody:
     from spiko.presenters.deposit_orders import deposit_order
-    from spiko.services import deposits
+    from spiko.services import audit, deposits
 
     with context() as ctx, ctx.transaction() as session:
         order = deposits.fund_deposit(
             session, reference_text=args.reference, amount=args.amount, day=args.day
+        )
+        audit.record(
+            session,
+            action="deposit.fund",
+            subject=f"deposit_order:{order.id}",
+            details={
+                "wireReference": order.wire_reference,
+                "amount": order.amount,
+                "fundedDay": order.funded_day,
+            },
         )
         return deposit_order(order)
 
 
 def execute_orders(args: argparse.Namespace) -> ExecutionSummaryBody:
     from spiko.presenters.operations import execution_summary
-    from spiko.services import execution
+    from spiko.services import audit, execution
 
     with context() as ctx, ctx.transaction() as session:
-        return execution_summary(execution.execute_orders(session, args.day))
+        summary = execution.execute_orders(session, args.day)
+        audit.record(
+            session,
+            action="orders.execute",
+            subject=f"day:{summary.day.isoformat()}",
+            details={
+                "depositsExecuted": len(summary.deposits),
+                "withdrawalsExecuted": len(summary.withdrawals),
+                "waitingForNav": summary.waiting_for_nav,
+            },
+        )
+        return execution_summary(summary)
 
 
 def _correction(row: Any) -> dict[str, Any]:
@@ -183,12 +216,25 @@ def list_corrections(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def advance_sandbox(args: argparse.Namespace) -> SandboxWalkBody:
     from spiko.presenters.operations import sandbox_day, sandbox_walk
-    from spiko.services import sandbox
+    from spiko.services import audit, sandbox
 
     steps = []
     with context() as ctx:
-        # One transaction per day: a long walk commits as it goes and can be resumed.
+        # One transaction per day: a long walk commits as it goes and can be resumed; each day
+        # walked is one audited action, recorded in its own transaction.
         for _ in range(args.days):
             with ctx.transaction() as session:
-                steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+                step = sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
+                audit.record(
+                    session,
+                    action="sandbox.advance",
+                    subject=f"day:{step['day']}",
+                    details={
+                        "navsPublished": len(step["navsPublished"]),
+                        "depositsFunded": len(step["depositsFunded"]),
+                        "ordersExecuted": step["execution"]["depositsExecuted"]
+                        + step["execution"]["withdrawalsExecuted"],
+                    },
+                )
+                steps.append(step)
     return sandbox_walk(steps)

@@ -330,7 +330,9 @@ def daily_yield_product(shares_held: Decimal, nav: Decimal, previous_nav: Decima
     return shares_held * (nav - previous_nav)
 
 
-_ADDITIVE = (
+# The figures of a position that add up across accounts: every field of ``DailyPosition`` but its
+# day, status and NAV. The stored table (``daily_positions``) has one column of the same name for each.
+ADDITIVE_FIELDS = (
     "shares",
     "holdings",
     "cost_basis",
@@ -359,7 +361,7 @@ def combine(positions: Sequence[DailyPosition]) -> DailyPosition:
         if other.day != first.day:
             raise ValueError("positions of different days cannot be combined")
         sums: dict[str, Any] = {
-            name: exact_sum((getattr(total, name), getattr(other, name))) for name in _ADDITIVE
+            name: exact_sum((getattr(total, name), getattr(other, name))) for name in ADDITIVE_FIELDS
         }
         total = replace(
             total,

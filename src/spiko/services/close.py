@@ -8,7 +8,6 @@ alone. Days close in order: a fund never closes a day before its latest closed d
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import Fund
 from spiko.db.models.register import FundClose
 from spiko.errors import ApplicationError
-from spiko.services import clock, execution, reference, register
+from spiko.services import clock, execution, reconcile, reference, register
 from spiko.services.reporting import positions as position_store
 
 
@@ -122,48 +121,16 @@ def ready_to_close(session: Session, fund: Fund, day: date) -> bool:
     )
 
 
-def _reconcile(session: Session, fund: Fund, day: date) -> list[Any]:
+def _reconcile(session: Session, fund: Fund, day: date) -> list[dict[str, Any]]:
     """The reconciliation of the fund's share classes on ``day``; a difference refuses the close."""
-    try:
-        reconcile: Any = importlib.import_module("spiko.services.reconcile")
-    except ModuleNotFoundError:
-        return []
-    symbols = {share_class.symbol for share_class in fund.share_classes}
-    ids = {share_class.id for share_class in fund.share_classes}
-    results = [
-        item
-        for item in _as_list(reconcile.reconcile(session, day))
-        if _field(item, "shareClass", "share_class", "symbol") in symbols
-        or _field(item, "shareClassId", "share_class_id") in ids
-    ]
-    unbalanced = [item for item in results if not _field(item, "balanced")]
+    results = reconcile.reconcile(session, day, fund_id=fund.id)
+    unbalanced = [result for result in results if not result.balanced]
     if unbalanced:
+        differences = "; ".join(
+            f"{result.share_class.symbol}: {'; '.join(result.differences)}" for result in unbalanced
+        )
         raise ApplicationError(
-            f"{fund.slug} does not reconcile on {day.isoformat()}: the day stays open "
-            "(spiko register reconcile shows the differences)",
+            f"{fund.slug} does not reconcile on {day.isoformat()}, so the day stays open: {differences}",
             "ReconciliationFailed",
         )
-    return [_json(item) for item in results]
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        found: Any = value.get("shareClasses", value.get("results", [value]))
-        return list(found)
-    return list(value)
-
-
-def _field(item: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(item, dict) and name in item:
-            return item[name]
-        if hasattr(item, name):
-            return getattr(item, name)
-    return None
-
-
-def _json(item: Any) -> Any:
-    if isinstance(item, dict):
-        return item
-    as_json = getattr(item, "as_json", None)
-    return as_json() if callable(as_json) else str(item)
+    return [result.summary() for result in results]

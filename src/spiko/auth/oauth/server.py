@@ -1,5 +1,6 @@
 """The OAuth 2.0 authorization server: Authlib's, assembled from the grants and endpoints this
-server supports, with the glue to Starlette and to the database that Authlib leaves to frameworks."""
+server supports, with the glue to HTTP (``requests``: no web framework) and to the database that
+Authlib leaves to frameworks. A new grant is registered here, in ``__init__``, and nowhere else."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
-from starlette.responses import Response
 
-from spiko.auth.oauth import grants, par, tokens
+from spiko.auth.oauth import grants, limits, par, tokens
 from spiko.auth.oauth.client_auth import PrivateKeyJwt
 from spiko.auth.oauth.clients import Client, find_live_client
 from spiko.auth.oauth.dpop import ProofVerifier
@@ -29,7 +29,7 @@ from spiko.auth.oauth.endpoints import (
 )
 from spiko.auth.oauth.keys import KeyRing
 from spiko.auth.oauth.replay import make_replay_store, make_resource_replay_store
-from spiko.auth.oauth.requests import HttpRequest, StarletteJsonRequest, StarletteOAuth2Request
+from spiko.auth.oauth.requests import HttpJsonRequest, HttpOAuth2Request, HttpRequest, OAuthResponse
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
 from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
 from spiko.auth.secrets import random_token
@@ -78,7 +78,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.access_tokens = tokens.AccessTokenVerifier(ctx)
         self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
         self.dpop = ProofVerifier(ctx.settings, self.replay)
-        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1 and /userinfo
+        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1
+        self.par_purge = par.Purge()
         self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(self))
         self.register_grant(
@@ -110,14 +111,14 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         return result
 
     def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
-        """Authlib's client authentication, its outcome noted for the token endpoint's limits."""
+        """Authlib's client authentication, its outcome noted for the token and PAR endpoints' limits."""
         unit = current()
         try:
             client = super().authenticate_client(request, methods, endpoint)
         except OAuth2Error:
-            unit.client_authentication_failed = endpoint == "token"
+            unit.client_authentication_failed = endpoint in limits.LIMITED_ENDPOINTS
             raise
-        if endpoint == "token":
+        if endpoint in limits.LIMITED_ENDPOINTS:
             unit.authenticated_client_id = client.get_client_id()
         return client
 
@@ -147,12 +148,12 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return StarletteOAuth2Request(request)
+        return HttpOAuth2Request(request)
 
-    def create_json_request(self, request: Any) -> StarletteJsonRequest:
-        return StarletteJsonRequest(request)
+    def create_json_request(self, request: Any) -> HttpJsonRequest:
+        return HttpJsonRequest(request)
 
-    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> OAuthResponse:
         header_map = dict(headers)
         if status == 302 and "Location" in header_map:
             header_map["Location"] = self._authorization_response(header_map["Location"])
@@ -161,8 +162,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             content = json.dumps(body).encode()
             media_type = media_type or "application/json"
         else:
-            content = (body or "").encode() if isinstance(body, str) else body
-        return Response(content, status_code=status, headers=header_map, media_type=media_type)
+            content = (body or "").encode() if isinstance(body, str) else (body or b"")
+        return OAuthResponse(status, content, header_map, media_type)
 
     def _authorization_response(self, location: str) -> str:
         """Every authorization response, code or error, names this issuer (RFC 9207), and uses up

@@ -32,6 +32,7 @@ from spiko.db.models.orders import Account
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.domain.money import minor_units
 from spiko.domain.positions import (
+    ADDITIVE_FIELDS,
     DailyPosition,
     Movement,
     MovementKind,
@@ -211,28 +212,7 @@ def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> 
 # of 20 decimals, and skipping ORM identity bookkeeping for them halves the read's cost.
 _POSITION_COLUMNS = [
     getattr(DailyPositionRow, name).label(name)
-    for name in (
-        "day",
-        "status",
-        "nav_id",
-        "nav_day",
-        "nav",
-        "shares",
-        "holdings",
-        "cost_basis",
-        "subscriptions",
-        "redemptions",
-        "transfers",
-        "yield_",
-        "realized_gain",
-        "transferred_gain",
-        "subscriptions_total",
-        "redemptions_total",
-        "transfers_total",
-        "yield_total",
-        "realized_gain_total",
-        "transferred_gain_total",
-    )
+    for name in ("day", "status", "nav_id", "nav_day", "nav", *ADDITIVE_FIELDS)
 ]
 
 
@@ -242,21 +222,7 @@ def _to_domain(row: Any) -> DailyPosition:
         day=row.day,
         status=PositionStatus(row.status),
         nav=nav,
-        shares=row.shares,
-        holdings=row.holdings,
-        cost_basis=row.cost_basis,
-        subscriptions=row.subscriptions,
-        redemptions=row.redemptions,
-        transfers=row.transfers,
-        yield_=row.yield_,
-        realized_gain=row.realized_gain,
-        transferred_gain=row.transferred_gain,
-        subscriptions_total=row.subscriptions_total,
-        redemptions_total=row.redemptions_total,
-        transfers_total=row.transfers_total,
-        yield_total=row.yield_total,
-        realized_gain_total=row.realized_gain_total,
-        transferred_gain_total=row.transferred_gain_total,
+        **{name: getattr(row, name) for name in ADDITIVE_FIELDS},
     )
 
 
@@ -274,21 +240,7 @@ def _row_values(
         "nav_id": nav.nav_id if nav else None,
         "nav_day": nav.day if nav else None,
         "nav": nav.value if nav else None,
-        "shares": position.shares,
-        "holdings": position.holdings,
-        "cost_basis": position.cost_basis,
-        "subscriptions": position.subscriptions,
-        "redemptions": position.redemptions,
-        "transfers": position.transfers,
-        "yield_": position.yield_,
-        "realized_gain": position.realized_gain,
-        "transferred_gain": position.transferred_gain,
-        "subscriptions_total": position.subscriptions_total,
-        "redemptions_total": position.redemptions_total,
-        "transfers_total": position.transfers_total,
-        "yield_total": position.yield_total,
-        "realized_gain_total": position.realized_gain_total,
-        "transferred_gain_total": position.transferred_gain_total,
+        **{name: getattr(position, name) for name in ADDITIVE_FIELDS},
         "accrual_at": accrual_time(position.day) if is_accrual(previous_shares, position) else None,
     }
 

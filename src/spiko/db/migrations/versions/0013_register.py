@@ -8,7 +8,7 @@ and closed day: the day can no longer change); ``order_corrections`` and
 ``share_movements.correction_id`` (a correction is a reversal plus a new entry, both ledger rows).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
