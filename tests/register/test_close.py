@@ -172,3 +172,52 @@ def test_instant_redemption_is_booked_on_the_day_it_happens(world, investor, cli
     assert code == 0
     late = _instant(world, investor, account, bank, "110.00")
     assert late.execution_day == date(2025, 3, 5) and late.nav == Decimal("1.1")
+
+
+def test_a_correction_is_a_reversal_plus_a_new_entry_on_an_open_day(world, investor, cli):
+    account = world.account(investor)
+    for symbol, value in (("EUTBL", "1.045300"), ("USTBL", "1.062100"), ("UKTBL", "1.000000")):
+        world.publish(symbol, TODAY, value)
+    order_id = world.invest(investor, account, "10453.00")  # 10,000 shares at 1.0453
+    code, _, _ = cli("close-day")
+    assert code == 0
+    before = world.holdings(account)
+    assert before == Decimal("10000")
+
+    code, _, err = cli("orders", "correct", order_id, "--nav", "1.0453", "--reason", "same")
+    assert code == 1 and "already priced" in err
+    code, correction, _ = cli("orders", "correct", order_id, "--nav", "1.0000", "--reason", "NAV misstruck")
+    assert code == 0, correction
+    # Booked on Tuesday (Monday is closed), never on the day of the original entry.
+    assert correction["day"] == TUESDAY.isoformat()
+    assert correction["before"]["shares"] == "10000" and correction["after"]["shares"] == "10453"
+    assert world.holdings(account) == Decimal("10453")
+    with world.ctx.transaction(write=False) as session:
+        from spiko.db.models.ledger import ShareMovement
+
+        rows = session.scalars(
+            select(ShareMovement).where(ShareMovement.order_id == order_id).order_by(ShareMovement.shares)
+        ).all()
+        order = session.get(DepositOrder, order_id)
+    assert [(r.day, r.shares, r.correction_id is not None) for r in rows] == [
+        (TUESDAY, Decimal("-10000"), True),
+        (TODAY, Decimal("10000"), False),
+        (TUESDAY, Decimal("10453"), True),
+    ]
+    assert order.shares == Decimal("10000") and order.execution_day == TODAY  # the order is not rewritten
+    code, listed, _ = cli("orders", "corrections", "--order", order_id)
+    assert code == 0 and [c["id"] for c in listed] == [correction["id"]]
+    # Monday's stored position is untouched; Tuesday's close books the corrected one.
+    _set_clock(world, TUESDAY, time(17, 0))
+    for symbol, value in (("EUTBL", "1.045400"), ("USTBL", "1.062200"), ("UKTBL", "1.000100")):
+        world.publish(symbol, TUESDAY, value)
+    code, _, _ = cli("close-day")
+    assert code == 0
+    with world.ctx.transaction(write=False) as session:
+        stored = {
+            row.day: row.shares
+            for row in session.scalars(select(DailyPosition).where(DailyPosition.account_id == account))
+        }
+    assert stored[TODAY] == Decimal("10000") and stored[TUESDAY] == Decimal("10453")
+    code, _, err = cli("orders", "correct", "not-an-order", "--nav", "1.1", "--reason", "x")
+    assert code == 1 and "no deposit order" in err

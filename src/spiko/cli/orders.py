@@ -67,6 +67,18 @@ def register(commands: Any) -> None:
     execute = command(orders, "execute", "execute every executable order at a day's NAVs", execute_orders)
     execute.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
 
+    correct = command(
+        orders,
+        "correct",
+        "correct an executed deposit's NAV: a reversal plus a new entry, booked on an open day",
+        correct_order,
+    )
+    correct.add_argument("order_id", metavar="ORDER_ID")
+    correct.add_argument("--nav", required=True, type=_amount, metavar="DECIMAL", help="the corrected NAV")
+    correct.add_argument("--reason", required=True, help="why (kept with the correction)")
+    corrections = command(orders, "corrections", "list the corrections booked", list_corrections)
+    corrections.add_argument("--order", metavar="ORDER_ID", help="one order's corrections")
+
     sandbox = group(commands, "sandbox", "walk the sandbox through business days (NAVs, funding, execution)")
     advance = command(
         sandbox,
@@ -161,6 +173,57 @@ def execute_orders(args: argparse.Namespace) -> ExecutionSummaryBody:
             },
         )
         return execution_summary(summary)
+
+
+def _correction(row: Any) -> dict[str, Any]:
+    from spiko.presenters.formats import plain_decimal, timestamp
+
+    return {
+        "id": row.id,
+        "orderId": row.order_id,
+        "orderKind": row.order_kind,
+        "day": row.day.isoformat(),
+        "reason": row.reason,
+        "createdAt": timestamp(row.created_at),
+        "before": {
+            "nav": plain_decimal(row.old_nav),
+            "shares": plain_decimal(row.old_shares),
+            "amount": plain_decimal(row.old_amount),
+        },
+        "after": {
+            "nav": plain_decimal(row.new_nav),
+            "shares": plain_decimal(row.new_shares),
+            "amount": plain_decimal(row.new_amount),
+        },
+    }
+
+
+def correct_order(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import audit, corrections
+
+    with context() as ctx, ctx.transaction() as session:
+        correction = corrections.correct_deposit(session, args.order_id, nav=args.nav, reason=args.reason)
+        body = _correction(correction)
+        audit.record(
+            session,
+            action="order.correct",
+            subject=f"{correction.order_kind}_order:{correction.order_id}",
+            details={
+                "correctionId": correction.id,
+                "day": correction.day,
+                "reason": correction.reason,
+                "before": body["before"],
+                "after": body["after"],
+            },
+        )
+        return body
+
+
+def list_corrections(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import corrections
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return [_correction(row) for row in corrections.list_corrections(session, args.order)]
 
 
 def advance_sandbox(args: argparse.Namespace) -> SandboxWalkBody:
