@@ -224,6 +224,23 @@ def test_the_close_records_each_fund_whose_day_it_closed(world, ctx, spiko):
     assert again.returncode == 0 and len(audit_rows(ctx)) == 3
 
 
+def test_a_correction_records_the_order_what_it_was_and_why(world, ctx, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    order_id = world.book_deposit(investor, world.open_account(investor), "10453.00")
+    assert spiko("close-day", "--day", TODAY.isoformat()).returncode == 0
+    refused = spiko("orders", "correct", order_id, "--nav", "1.0453", "--reason", "same NAV")
+    assert refused.returncode == 1
+    done = spiko("orders", "correct", order_id, "--nav", "1.0000", "--reason", "NAV misstruck")
+    assert done.returncode == 0, done.stderr
+    corrections = [row for row in audit_rows(ctx) if row.action == "order.correct"]
+    assert [(row.actor, row.subject) for row in corrections] == [(OPERATOR, f"deposit_order:{order_id}")]
+    details = corrections[0].details
+    assert details["reason"] == "NAV misstruck" and details["correctionId"] == done.json()["id"]
+    assert (details["before"]["nav"], details["after"]["nav"]) == ("1.0453", "1")
+
+
 def test_without_spiko_operator_the_actor_is_the_os_user(world, ctx, spiko, monkeypatch):
     monkeypatch.delenv("SPIKO_OPERATOR", raising=False)
     done = spiko("calendar", "add-holiday", "--fund", "EUTBL", "--day", "2025-03-12", operator=None)

@@ -211,8 +211,8 @@ def test_a_correction_is_a_reversal_plus_a_new_entry_on_an_open_day(world, inves
     _set_clock(world, TUESDAY, time(17, 0))
     for symbol, value in (("EUTBL", "1.045400"), ("USTBL", "1.062200"), ("UKTBL", "1.000100")):
         world.publish(symbol, TUESDAY, value)
-    code, _, _ = cli("close-day")
-    assert code == 0
+    code, closed, err = cli("close-day")
+    assert code == 0, err
     with world.ctx.transaction(write=False) as session:
         stored = {
             row.day: row.shares
