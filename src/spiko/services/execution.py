@@ -96,7 +96,7 @@ def execute_deposit(
     """Buy ``floor(amount / NAV)`` shares; the cash left (under one share quantum) stays in the fund."""
     share_class = orders.share_class(session, order.share_class_id)
     shares = shares_for_amount(order.amount, nav, share_class.share_decimals)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.nav = nav
@@ -153,7 +153,7 @@ def execute_withdrawal(
         shares = left
     shares = max(Decimal(0), min(shares, left))
     paid = amount_for_shares(shares, nav, share_class.currency)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.amount = paid
