@@ -228,8 +228,9 @@ def _executable_withdrawals(share_class_id: str, day: date) -> Select[Any]:
 
 
 def _deposit_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    when = orders.executed_at_for(session, day)  # one execution time for the batch
     for order in batch:
-        execute_deposit(session, order, nav, day)
+        execute_deposit(session, order, nav, day, executed_at=when)
 
 
 def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
@@ -263,10 +264,11 @@ def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day:
         ):
             reserved[account_id] = total
     zero = Decimal(0)
+    when = orders.executed_at_for(session, day)
     for order in batch:
         account = order.account_id
         left = held.get(account, zero) - (reserved.get(account, zero) - order.reserved_shares)
-        execute_withdrawal(session, order, nav, day, left=left)
+        execute_withdrawal(session, order, nav, day, executed_at=when, left=left)
         held[account] = held.get(account, zero) - (order.shares or zero)
         reserved[account] = reserved.get(account, zero) - order.reserved_shares
 

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from spiko.context import AppContext
@@ -349,32 +349,30 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
         DailyPositionRow.share_class_id == share_class.id, DailyPositionRow.day > (previous_close or date.min)
     )
     stale.delete(synchronize_session=False)
+    moved, investors = _window_movements(session, share_class.id, start, day)
+    carried: list[str] = []  # accounts whose days PostgreSQL carries forward by itself
     states: dict[str, tuple[str, PositionState]] = {}
     if previous_close is not None:
-        for row in session.execute(
-            select(DailyPositionRow.investor_id, DailyPositionRow.account_id, *_POSITION_COLUMNS).where(
-                DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
-            )
-        ):
+        query = select(DailyPositionRow.investor_id, DailyPositionRow.account_id, *_POSITION_COLUMNS).where(
+            DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            held = session.scalars(
+                select(DailyPositionRow.account_id).where(
+                    DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
+                )
+            ).all()
+            carried = [account_id for account_id in held if account_id not in moved]
+            movers = [account_id for account_id in held if account_id in moved]
+            rows_of_movers: list[Any] = []
+            for chunk_start in range(0, len(movers), 500):
+                chunk = movers[chunk_start : chunk_start + 500]
+                rows_of_movers.extend(session.execute(query.where(DailyPositionRow.account_id.in_(chunk))))
+            state_rows: Iterable[Any] = rows_of_movers
+        else:
+            state_rows = session.execute(query)
+        for row in state_rows:
             states[row.account_id] = (row.investor_id, _to_domain(row).state())
-    movement_query = select(
-        ShareMovement.investor_id,
-        ShareMovement.account_id,
-        ShareMovement.day,
-        ShareMovement.kind,
-        ShareMovement.shares,
-        ShareMovement.amount,
-        ShareMovement.cost,
-    ).where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= day)
-    if start is not None:
-        movement_query = movement_query.where(ShareMovement.day >= start)
-    moved: dict[str, dict[date, list[Movement]]] = defaultdict(lambda: defaultdict(list))
-    investors: dict[str, str] = {}
-    for investor_id, account_id, moved_on, kind, shares, amount, cost in session.execute(
-        movement_query.order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
-    ):
-        moved[account_id][moved_on].append(Movement(moved_on, MovementKind(kind), shares, amount, cost))
-        investors[account_id] = investor_id
     newcomers = [account_id for account_id in moved if account_id not in states]
     older: set[str] = set()
     if previous_close is not None and newcomers:
@@ -417,8 +415,102 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
             rows = []
     if rows:
         stored += _insert_positions(session, rows)
+    if carried and previous_close is not None:
+        stored += _carry_in_sql(session, share_class, carried, previous_close, day, navs, decimals)
     for account_id in sorted(older):
         stored += materialize(session, account_id, share_class, through=day)
+    return stored
+
+
+def _window_movements(
+    session: Session, share_class_id: str, start: date | None, day: date
+) -> tuple[dict[str, dict[date, list[Movement]]], dict[str, str]]:
+    """The share class's movements dated from ``start`` (or ever) to ``day``, by account and day."""
+    query = select(
+        ShareMovement.investor_id,
+        ShareMovement.account_id,
+        ShareMovement.day,
+        ShareMovement.kind,
+        ShareMovement.shares,
+        ShareMovement.amount,
+        ShareMovement.cost,
+    ).where(ShareMovement.share_class_id == share_class_id, ShareMovement.day <= day)
+    if start is not None:
+        query = query.where(ShareMovement.day >= start)
+    moved: dict[str, dict[date, list[Movement]]] = defaultdict(lambda: defaultdict(list))
+    investors: dict[str, str] = {}
+    for investor_id, account_id, moved_on, kind, shares, amount, cost in session.execute(
+        query.order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
+    ):
+        moved[account_id][moved_on].append(Movement(moved_on, MovementKind(kind), shares, amount, cost))
+        investors[account_id] = investor_id
+    return moved, investors
+
+
+# Carries each account's stored position of the previous day over one day without movements:
+# the same shares, cost and totals; the holdings at the day's NAV rounded down to the minor unit
+# (``domain.positions.holdings_value``), the day's yield their change. What ``roll_positions``
+# computes for such a day, done by PostgreSQL for the accounts of a close that did not move.
+_CARRY_SQL = text(
+    """
+    INSERT INTO daily_positions (
+        id, investor_id, account_id, share_class_id, day, status, nav_id, nav_day, nav,
+        shares, holdings, cost_basis, subscriptions, redemptions, transfers, "yield",
+        realized_gain, transferred_gain, subscriptions_total, redemptions_total, transfers_total,
+        yield_total, realized_gain_total, transferred_gain_total, accrual_at
+    )
+    SELECT n.id, p.investor_id, p.account_id, p.share_class_id, CAST(:day AS date), :status,
+        COALESCE(CAST(:nav_id AS varchar), p.nav_id), COALESCE(CAST(:nav_day AS date), p.nav_day),
+        COALESCE(CAST(:nav AS numeric), p.nav),
+        p.shares, h.holdings, p.cost_basis, 0, 0, 0, h.holdings - p.holdings, 0, 0,
+        p.subscriptions_total, p.redemptions_total, p.transfers_total,
+        p.yield_total + (h.holdings - p.holdings), p.realized_gain_total, p.transferred_gain_total,
+        CASE WHEN (CAST(:published AS boolean) AND p.shares > 0) OR h.holdings <> p.holdings
+             THEN CAST(:accrual_at AS timestamptz) END
+    FROM daily_positions p
+    JOIN unnest(CAST(:accounts AS varchar[]), CAST(:ids AS varchar[])) AS n(account_id, id)
+        ON n.account_id = p.account_id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN COALESCE(CAST(:nav AS numeric), p.nav) IS NULL THEN 0
+            ELSE floor(p.shares * COALESCE(CAST(:nav AS numeric), p.nav) * CAST(:scale AS numeric))
+                 / CAST(:scale AS numeric)
+        END AS holdings
+    ) h
+    WHERE p.share_class_id = :share_class_id AND p.day = CAST(:previous AS date)
+    """
+)
+
+
+def _carry_in_sql(
+    session: Session,
+    share_class: ShareClass,
+    accounts: Sequence[str],
+    previous_close: date,
+    day: date,
+    navs: dict[date, Nav],
+    decimals: int,
+) -> int:
+    stored = 0
+    for current in days_between(previous_close + ONE_DAY, day):
+        nav = navs.get(current)
+        session.execute(
+            _CARRY_SQL,
+            {
+                "day": current,
+                "previous": current - ONE_DAY,
+                "status": (PositionStatus.NAV if nav else PositionStatus.NO_NAV).value,
+                "nav_id": nav.nav_id if nav else None,
+                "nav_day": nav.day if nav else None,
+                "nav": nav.value if nav else None,
+                "published": nav is not None,
+                "accrual_at": accrual_time(current),
+                "scale": Decimal(10) ** decimals,
+                "accounts": list(accounts),
+                "ids": [position_id(account_id, share_class.id, current) for account_id in accounts],
+                "share_class_id": share_class.id,
+            },
+        )
+        stored += len(accounts)
     return stored
 
 
