@@ -123,8 +123,8 @@ def reconcile(
         deposit_shares, deposit_cash = deposits.get(share_class.id, (ZERO, ZERO))
         withdrawal_shares, withdrawal_cash = withdrawals.get(share_class.id, (ZERO, ZERO))
         corrected_shares, corrected_cash = corrected.get(share_class.id, (ZERO, ZERO))
-        subscribed_shares, cash_in = by_kind.get("subscription", (ZERO, ZERO))
-        redeemed_shares, cash_out = by_kind.get("redemption", (ZERO, ZERO))
+        _, cash_in = by_kind.get("subscription", (ZERO, ZERO))
+        _, cash_out = by_kind.get("redemption", (ZERO, ZERO))
         transferred_in, _ = by_kind.get("transfer_in", (ZERO, ZERO))
         transferred_out, _ = by_kind.get("transfer_out", (ZERO, ZERO))
         result = ShareClassReconciliation(
