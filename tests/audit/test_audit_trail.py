@@ -391,3 +391,40 @@ def test_listing_is_not_an_action(world, ctx, spiko):
     assert spiko("audit", "list").returncode == 0
     assert spiko("register", "reconcile").returncode == 0
     assert audit_rows(ctx) == []
+
+
+def _writes_without_audit() -> list[str]:
+    """Command handlers that open a write transaction and never call ``audit.record``."""
+    import ast
+    from pathlib import Path
+
+    import spiko.cli
+
+    missing = []
+    for path in sorted(Path(spiko.cli.__file__).parent.glob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            calls = [node for node in ast.walk(function) if isinstance(node, ast.Call)]
+            writes = any(
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "transaction"
+                and not any(keyword.arg == "write" for keyword in call.keywords)
+                for call in calls
+            )
+            audited = any(
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "record"
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "audit"
+                for call in calls
+            )
+            if writes and not audited:
+                missing.append(f"{path.name}:{function.name}")
+    return missing
+
+
+def test_every_command_that_writes_records_itself_in_the_audit_log():
+    # A new operator command that changes something must append its record (or be listed here
+    # with the reason it changes nothing an auditor needs).
+    assert _writes_without_audit() == []
