@@ -52,15 +52,18 @@ class MailServer:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 OK"
 
-    def to(self, address: str) -> list[Received]:
-        return [mail for mail in self.received if address in mail.recipients]
+    def to(self, address: str, subject: str = "") -> list[Received]:
+        """The messages to ``address`` (whose subject contains ``subject``), in arrival order."""
+        return [mail for mail in self.received if address in mail.recipients and subject in mail.subject]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[Received]:
+    def wait_for(
+        self, address: str, count: int = 1, timeout: float = 5.0, subject: str = ""
+    ) -> list[Received]:
         """The messages to ``address`` once at least ``count`` arrived (mail sent after a commit)."""
         deadline = time.monotonic() + timeout
-        while len(self.to(address)) < count and time.monotonic() < deadline:
+        while len(self.to(address, subject)) < count and time.monotonic() < deadline:
             time.sleep(0.02)
-        return self.to(address)
+        return self.to(address, subject)
 
 
 def _free_port() -> int:

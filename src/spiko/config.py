@@ -132,7 +132,7 @@ class Settings:
     # messages are written as .eml files to mail_outbox. mail_from is the sender.
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str = "Spiko <no-reply@spiko.localhost>"
-    mail_outbox: str = "outbox"
+    mail_outbox: str = ""  # empty: ./outbox (spiko.mail.DEFAULT_OUTBOX)
     # How long the links sent by mail work: an invitation, a password reset, an email verification.
     invitation_ttl_seconds: int = 7 * 24 * 3600
     password_reset_ttl_seconds: int = 3600

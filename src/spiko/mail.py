@@ -80,7 +80,7 @@ class Mailer:
         self,
         smtp_url: str | None,
         sender: str = DEFAULT_SENDER,
-        outbox: str = DEFAULT_OUTBOX,
+        outbox: str = "",
         *,
         base_url: str = "http://127.0.0.1:8000",
     ):

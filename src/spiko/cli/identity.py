@@ -131,7 +131,7 @@ def _user(session: Any, email: str) -> Any:
 
 
 def create_api_key(args: argparse.Namespace) -> dict[str, str]:
-    from spiko.services import audit, identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
@@ -153,6 +153,15 @@ def create_api_key(args: argparse.Namespace) -> dict[str, str]:
                 "name": args.name,
                 "scopes": args.scopes,
             },
+        )
+        # An operator's key: on the investor's activity, and mailed to its owners.
+        security_events.record(
+            session,
+            user.investor_id,
+            None,
+            security_events.API_KEY_CREATED,
+            {"name": created.name, "client_id": created.client_id, "by": "operator"},
+            mailer=ctx.mailer,
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -178,11 +187,18 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
 def revoke_api_key(args: argparse.Namespace) -> None:
     import sys
 
-    from spiko.services import audit, identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx:
         with ctx.transaction() as session:
-            identity.revoke_api_key(session, client_id=args.client_id)
+            key = identity.revoke_api_key(session, client_id=args.client_id)
+            security_events.record(
+                session,
+                key.investor_id,
+                None,
+                security_events.API_KEY_REVOKED,
+                {"name": key.name, "client_id": key.client_id, "by": "operator"},
+            )
             audit.record(session, action="api_key.revoke", subject=f"api_key:{args.client_id}")
         # This process's cache; the server's workers see the revocation within their cache TTL.
         ctx.api_keys.invalidate(args.client_id)

@@ -188,9 +188,15 @@ class ActivityEntry:
 
 
 def list_events(
-    session: Session, investor_id: str, *, limit: int = 100, before: datetime | None = None
+    session: Session,
+    investor_id: str,
+    *,
+    limit: int = 100,
+    before: datetime | None = None,
+    user_id: str | None = None,
 ) -> list[ActivityEntry]:
-    """The investor's events, newest first (``before``: older than that instant)."""
+    """The investor's events, newest first (``before``: older than that instant; ``user_id``:
+    only those done by or to that member)."""
     query = (
         select(SecurityEvent, User.email)
         .outerjoin(User, User.id == SecurityEvent.user_id)
@@ -198,6 +204,8 @@ def list_events(
     )
     if before is not None:
         query = query.where(SecurityEvent.created_at < before)
+    if user_id is not None:
+        query = query.where(SecurityEvent.user_id == user_id)
     rows = session.execute(query.order_by(SecurityEvent.created_at.desc(), SecurityEvent.id).limit(limit))
     return [
         ActivityEntry(
