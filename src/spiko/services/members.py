@@ -155,7 +155,7 @@ def invite(
     mailer: Mailer | None,
     *,
     investor_id: str,
-    invited_by: str,
+    invited_by: str | None,
     email: str,
     role: str,
     ttl_seconds: int,
@@ -176,7 +176,7 @@ def invite(
     investor = session.get(Investor, investor_id)
     if investor is None:
         raise NotFoundError("Investor not found")
-    inviter = session.get(User, invited_by)
+    inviter = session.get(User, invited_by) if invited_by else None
     by = inviter.email if inviter else "an operator"
     # A new invitation replaces any earlier one to the same address.
     session.execute(

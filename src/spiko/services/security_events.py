@@ -154,8 +154,8 @@ def owner_notice(session: Session, event: SecurityEvent, *, link: str) -> Messag
     member = session.scalar(select(User.email).where(User.id == event.user_id)) if event.user_id else None
     who = member or "an operator"
     what = {
-        API_KEY_CREATED: f"A new API key, “{details.get('name', '')}”, was created by {who}.",
-        APP_AUTHORIZED: f"The app “{details.get('client_name', details.get('client_id', ''))}” "
+        API_KEY_CREATED: f'A new API key, "{details.get("name", "")}", was created by {who}.',
+        APP_AUTHORIZED: f'The app "{details.get("client_name", details.get("client_id", ""))}" '
         f"was authorized by {who} to reach your account.",
         FACTOR_REMOVED: f"A second factor ({details.get('factor', 'unknown')}) "
         f"was removed from the sign-in of {who}.",
