@@ -19,15 +19,16 @@ a page that declares none, and walks every role over every declared page).
 from __future__ import annotations
 
 from spiko.auth import scopes as api_scopes
+from spiko.i18n import N_
 
 OWNER, ADMIN, TRADER, VIEWER = "owner", "admin", "trader", "viewer"
 ROLES: tuple[str, ...] = (OWNER, ADMIN, TRADER, VIEWER)  # highest first
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
-    OWNER: "Everything, including inviting and removing members and changing their roles.",
-    ADMIN: "Everything but members: API keys, apps, bank accounts and webhooks, and orders.",
-    TRADER: "Places and cancels orders, and sees everything.",
-    VIEWER: "Sees everything, changes nothing.",
+    OWNER: N_("Everything, including inviting and removing members and changing their roles."),
+    ADMIN: N_("Everything but members: API keys, apps, bank accounts and webhooks, and orders."),
+    TRADER: N_("Places and cancels orders, and sees everything."),
+    VIEWER: N_("Sees everything, changes nothing."),
 }
 
 # The investor-API families each role reaches; None: all of them.
