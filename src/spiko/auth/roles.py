@@ -81,7 +81,7 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/verify-email/{token}"): PUBLIC,
     ("POST", "/verify-email/{token}"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    # The sign-in steps after the password check their own partial session.
+    # The steps of sign-in after the password, and step-up: each checks its own session.
     ("GET", "/login/verify"): PUBLIC,
     ("POST", "/login/verify"): PUBLIC,
     ("POST", "/login/verify/passkey"): PUBLIC,
@@ -89,16 +89,17 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/login/enroll"): PUBLIC,
     ("GET", "/login/step-up"): PUBLIC,
     ("POST", "/login/step-up"): PUBLIC,
-    # Each member's own second factors and sessions.
+    # Every member manages their own factors and sessions. Setting a factor up also serves a
+    # sign-in whose operator requires one, before it is signed in: those forms check either.
     ("GET", "/settings/security"): MEMBER,
-    ("POST", "/settings/security/passkeys"): MEMBER,
+    ("POST", "/settings/security/totp"): PUBLIC,
+    ("POST", "/settings/security/totp/confirm"): PUBLIC,
+    ("POST", "/settings/security/passkeys"): PUBLIC,
+    ("POST", "/settings/security/totp/remove"): MEMBER,
     ("POST", "/settings/security/passkeys/remove"): MEMBER,
     ("POST", "/settings/security/recovery-codes"): MEMBER,
     ("POST", "/settings/security/sessions/end"): MEMBER,
     ("POST", "/settings/security/sessions/end-all"): MEMBER,
-    ("POST", "/settings/security/totp"): MEMBER,
-    ("POST", "/settings/security/totp/confirm"): MEMBER,
-    ("POST", "/settings/security/totp/remove"): MEMBER,
     # Accounts, orders, statements and bank accounts.
     ("GET", "/accounts/{account_id}"): MEMBER,
     ("GET", "/accounts/{account_id}/transactions.{extension}"): MEMBER,

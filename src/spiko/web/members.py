@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from spiko.auth import roles
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.sessions import SignedInUser
+from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import identity, members, security_events
@@ -82,10 +83,13 @@ def change_members(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """``action`` is ``invite`` (email, role), ``role`` (member_id, role), ``remove`` (member_id)
-    or ``cancel`` (invitation_id). Owners only (``roles.PAGE_PERMISSIONS``)."""
+    or ``cancel`` (invitation_id). Owners only (``roles.PAGE_PERMISSIONS``); an old check of the
+    owner asks again first (spiko.auth.stepup)."""
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
+    if (again := require_recent_factor(request, user, back_to=PATH)) is not None:
+        return again
     ctx = _ctx(request)
     origin = Origin.of(request)
     try:
