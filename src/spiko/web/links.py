@@ -94,7 +94,9 @@ def accept_invitation(
     except LinkRefused as refused:
         return _refused_link(request, refused)
     except MemberError as refused:
-        return _invitation_page(request, token, error=str(refused.fields["reason"]), status_code=400)
+        return _invitation_page(
+            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
+        )
     logger.info("member joined", extra={"fields": {"user_id": user.id}})
     return response
 
@@ -163,7 +165,9 @@ def password_reset(
     except LinkRefused as refused:
         return _refused_link(request, refused)
     except MemberError as refused:
-        return _reset_page(request, token, error=str(refused.fields["reason"]), status_code=400)
+        return _reset_page(
+            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
+        )
     return render(
         request,
         "login.html",
