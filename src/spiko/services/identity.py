@@ -19,6 +19,7 @@ from spiko.core.text import TextKind, is_clean
 from spiko.db.models.identity import ApiKey, Investor, User
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, ConflictError, NotFoundError
+from spiko.i18n import N_
 from spiko.outbox import snapshots
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -167,9 +168,9 @@ def create_api_key(
         )
     name = name.strip()
     if not name:
-        raise ValidationFailed("An API key needs a name")
+        raise ValidationFailed(N_("An API key needs a name"))
     if not is_clean(name):
-        raise ValidationFailed("An API key name must not contain control characters")
+        raise ValidationFailed(N_("An API key name must not contain control characters"))
     if len(name) > MAX_API_KEY_NAME:
         raise ValidationFailed(f"An API key name has at most {MAX_API_KEY_NAME} characters")
     # Lock the investor row so two concurrent creations cannot both pass the limit check.

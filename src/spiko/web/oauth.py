@@ -198,7 +198,13 @@ def _authorize(
         if decision == "deny":
             return _authorization_response(server, oauth_request, None, grant)
         return _consent_page(
-            request, user, client, scope, grant.redirect_uri, status_code=400, error="Choose Allow or Deny."
+            request,
+            user,
+            client,
+            scope,
+            grant.redirect_uri,
+            status_code=400,
+            error=translate(request, "Choose Allow or Deny."),
         )
 
     code_ttl = server.settings.authorization_code_ttl_seconds

@@ -355,7 +355,13 @@ def change_keys(
             )
     except ApiError as refused:
         return _integrations_page(
-            request, user, status_code=400, error=str(refused), name=name, access=access, chosen=chosen
+            request,
+            user,
+            status_code=400,
+            error=translate(request, str(refused)),  # the API's words; translated where the catalog has them
+            name=name,
+            access=access,
+            chosen=chosen,
         )
     logger.info("api key created", extra={"fields": {"client_id": created.client_id}})
     return _integrations_page(request, user, created=created)
