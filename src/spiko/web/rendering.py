@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from spiko import i18n
 from spiko.auth.sessions import CSRF_COOKIE, csrf_seed, csrf_token_for
+from spiko.web import formatting
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,6 +39,7 @@ environment = Environment(
 # null translations only set the new-style gettext up; ``render`` passes each page the gettext
 # functions of its language, which take the place of these.
 environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+environment.filters.update(formatting.FILTERS)
 
 
 def _locale_of(context: Context) -> str:
