@@ -24,6 +24,14 @@ from spiko.i18n import N_
 OWNER, ADMIN, TRADER, VIEWER = "owner", "admin", "trader", "viewer"
 ROLES: tuple[str, ...] = (OWNER, ADMIN, TRADER, VIEWER)  # highest first
 
+# The roles' names as the pages show them, translated (``_(role)`` in a template).
+ROLE_NAMES: dict[str, str] = {
+    OWNER: N_("owner"),
+    ADMIN: N_("admin"),
+    TRADER: N_("trader"),
+    VIEWER: N_("viewer"),
+}
+
 ROLE_DESCRIPTIONS: dict[str, str] = {
     OWNER: N_("Everything, including inviting and removing members and changing their roles."),
     ADMIN: N_("Everything but members: API keys, apps, bank accounts and webhooks, and orders."),
