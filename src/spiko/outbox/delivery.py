@@ -90,46 +90,45 @@ class Outcome:
 
 
 class Clients:
-    """One HTTP client per origin (scheme, host name, port), so connections are kept alive and
+    """One HTTP transport per origin (scheme, host name, port), so connections are kept alive and
     reused per receiver (and a TLS connection made for one name never carries a request for
     another); each keeps as many idle connections as the worker has senders. They share one TLS
-    context: loading the trusted certificates costs more CPU than many deliveries."""
+    context: loading the trusted certificates costs more CPU than many deliveries.
+
+    Deliveries go to the transport itself, not through an ``httpx.Client``: a delivery needs no
+    redirects, authentication or cookies (a receiver's cookies are never sent back), and the
+    client's handling of them cost a quarter of a delivery's CPU.
+    """
 
     MAX_ORIGINS = 512
 
     def __init__(self, timeout: float, keepalive: int = 16) -> None:
-        self.timeout = timeout
+        self.timeout = httpx.Timeout(timeout).as_dict()
         self.limits = httpx.Limits(max_keepalive_connections=max(1, keepalive), keepalive_expiry=30.0)
         self._tls: ssl.SSLContext | None = None
-        self._clients: dict[tuple[str, str, int], httpx.Client] = {}
+        self._transports: dict[tuple[str, str, int], httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
 
-    def get(self, scheme: str, host: str, port: int) -> httpx.Client:
+    def get(self, scheme: str, host: str, port: int) -> httpx.HTTPTransport:
         origin = (scheme, host, port)
-        client = self._clients.get(origin)
-        if client is not None:
-            return client
+        transport = self._transports.get(origin)
+        if transport is not None:
+            return transport
         with self._lock:
-            client = self._clients.get(origin)
-            if client is None:
-                if len(self._clients) >= self.MAX_ORIGINS:
+            transport = self._transports.get(origin)
+            if transport is None:
+                if len(self._transports) >= self.MAX_ORIGINS:
                     self._close_all()
                 if self._tls is None:
                     self._tls = httpx.create_ssl_context(trust_env=False)
-                client = httpx.Client(
-                    timeout=self.timeout,
-                    follow_redirects=False,
-                    trust_env=False,
-                    limits=self.limits,
-                    verify=self._tls,
-                )
-                self._clients[origin] = client
-            return client
+                transport = httpx.HTTPTransport(verify=self._tls, limits=self.limits, trust_env=False)
+                self._transports[origin] = transport
+            return transport
 
     def _close_all(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+        for transport in self._transports.values():
+            transport.close()
+        self._transports.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -151,26 +150,32 @@ def send(job: Job, *, clients: Clients, allow_private: bool) -> Outcome:
     address = addresses[0]
     target = httpx.URL(job.url)
     pinned = target.copy_with(host=str(address))
-    headers = {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "host": target.netloc.decode("ascii"),
-        "webhook-id": job.event_id,
-    }
+    body = job.body.encode()
     moment = datetime.now().astimezone()
-    headers["webhook-timestamp"] = str(int(moment.timestamp()))
-    headers["webhook-signature"] = sign(job.secrets, job.event_id, moment, job.body)
-    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    headers = {
+        "host": target.netloc.decode("ascii"),
+        "content-type": "application/json",
+        "content-length": str(len(body)),
+        "user-agent": USER_AGENT,
+        "webhook-id": job.event_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": sign(job.secrets, job.event_id, moment, job.body),
+    }
+    extensions: dict[str, object] = {"timeout": clients.timeout}
+    if target.scheme == "https":
+        extensions["sni_hostname"] = host
+    request = httpx.Request("POST", pinned, headers=headers, content=body, extensions=extensions)
     try:
-        with clients.get(target.scheme, host, port).stream(
-            "POST", pinned, content=job.body.encode(), headers=headers, extensions=extensions
-        ) as response:
+        response = clients.get(target.scheme, host, port).handle_request(request)
+        try:
             received = b""
             for chunk in response.iter_bytes():
                 received += chunk
                 if len(received) >= EXCERPT_LENGTH * 4:
                     break
-            return done(response.status_code, received.decode("utf-8", "replace"))
+        finally:
+            response.close()
+        return done(response.status_code, received.decode("utf-8", "replace"))
     except httpx.TimeoutException:
         return done(None, error="timeout")
     except httpx.HTTPError as error:
