@@ -40,6 +40,15 @@ hypothesis_settings.register_profile("spiko", deadline=None)
 hypothesis_settings.load_profile("spiko")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mail_outbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Mail the app sends without an SMTP server lands here, not in the folder the tests run from."""
+    folder = tmp_path_factory.mktemp("outbox")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("spiko.mail.DEFAULT_OUTBOX", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spiko import __version__
+from spiko.api import oauth as oauth_api
 from spiko.api import ops
 from spiko.api import sandbox as sandbox_routes
 from spiko.api.v0 import public
@@ -37,7 +38,6 @@ from spiko.api.v1 import (
     withdrawal_orders,
     yields,
 )
-from spiko.auth.oauth import routes as oauth_routes
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
@@ -53,11 +53,18 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.i18n import N_
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import authorized_apps as web_authorized_apps
 from spiko.web import docs as web_docs
+from spiko.web import links as web_links
+from spiko.web import locale as web_locale
+from spiko.web import members as web_members
+from spiko.web import oauth as web_oauth
 from spiko.web import routes as web_routes
 from spiko.web import webhooks as web_webhooks
-from spiko.web.rendering import STATIC_DIR, render
+from spiko.web.guard import PAGE_GUARD, PageForbidden, forbidden_page
+from spiko.web.rendering import STATIC_DIR, render, translate
 
 logger = logging.getLogger("spiko.app")
 
@@ -100,7 +107,13 @@ def _tagged(error: ApiError) -> JSONResponse:
 
 
 def _page(request: Request, status_code: int, title: str, message: str) -> Response:
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        title=translate(request, title),
+        message=translate(request, message),
+    )
 
 
 def unexpected_error_response(
@@ -125,6 +138,18 @@ def unexpected_error_response(
     return 500, [(b"content-type", b"text/html; charset=utf-8")], html.encode()
 
 
+# The investor app's pages; each passes the role check of spiko.web.guard before its route.
+PAGE_ROUTERS = (
+    web_oauth.router,
+    web_authorized_apps.router,
+    web_routes.router,
+    web_webhooks.router,
+    web_members.router,
+    web_links.router,
+    web_locale.router,
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Expected errors, mapped once; unexpected ones end in ``ObservabilityMiddleware``."""
 
@@ -132,12 +157,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, error: ApiError) -> Response:
         return _tagged(error)
 
+    @app.exception_handler(PageForbidden)
+    async def page_forbidden(request: Request, refused: PageForbidden) -> Response:
+        return forbidden_page(request, refused)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         decoded = decode_error_from_validation(list(error.errors()))
         if is_api_path(request.url.path) or is_oauth_path(request.url.path):
             return _tagged(decoded)
-        return _page(request, 400, "Invalid form", "The form could not be read: " + decoded.fields["message"])
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=translate(request, "Invalid form"),
+            message=translate(
+                request, "The form could not be read: %(reason)s", reason=decoded.fields["message"]
+            ),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -154,8 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
-            return _page(request, 404, "Page not found", "There is no page at this address.")
-        return _page(request, error.status_code, "Request refused", str(error.detail))
+            return _page(request, 404, N_("Page not found"), N_("There is no page at this address."))
+        return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -223,13 +260,14 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     for router in V1_ROUTERS:
         app.include_router(router, prefix="/v1")
     app.include_router(public.router, prefix="/v0")
-    app.include_router(oauth_routes.router)
-    app.include_router(web_routes.router)
-    app.include_router(web_webhooks.router)
+    app.include_router(oauth_api.router)
+    # Every investor-app page passes the role check first (spiko.web.guard, spiko.auth.roles).
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router, dependencies=PAGE_GUARD)
     app.include_router(ops.router)
     if settings.sandbox_mode:
         app.include_router(sandbox_routes.router)
-    app.include_router(web_docs.router)
+    app.include_router(web_docs.router, dependencies=PAGE_GUARD)
     app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

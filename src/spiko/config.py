@@ -128,12 +128,25 @@ class Settings:
     # networks (comma-separated, e.g. "127.0.0.1, 10.0.0.0/8") it is served to.
     metrics_token: str | None = field(default=None, repr=False)
     metrics_allowed_addresses: str = ""
+    # Mail (spiko.mail): the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset,
+    # messages are written as .eml files to mail_outbox. mail_from is the sender.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "Spiko <no-reply@spiko.localhost>"
+    mail_outbox: str = ""  # empty: ./outbox (spiko.mail.DEFAULT_OUTBOX)
+    # How long the links sent by mail work: an invitation, a password reset, an email verification.
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    password_reset_ttl_seconds: int = 3600
+    email_verification_ttl_seconds: int = 3 * 24 * 3600
 
     def __post_init__(self) -> None:
         from spiko.core.cors import parse_origins
 
         parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
         self.metrics_networks  # noqa: B018 - a malformed list of addresses stops the start too
+        if self.smtp_url:
+            from spiko.mail import parse_smtp_url
+
+            parse_smtp_url(self.smtp_url)  # a malformed SMTP URL stops the start, with its reason
         if not 0 <= self.refresh_token_reuse_grace_seconds <= MAX_REFRESH_REUSE_GRACE_SECONDS:
             raise ValueError(
                 "SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS must be between 0 and "

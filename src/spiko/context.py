@@ -20,6 +20,7 @@ from spiko.db.engine import make_engine, make_session_factory, transaction
 if TYPE_CHECKING:
     from spiko.auth.api_keys import ApiKeyVerifier
     from spiko.auth.throttle import SignInThrottle
+    from spiko.mail import Mailer
 
 
 @dataclass
@@ -46,6 +47,18 @@ class AppContext:
             store,
             delay_seconds=self.settings.login_delay_seconds,
             max_delay_seconds=self.settings.login_max_delay_seconds,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Where mail goes: ``SPIKO_SMTP_URL``, or the outbox folder (``spiko.mail``)."""
+        from spiko.mail import Mailer
+
+        return Mailer(
+            self.settings.smtp_url,
+            self.settings.mail_from,
+            self.settings.mail_outbox,
+            base_url=self.settings.issuer,
         )
 
     @cached_property

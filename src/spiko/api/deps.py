@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from spiko.auth.principal import AuthFailure, Principal, authenticate
+from spiko.auth.credentials import AuthFailure, Principal
+from spiko.auth.principal import authenticate
 from spiko.auth.scopes import enforce
 from spiko.context import AppContext
 from spiko.errors import ForbiddenError

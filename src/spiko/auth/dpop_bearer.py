@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spiko.auth.bearer import live_entry
+from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS, DPoPProofError
 from spiko.auth.oauth.replay import DeferredRecord
 from spiko.auth.oauth.runtime import oauth_server
-from spiko.auth.principal import AuthFailure, Principal
+from spiko.auth.roles import clamp
 from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
@@ -62,5 +63,7 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         raise refused(
             "The DPoP proof is not made with the key this token is bound to", "dpop_key", "invalid_dpop_proof"
         )
-    scopes = permissions(entry.scope)  # a bound grant is narrowed exactly as a Bearer one
+    scopes = clamp(
+        permissions(entry.scope), entry.role, has_creator=True
+    )  # a bound grant is narrowed exactly as a Bearer one
     return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

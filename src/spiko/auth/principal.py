@@ -1,39 +1,22 @@
-"""Authentication of /v1 requests: who the caller is, from a Basic API key or a Bearer token."""
+"""Authentication of /v1 requests: who the caller is, from a Basic API key, a Bearer or a DPoP token."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from spiko.auth.bearer import authenticate_bearer
+from spiko.auth.credentials import AuthFailure, Principal
+from spiko.auth.dpop_bearer import authenticate_dpop
+from spiko.auth.roles import clamp
 from spiko.auth.scopes import permissions
 from spiko.core.text import is_clean
-from spiko.errors import InvestorAuthenticationError
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
 
 MAX_AUTHORIZATION_LENGTH = 4096
-
-
-@dataclass(frozen=True)
-class Principal:
-    investor_id: str
-    credential: Literal["api_key", "oauth"]
-    credential_id: str  # the API key's id, or the OAuth grant's id
-    client_id: str
-    # The investor-API families this credential reaches (``spiko.auth.scopes``); None: all of them.
-    # Required by name, so that no new kind of credential gets full access by omission.
-    scopes: frozenset[str] | None = field(kw_only=True)
-
-
-class AuthFailure(InvestorAuthenticationError):
-    """A refused credential; ``reason_code`` is the low-cardinality label counted in metrics."""
-
-    def __init__(self, reason: str, reason_code: str, *, scheme: str = "Basic", error: str | None = None):
-        super().__init__(reason, scheme=scheme, error=error)
-        self.reason_code = reason_code
 
 
 async def authenticate(ctx: AppContext, authorization: str | None, request: Any = None) -> Principal:
@@ -47,12 +30,8 @@ async def authenticate(ctx: AppContext, authorization: str | None, request: Any 
     if scheme == "basic":
         return await _authenticate_api_key(ctx, credentials)
     if scheme == "bearer":
-        from spiko.auth.bearer import authenticate_bearer
-
         return await authenticate_bearer(ctx, credentials)
     if scheme == "dpop":  # RFC 9449: a DPoP-bound token with its proof, which needs the request
-        from spiko.auth.dpop_bearer import authenticate_dpop
-
         return await authenticate_dpop(ctx, credentials, request)
     raise AuthFailure("Unsupported authorization scheme: use Basic or Bearer", "malformed")
 
@@ -78,4 +57,6 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     verifier.record_use(entry.key_id)
     # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
     scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
+    # Never beyond what its creating member's role allows now (spiko.auth.roles).
+    scopes = clamp(scopes, entry.creator_role, has_creator=entry.has_creator)
     return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)

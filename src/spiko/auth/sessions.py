@@ -37,6 +37,7 @@ class SignedInUser:
     investor_id: str
     investor_name: str
     session_id: str
+    role: str = "owner"  # spiko.auth.roles
 
 
 MAX_COOKIE_LENGTH = 200
@@ -81,7 +82,9 @@ def current_user(session: Session, request: Request) -> SignedInUser | None:
     if not token or len(token) > MAX_COOKIE_LENGTH:
         return None
     row = session.execute(
-        select(WebSession.id, WebSession.expires_at, User.id, User.email, Investor.id, Investor.name)
+        select(
+            WebSession.id, WebSession.expires_at, User.id, User.email, Investor.id, Investor.name, User.role
+        )
         .join(User, User.id == WebSession.user_id)
         .join(Investor, Investor.id == User.investor_id)
         .where(WebSession.token_hash == sha256_hex(token))
@@ -89,7 +92,7 @@ def current_user(session: Session, request: Request) -> SignedInUser | None:
     if row is None or row[1] <= utcnow():
         return None
     return SignedInUser(
-        user_id=row[2], email=row[3], investor_id=row[4], investor_name=row[5], session_id=row[0]
+        user_id=row[2], email=row[3], investor_id=row[4], investor_name=row[5], session_id=row[0], role=row[6]
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from spiko.cli import funds, identity, oauth, orders, sdk, server, worker
+from spiko.cli import audit, funds, identity, oauth, orders, sdk, server, worker
 
 REGISTRARS: list[Callable[[Any], None]] = [
     server.register,
@@ -22,6 +22,7 @@ REGISTRARS: list[Callable[[Any], None]] = [
     oauth.register,
     funds.register,
     orders.register,
+    audit.register,
     sdk.register,
     worker.register,
 ]

@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
 
 
 def create_investor(args: argparse.Namespace) -> dict[str, str]:
-    from spiko.services import identity
+    from spiko.services import audit, identity
 
     with context() as ctx, ctx.transaction() as session:
         investor, user = identity.create_investor(
@@ -70,6 +70,17 @@ def create_investor(args: argparse.Namespace) -> dict[str, str]:
             registration_number=args.registration_number,
             legal_entity_type=args.legal_entity_type,
             tax_identification_number=args.tax_identification_number,
+        )
+        audit.record(
+            session,
+            action="investor.create",
+            subject=f"investor:{investor.id}",
+            details={
+                "name": investor.name,
+                "email": user.email,
+                "type": investor.type,
+                "country": investor.country,
+            },
         )
         return {"investorId": investor.id, "email": user.email}
 
@@ -94,13 +105,19 @@ def list_investors(args: argparse.Namespace) -> list[dict[str, Any]]:
 def set_password(args: argparse.Namespace) -> dict[str, Any]:
     import sys
 
-    from spiko.services import identity
+    from spiko.services import audit, identity
 
     password = args.password
     if password is None:
         password = sys.stdin.readline().rstrip("\r\n")
     with context() as ctx, ctx.transaction() as session:
         user, ended = identity.set_password(session, args.email, password)
+        audit.record(
+            session,
+            action="user.set_password",
+            subject=f"user:{user.email}",
+            details={"investorId": user.investor_id, "sessionsEnded": ended},
+        )
         return {"investorId": user.investor_id, "email": user.email, "sessionsEnded": ended}
 
 
@@ -114,7 +131,7 @@ def _user(session: Any, email: str) -> Any:
 
 
 def create_api_key(args: argparse.Namespace) -> dict[str, str]:
-    from spiko.services import identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
@@ -125,6 +142,26 @@ def create_api_key(args: argparse.Namespace) -> dict[str, str]:
             name=args.name,
             max_live_keys=ctx.settings.max_api_keys_per_investor,
             scopes=args.scopes,
+        )
+        audit.record(
+            session,
+            action="api_key.create",
+            subject=f"api_key:{created.client_id}",
+            details={
+                "investorId": user.investor_id,
+                "email": user.email,
+                "name": args.name,
+                "scopes": args.scopes,
+            },
+        )
+        # An operator's key: on the investor's activity, and mailed to its owners.
+        security_events.record(
+            session,
+            user.investor_id,
+            None,
+            security_events.API_KEY_CREATED,
+            {"name": created.name, "client_id": created.client_id, "by": "operator"},
+            mailer=ctx.mailer,
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -150,11 +187,19 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
 def revoke_api_key(args: argparse.Namespace) -> None:
     import sys
 
-    from spiko.services import identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx:
         with ctx.transaction() as session:
-            identity.revoke_api_key(session, client_id=args.client_id)
+            key = identity.revoke_api_key(session, client_id=args.client_id)
+            security_events.record(
+                session,
+                key.investor_id,
+                None,
+                security_events.API_KEY_REVOKED,
+                {"name": key.name, "client_id": key.client_id, "by": "operator"},
+            )
+            audit.record(session, action="api_key.revoke", subject=f"api_key:{args.client_id}")
         # This process's cache; the server's workers see the revocation within their cache TTL.
         ctx.api_keys.invalidate(args.client_id)
     print(f"revoked {args.client_id}", file=sys.stderr)

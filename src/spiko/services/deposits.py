@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, BankAccount, DepositOrder
 from spiko.db.types import utcnow
+from spiko.domain import orders as rules
 from spiko.domain.money import decimals_of, format_amount, minor_units
 from spiko.errors import (
     ApplicationError,
@@ -27,7 +28,7 @@ from spiko.errors import (
     SubscriptionNotAllowedError,
 )
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import orders, reference, register
 
 # No I or O: a reference is read over the phone and typed into banking apps.
 WIRE_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -100,6 +101,7 @@ def create_deposit(
             code,
         )
     today = day or orders.today(session)
+    received_at = orders.received_at(session, today)
     order = DepositOrder(
         investor_id=investor_id,
         account_id=account.id,
@@ -110,7 +112,9 @@ def create_deposit(
         currency=currency,
         wire_reference=_unused_wire_reference(session),
         status="pending",
+        created_at=received_at,
         created_day=today,
+        trade_day=register.trade_day(session, share_class, received_at),
         scheduled_day=(
             reference.next_business_day(session, share_class.fund_id, today)
             if method == "direct-debit"
@@ -181,14 +185,24 @@ def fund_deposit(
         raise ApplicationError(
             f"the deposit order {wire_reference} is already {state}", "IncomingBankTransferAlreadyHandled"
         )
+    funding_day = day or orders.today(session)
+    share_class = orders.share_class(session, order.share_class_id)
+    with register.enforced():
+        rules.check_funding(
+            rules.OrderStatus(order.status),
+            order.funded_at is not None,
+            order.created_day,
+            funding_day,
+            register.closed_through(session, share_class.fund_id),
+        )
     if amount is not None and amount != order.amount:
         raise ApplicationError(
             f"the deposit order {wire_reference} is for {format_amount(order.amount, order.currency)} "
             f"{order.currency}, not {amount}",
             "IncomingBankTransferAmountMismatch",
         )
-    order.funded_at = utcnow()
-    order.funded_day = day or orders.today(session)
+    order.funded_at = orders.received_at(session, funding_day)
+    order.funded_day = funding_day
     session.flush()
     snapshots.deposit_order(session, "funded", order)
     return order
@@ -207,7 +221,7 @@ def fund_all_pending(session: Session, day: date) -> list[DepositOrder]:
         .with_for_update()
     )
     funded = []
-    now = utcnow()
+    now = orders.received_at(session, day)
     for order in pending:
         order.funded_at = now
         order.funded_day = day

@@ -1,20 +1,22 @@
 """Execution of orders at a day's NAV, and the share ledger rows it writes.
 
-Cut-off rule: ``execute_orders(day)`` executes, at the NAV published for ``day``, every pending
-deposit funded on or before ``day`` and every pending withdrawal created on or before ``day``.
-An order is therefore priced at the NAV of the first execution day on or after the day it
-became executable (funded, for a deposit; created, for a withdrawal) — never at a NAV older
-than that day. A share class without a NAV for ``day`` executes nothing; its orders wait.
-Deposits execute before withdrawals.
+``execute_orders(day)`` executes, at the NAV published for ``day``, every pending order whose
+trade day (``domain.orders.trade_day``) is ``day`` or earlier, deposits once funded on or before
+``day``. Under ``unknownNAVs`` an order received after that NAV was published waits for the next
+one (forward pricing). A share class without a NAV for ``day`` executes nothing; a closed day
+executes nothing either. The loop runs over the registered order kinds (``ORDER_KINDS``):
+deposits, then withdrawals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
@@ -25,9 +27,10 @@ from spiko.domain.money import (
     shares_for_amount,
     shares_to_withdraw,
 )
+from spiko.domain.orders import ExecutionMethod, OrderStatus, forward_priced
 from spiko.errors import ApplicationError, InvariantError
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import orders, reference, register
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,116 @@ def execute_withdrawal(
     )
 
 
+# --- the execution loop over registered order kinds ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderKind:
+    """One kind of order the loop executes: which of its orders are executable on a day, and how
+    one executes. A new kind registers here and nowhere else in the execution path."""
+
+    name: str
+    model: type[DepositOrder] | type[WithdrawalOrder]
+    executable: Callable[[str, date], Select[Any]]
+    execute: Callable[[Session, Any, Decimal, date], ShareMovement | None]
+    record: Callable[[ExecutionSummary, Any, ShareClass, Decimal], None]
+
+
+ORDER_KINDS: list[OrderKind] = []
+
+
+def register_kind(kind: OrderKind) -> None:
+    """Add an order kind to the loop; kinds execute in the order registered."""
+    ORDER_KINDS.append(kind)
+
+
+def _executable_deposits(share_class_id: str, day: date) -> Select[Any]:
+    return (
+        select(DepositOrder)
+        .where(
+            DepositOrder.share_class_id == share_class_id,
+            DepositOrder.status == OrderStatus.PENDING.value,
+            DepositOrder.funded_day <= day,
+            func.coalesce(DepositOrder.trade_day, DepositOrder.created_day) <= day,
+        )
+        .order_by(DepositOrder.funded_at, DepositOrder.id)
+    )
+
+
+def _executable_withdrawals(share_class_id: str, day: date) -> Select[Any]:
+    return (
+        select(WithdrawalOrder)
+        .where(
+            WithdrawalOrder.share_class_id == share_class_id,
+            WithdrawalOrder.status == OrderStatus.PENDING.value,
+            func.coalesce(WithdrawalOrder.trade_day, WithdrawalOrder.created_day) <= day,
+        )
+        .order_by(WithdrawalOrder.created_at, WithdrawalOrder.id)
+    )
+
+
+def _flushed_withdrawal(session: Session, order: Any, nav: Decimal, day: date) -> ShareMovement | None:
+    movement = execute_withdrawal(session, order, nav, day)
+    session.flush()  # the next withdrawal of the account sees this one's shares gone
+    return movement
+
+
+# Deposits execute before withdrawals, so that a day's subscription can be redeemed the same day.
+register_kind(
+    OrderKind(
+        "deposit",
+        DepositOrder,
+        _executable_deposits,
+        execute_deposit,
+        lambda summary, order, share_class, nav: summary.deposits.append(
+            ExecutedDeposit(order, share_class, nav)
+        ),
+    )
+)
+register_kind(
+    OrderKind(
+        "withdrawal",
+        WithdrawalOrder,
+        _executable_withdrawals,
+        _flushed_withdrawal,
+        lambda summary, order, share_class, nav: summary.withdrawals.append(
+            ExecutedWithdrawal(order, share_class, nav)
+        ),
+    )
+)
+
+
+def execute_share_class(
+    session: Session, share_class: ShareClass, day: date, summary: ExecutionSummary
+) -> int:
+    """Execute, at the NAV of ``day``, every order of the share class executable on ``day``."""
+    nav_row = reference.nav_on(session, share_class.id, day)
+    has_work = any(
+        session.scalar(kind.executable(share_class.id, day).with_only_columns(kind.model.id).limit(1))
+        for kind in ORDER_KINDS
+    )
+    if not has_work:
+        return 0
+    if nav_row is None:
+        summary.waiting_for_nav.append(share_class.symbol)
+        return 0
+    register.check_open(session, share_class.fund_id, day, "an execution")
+    method = ExecutionMethod(share_class.fund.execution_method)
+    executed = 0
+    for kind in ORDER_KINDS:
+        pending = session.scalars(
+            kind.executable(share_class.id, day).with_for_update().execution_options(populate_existing=True)
+        ).all()
+        for order in pending:
+            if not forward_priced(method, order.created_at, nav_row.created_at):
+                continue  # it waits for the next NAV struck after its receipt
+            kind.execute(session, order, nav_row.value, day)
+            kind.record(summary, order, share_class, nav_row.value)
+            executed += 1
+        session.flush()
+    return executed
+
+
 def execute_orders(session: Session, day: date | None = None) -> ExecutionSummary:
     """Execute what is executable on ``day`` (default: today) at that day's NAVs."""
     today = orders.today(session)
@@ -176,70 +289,10 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
             f"{day.isoformat()} is after today ({today.isoformat()}); orders execute on past days only",
             "OrderInTheFuture",
         )
+    for fund in reference.list_funds(session):
+        register.check_open(session, fund.id, day, f"an execution of {fund.slug}")
     summary = ExecutionSummary(day)
     for share_class in reference.list_share_classes(session):
-        nav_row = reference.nav_on(session, share_class.id, day)
-        has_work = _has_pending(session, share_class.id, day)
-        if nav_row is None:
-            if has_work:
-                summary.waiting_for_nav.append(share_class.symbol)
-            continue
-        if not has_work:
-            continue
-        nav = nav_row.value
-        deposits = session.scalars(
-            select(DepositOrder)
-            .where(
-                DepositOrder.share_class_id == share_class.id,
-                DepositOrder.status == "pending",
-                DepositOrder.funded_day <= day,
-            )
-            .order_by(DepositOrder.funded_at, DepositOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        for deposit in deposits:
-            execute_deposit(session, deposit, nav, day)
-            summary.deposits.append(ExecutedDeposit(deposit, share_class, nav))
-        session.flush()
-        withdrawals = session.scalars(
-            select(WithdrawalOrder)
-            .where(
-                WithdrawalOrder.share_class_id == share_class.id,
-                WithdrawalOrder.status == "pending",
-                WithdrawalOrder.created_day <= day,
-            )
-            .order_by(WithdrawalOrder.created_at, WithdrawalOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        for withdrawal in withdrawals:
-            execute_withdrawal(session, withdrawal, nav, day)
-            session.flush()
-            summary.withdrawals.append(ExecutedWithdrawal(withdrawal, share_class, nav))
+        execute_share_class(session, share_class, day, summary)
     session.flush()
     return summary
-
-
-def _has_pending(session: Session, share_class_id: str, day: date) -> bool:
-    deposit = session.scalar(
-        select(DepositOrder.id)
-        .where(
-            DepositOrder.share_class_id == share_class_id,
-            DepositOrder.status == "pending",
-            DepositOrder.funded_day <= day,
-        )
-        .limit(1)
-    )
-    if deposit is not None:
-        return True
-    withdrawal = session.scalar(
-        select(WithdrawalOrder.id)
-        .where(
-            WithdrawalOrder.share_class_id == share_class_id,
-            WithdrawalOrder.status == "pending",
-            WithdrawalOrder.created_day <= day,
-        )
-        .limit(1)
-    )
-    return withdrawal is not None

@@ -34,7 +34,7 @@ from spiko.errors import (
     ServiceUnavailableError,
 )
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import orders, reference, register
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
@@ -64,6 +64,7 @@ def create_withdrawal(
     if destination_type not in DESTINATION_TYPES:
         raise BadRequestError(f"withdrawals cannot be paid by {destination_type}")
     today = day or orders.today(session)
+    received_at = orders.received_at(session, today)
     orders.lock_accounts(session, account.id)
     available = orders.available(session, account.id, share_class.id)
     latest = reference.latest_nav(session, share_class.id, on_or_before=today)
@@ -98,7 +99,9 @@ def create_withdrawal(
         currency=share_class.currency,
         reserved_shares=reserve,
         status="pending",
+        created_at=received_at,
         created_day=today,
+        trade_day=register.trade_day(session, share_class, received_at),
     )
     session.add(order)
     session.flush()
@@ -167,7 +170,8 @@ def create_instant_redemption(
     amount: Decimal,
     currency: str,
 ) -> WithdrawalOrder:
-    """An amount paid at once, priced at the latest published NAV (organizations only)."""
+    """An amount paid at once, priced at the latest published NAV (organizations only), booked on
+    the day it happens (the next business day once that day is closed)."""
     from spiko.services import execution
 
     if investor_type != "organization":
@@ -184,10 +188,13 @@ def create_instant_redemption(
         destination_type="instant-bank-transfer",
         origin="instant-redemption",
     )
-    latest = reference.latest_nav(session, order.share_class_id, on_or_before=order.created_day)
+    share_class = orders.share_class(session, order.share_class_id)
+    booked_on = register.booking_day(session, share_class.fund_id, order.created_day)
+    latest = reference.latest_nav(session, order.share_class_id, on_or_before=booked_on)
     if latest is None:
         raise ServiceUnavailableError("no NAV is published yet; retry later")
-    execution.execute_withdrawal(session, order, latest.value, latest.day, executed_at=utcnow())
+    order.trade_day = booked_on
+    execution.execute_withdrawal(session, order, latest.value, booked_on, executed_at=order.created_at)
     return order
 
 

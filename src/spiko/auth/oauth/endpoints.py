@@ -17,7 +17,7 @@ from authlib.oidc.rpinitiated import EndSessionRequest
 from spiko.auth.oauth import dpop_tokens, tokens
 from spiko.auth.oauth.clients import find_live_client
 from spiko.auth.oauth.keys import ALGORITHM, SIGNING_ALGORITHMS
-from spiko.auth.oauth.requests import StarletteOAuth2Request
+from spiko.auth.oauth.requests import HttpOAuth2Request
 from spiko.auth.oauth.unit import current, db, note_revocation
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class SpikoResourceProtector(ResourceProtector):  # type: ignore[misc]
     def acquire_token(self, scopes: str | list[str] | None = None) -> tokens.StoredToken:
         if isinstance(scopes, str):
             scopes = [scopes]
-        request = StarletteOAuth2Request(current().http)
+        request = HttpOAuth2Request(current().http)
         token: tokens.StoredToken = self.validate_request(scopes, request)
         return token
 

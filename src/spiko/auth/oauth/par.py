@@ -23,16 +23,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from spiko.auth.oauth import limits
 from spiko.auth.oauth.dpop import DPoPProofError
-from spiko.auth.oauth.requests import HttpRequest, basic_credentials_are_readable, first_values, read_request
-from spiko.auth.oauth.runtime import oauth_server
+from spiko.auth.oauth.requests import (
+    NO_STORE,
+    HttpRequest,
+    OAuthResponse,
+    basic_credentials_are_readable,
+    first_values,
+    json_response,
+)
 from spiko.auth.oauth.unit import UnitOfWork
 from spiko.auth.secrets import random_token, sha256_hex
 from spiko.db.models.fapi import OAuthPushedRequest
@@ -47,10 +50,7 @@ PAR_PATH = "/oauth2/par"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 # Client authentication travels with the pushed request; it is not part of the authorization request.
 NOT_STORED = frozenset({"client_secret", "client_assertion", "client_assertion_type", "request_uri"})
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PURGE_EVERY_SECONDS = 60.0
-
-router = APIRouter(include_in_schema=False)
 
 
 class InvalidRequestUriError(OAuth2Error):  # type: ignore[misc]
@@ -59,11 +59,11 @@ class InvalidRequestUriError(OAuth2Error):  # type: ignore[misc]
     error = "invalid_request_uri"
 
 
-def _json_error(error: OAuth2Error, headers: dict[str, str] | None = None) -> Response:
+def _json_error(error: OAuth2Error, headers: dict[str, str] | None = None) -> OAuthResponse:
     body = {"error": error.error, "error_description": error.get_error_description()}
     merged = {**NO_STORE, **dict(error.get_headers()), **(headers or {})}
     merged.pop("Content-Type", None)
-    return JSONResponse(body, status_code=error.status_code or 400, headers=merged)
+    return json_response(body, error.status_code or 400, merged)
 
 
 class Purge:
@@ -98,7 +98,8 @@ def purge_unusable(session: Session, code_ttl_seconds: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _push(server: AuthorizationServer, http: HttpRequest) -> Response:
+def push(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    """The PAR endpoint: an authenticated, checked authorization request stored for its browser."""
     if not basic_credentials_are_readable(http.headers):
         return _json_error(InvalidRequestError("Malformed Basic credentials."))
     try:
@@ -108,7 +109,7 @@ def _push(server: AuthorizationServer, http: HttpRequest) -> Response:
     settings = server.settings
     units: list[UnitOfWork] = []
 
-    def action(unit: UnitOfWork) -> Response:
+    def action(unit: UnitOfWork) -> OAuthResponse:
         units.append(unit)
         form = first_values(http.form)
         try:
@@ -148,9 +149,7 @@ def _push(server: AuthorizationServer, http: HttpRequest) -> Response:
         unit.session.flush()
         if server.par_purge.due():
             purge_unusable(unit.session, settings.authorization_code_ttl_seconds)
-        return JSONResponse(
-            {"request_uri": request_uri, "expires_in": ttl}, status_code=201, headers=NO_STORE
-        )
+        return json_response({"request_uri": request_uri, "expires_in": ttl}, 201, NO_STORE)
 
     answer = server.run(http, action)
     limits.count_outcome(server, http, units[0], "par")
@@ -174,13 +173,6 @@ def _pushed_key(
     if requested is not None and requested != proof.jkt:
         raise InvalidRequestError("dpop_jkt does not match the key of the DPoP proof.")
     return proof.jkt
-
-
-@router.post(PAR_PATH)
-async def pushed_authorization_request(request: Request) -> Response:
-    server = oauth_server(request.app.state.ctx)
-    http = await read_request(request, server.settings.issuer, params_from="form")
-    return await run_in_threadpool(_push, server, http)
 
 
 def resolve(unit: UnitOfWork, http: HttpRequest, code_ttl_seconds: int) -> HttpRequest:

@@ -1,20 +1,56 @@
-"""Starlette requests as Authlib sees them (the framework glue Authlib leaves to integrations)."""
+"""HTTP requests and responses as the authorization server sees them, free of any web framework.
+
+The web layers (``spiko.api.oauth`` for the JSON endpoints, ``spiko.web.oauth`` for the pages)
+read a request once into an ``HttpRequest`` and turn the ``OAuthResponse`` they get back into
+their framework's response; everything in between (Authlib, the database) runs on these.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
-from starlette.datastructures import Headers
-from starlette.requests import Request
 
 from spiko.core.text import is_clean
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class Headers(Mapping[str, str]):
+    """Request headers: names without case, the first value by key, every value by ``getlist``."""
+
+    __slots__ = ("_all", "_first")
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._all: dict[str, list[str]] = {}
+        for name, value in items:
+            self._all.setdefault(name.lower(), []).append(value)
+        self._first = {name: values[0] for name, values in self._all.items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._first[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._first
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._first.get(name.lower(), default)
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self._all.get(name.lower(), ()))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first)
+
+    def __len__(self) -> int:
+        return len(self._first)
 
 
 @dataclass(frozen=True)
@@ -35,20 +71,33 @@ class HttpRequest:
     json: Any = None
 
 
-async def read_request(request: Request, issuer: str, *, params_from: str = "auto") -> HttpRequest:
-    form: list[tuple[str, str]] = []
-    content_type = request.headers.get("content-type", "")
-    if request.method == "POST" and content_type.startswith(FORM_TYPES):
-        parsed = await request.form(max_files=0, max_fields=100)
-        form = [(key, value) for key, value in parsed.multi_items() if isinstance(value, str)]
-    query = list(request.query_params.multi_items())
-    if params_from == "auto":
-        params = form if request.method == "POST" else query
-    else:
-        params = query if params_from == "query" else form
-    uri = issuer + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    host = request.client.host if request.client else "unknown"
-    return HttpRequest(request.method, uri, request.headers, params, form, query, host)
+@dataclass
+class OAuthResponse:
+    """An answer of the server; ``media_type`` becomes the Content-Type (with a charset for text)."""
+
+    status_code: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = None
+
+    def set_header_default(self, name: str, value: str) -> None:
+        if not any(key.lower() == name.lower() for key in self.headers):
+            self.headers[name] = value
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> OAuthResponse:
+    content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return OAuthResponse(status_code, content, dict(headers or {}), "application/json")
+
+
+def oauth_error(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> OAuthResponse:
+    """An RFC 6749 section 5.2 error body, never cached."""
+    body = {"error": error, "error_description": description}
+    return json_response(body, status, {**NO_STORE, **(headers or {})})
 
 
 def first_values(items: list[tuple[str, str]]) -> dict[str, str]:
@@ -58,7 +107,7 @@ def first_values(items: list[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def basic_credentials_are_readable(headers: Headers) -> bool:
+def basic_credentials_are_readable(headers: Mapping[str, str]) -> bool:
     """Authlib decodes Basic credentials as UTF-8 and fails hard on other bytes; refuse them first,
     and control characters (``spiko.core.text``) with them."""
     authorization = headers.get("authorization")
@@ -74,7 +123,7 @@ def basic_credentials_are_readable(headers: Headers) -> bool:
     return is_clean(text)
 
 
-class StarletteOAuth2Payload(OAuth2Payload):  # type: ignore[misc]
+class HttpOAuth2Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, items: list[tuple[str, str]]) -> None:
         self._data = first_values(items)
         self._datalist: defaultdict[str, list[str]] = defaultdict(list)
@@ -90,11 +139,11 @@ class StarletteOAuth2Payload(OAuth2Payload):  # type: ignore[misc]
         return self._datalist
 
 
-class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
+class HttpOAuth2Request(OAuth2Request):  # type: ignore[misc]
     def __init__(self, http: HttpRequest) -> None:
         super().__init__(method=http.method, uri=http.uri, headers=http.headers)
         self.http = http
-        self.payload = StarletteOAuth2Payload(http.params)
+        self.payload = HttpOAuth2Payload(http.params)
         self._form = first_values(http.form)
         self._args = first_values(http.query)
 
@@ -107,7 +156,7 @@ class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
         return self._form
 
 
-class StarletteJsonPayload(JsonPayload):  # type: ignore[misc]
+class HttpJsonPayload(JsonPayload):  # type: ignore[misc]
     def __init__(self, data: Any) -> None:
         self._data = data
 
@@ -116,7 +165,7 @@ class StarletteJsonPayload(JsonPayload):  # type: ignore[misc]
         return self._data
 
 
-class StarletteJsonRequest(JsonRequest):  # type: ignore[misc]
+class HttpJsonRequest(JsonRequest):  # type: ignore[misc]
     def __init__(self, http: HttpRequest) -> None:
         super().__init__(http.method, http.uri, http.headers)
-        self.payload = StarletteJsonPayload(http.json)
+        self.payload = HttpJsonPayload(http.json)

@@ -1,5 +1,6 @@
 """The OAuth 2.0 authorization server: Authlib's, assembled from the grants and endpoints this
-server supports, with the glue to Starlette and to the database that Authlib leaves to frameworks."""
+server supports, with the glue to HTTP (``requests``: no web framework) and to the database that
+Authlib leaves to frameworks. A new grant is registered here, in ``__init__``, and nowhere else."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
-from starlette.responses import Response
 
 from spiko.auth.oauth import grants, limits, par, tokens
 from spiko.auth.oauth.client_auth import PrivateKeyJwt
@@ -29,7 +29,7 @@ from spiko.auth.oauth.endpoints import (
 )
 from spiko.auth.oauth.keys import KeyRing
 from spiko.auth.oauth.replay import make_replay_store, make_resource_replay_store
-from spiko.auth.oauth.requests import HttpRequest, StarletteJsonRequest, StarletteOAuth2Request
+from spiko.auth.oauth.requests import HttpJsonRequest, HttpOAuth2Request, HttpRequest, OAuthResponse
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
 from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
 from spiko.auth.secrets import random_token
@@ -148,12 +148,12 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return StarletteOAuth2Request(request)
+        return HttpOAuth2Request(request)
 
-    def create_json_request(self, request: Any) -> StarletteJsonRequest:
-        return StarletteJsonRequest(request)
+    def create_json_request(self, request: Any) -> HttpJsonRequest:
+        return HttpJsonRequest(request)
 
-    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> OAuthResponse:
         header_map = dict(headers)
         if status == 302 and "Location" in header_map:
             header_map["Location"] = self._authorization_response(header_map["Location"])
@@ -162,8 +162,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
             content = json.dumps(body).encode()
             media_type = media_type or "application/json"
         else:
-            content = (body or "").encode() if isinstance(body, str) else body
-        return Response(content, status_code=status, headers=header_map, media_type=media_type)
+            content = (body or "").encode() if isinstance(body, str) else (body or b"")
+        return OAuthResponse(status, content, header_map, media_type)
 
     def _authorization_response(self, location: str) -> str:
         """Every authorization response, code or error, names this issuer (RFC 9207), and uses up

@@ -259,6 +259,7 @@ class AccessEntry:
     live: bool  # not revoked, grant and client not revoked
     known: bool
     jkt: str | None = None  # bound to this DPoP key: usable only with a proof of it
+    role: str | None = None  # the role of the member who authorized the app, now (spiko.auth.roles)
 
 
 UNKNOWN = AccessEntry("", "", "", "", 0.0, False, False)
@@ -292,9 +293,11 @@ class AccessTokenVerifier:
                     OAuthClient.client_id,
                     OAuthClient.revoked_at,
                     OAuthToken.dpop_jkt,
+                    User.role,
                 )
                 .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
                 .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
+                .outerjoin(User, User.id == OAuthGrant.user_id)
                 .where(OAuthToken.access_token_hash == token_hash)
             ).first()
         if row is None:
@@ -303,7 +306,9 @@ class AccessTokenVerifier:
             expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row[:8]
             live = revoked is None and grant_revoked is None and client_revoked is None
             expires_at = expires.timestamp()
-            entry = AccessEntry(investor_id, grant_id, client_id, scope, expires_at, live, True, row[8])
+            entry = AccessEntry(
+                investor_id, grant_id, client_id, scope, expires_at, live, True, row[8], row[9]
+            )
         self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 

@@ -61,6 +61,7 @@ class DepositOrder(Base):
         Index("ix_deposit_orders_status_funded_day", "status", "funded_day"),
         # Keyset pages of an account's transactions (created by migration 0005_reporting).
         Index("ix_deposit_orders_account_created", "account_id", "created_at", "id"),
+        Index("ix_deposit_orders_class_status_trade_day", "share_class_id", "status", "trade_day"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -78,6 +79,8 @@ class DepositOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The sandbox-clock day the order was created on.
     created_day: Mapped[date] = mapped_column(Date)
+    # The fund's business day the order trades on (receipt time against the fund's cut-off).
+    trade_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Direct debits: the day the bank is asked to collect.
     scheduled_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -101,6 +104,7 @@ class WithdrawalOrder(Base):
         Index("ix_withdrawal_orders_investor_status", "investor_id", "status"),
         Index("ix_withdrawal_orders_account_status", "account_id", "share_class_id", "status"),
         Index("ix_withdrawal_orders_account_created", "account_id", "created_at", "id"),
+        Index("ix_withdrawal_orders_class_status_trade_day", "share_class_id", "status", "trade_day"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -119,6 +123,7 @@ class WithdrawalOrder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_day: Mapped[date] = mapped_column(Date)
+    trade_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     execution_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -89,23 +89,30 @@ def read_fresh_account(
     *,
     refresh: bool = True,
 ) -> T:
-    """Two transactions: bring the account's stored positions up to date, then ``read`` them.
+    """``read`` in one read-only transaction, so it sees one consistent state however long it takes.
 
-    The refresh writes (in transactions of its own, see ``positions.refresh``); the read runs in
-    one read-only transaction, so it sees one consistent state however long it takes.
+    Positions are never replayed into the store on a read: the daily close books every account's
+    days (``services.close``), and the few days since the last close are computed from its
+    stored positions. ``refresh`` (the transactions listing's yield accruals, which are paged
+    from the store) stores days no close has booked yet — in a register run by daily closes,
+    none, so the check is one indexed read.
     """
     if refresh:
         refresh_account(ctx, investor_id, account_id, share_class_id)
     with ctx.transaction(write=False) as session:
+        owned_account(session, account_id, investor_id)
+        if share_class_id:
+            share_class(session, share_class_id)
         return read(session)
 
 
 def read_fresh_investor(
     ctx: AppContext, investor_id: str, share_class_id: str | None, read: Callable[[Session], T]
 ) -> T:
-    """Two transactions: bring every position of the investor up to date, then ``read`` them."""
-    refresh_investor(ctx, investor_id, share_class_id)
+    """``read`` in one read-only transaction (no replay: the close stores the positions)."""
     with ctx.transaction(write=False) as session:
+        if share_class_id:
+            share_class(session, share_class_id)
         return read(session)
 
 

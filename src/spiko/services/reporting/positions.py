@@ -31,6 +31,7 @@ from spiko.db.models.orders import Account
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.domain.money import minor_units
 from spiko.domain.positions import (
+    ADDITIVE_FIELDS,
     DailyPosition,
     Movement,
     MovementKind,
@@ -198,28 +199,7 @@ def _last_stored_day(session: Session, account_id: str, share_class_id: str) -> 
 # of 20 decimals, and skipping ORM identity bookkeeping for them halves the read's cost.
 _POSITION_COLUMNS = [
     getattr(DailyPositionRow, name).label(name)
-    for name in (
-        "day",
-        "status",
-        "nav_id",
-        "nav_day",
-        "nav",
-        "shares",
-        "holdings",
-        "cost_basis",
-        "subscriptions",
-        "redemptions",
-        "transfers",
-        "yield_",
-        "realized_gain",
-        "transferred_gain",
-        "subscriptions_total",
-        "redemptions_total",
-        "transfers_total",
-        "yield_total",
-        "realized_gain_total",
-        "transferred_gain_total",
-    )
+    for name in ("day", "status", "nav_id", "nav_day", "nav", *ADDITIVE_FIELDS)
 ]
 
 
@@ -229,21 +209,7 @@ def _to_domain(row: Any) -> DailyPosition:
         day=row.day,
         status=PositionStatus(row.status),
         nav=nav,
-        shares=row.shares,
-        holdings=row.holdings,
-        cost_basis=row.cost_basis,
-        subscriptions=row.subscriptions,
-        redemptions=row.redemptions,
-        transfers=row.transfers,
-        yield_=row.yield_,
-        realized_gain=row.realized_gain,
-        transferred_gain=row.transferred_gain,
-        subscriptions_total=row.subscriptions_total,
-        redemptions_total=row.redemptions_total,
-        transfers_total=row.transfers_total,
-        yield_total=row.yield_total,
-        realized_gain_total=row.realized_gain_total,
-        transferred_gain_total=row.transferred_gain_total,
+        **{name: getattr(row, name) for name in ADDITIVE_FIELDS},
     )
 
 
@@ -261,21 +227,7 @@ def _row_values(
         "nav_id": nav.nav_id if nav else None,
         "nav_day": nav.day if nav else None,
         "nav": nav.value if nav else None,
-        "shares": position.shares,
-        "holdings": position.holdings,
-        "cost_basis": position.cost_basis,
-        "subscriptions": position.subscriptions,
-        "redemptions": position.redemptions,
-        "transfers": position.transfers,
-        "yield_": position.yield_,
-        "realized_gain": position.realized_gain,
-        "transferred_gain": position.transferred_gain,
-        "subscriptions_total": position.subscriptions_total,
-        "redemptions_total": position.redemptions_total,
-        "transfers_total": position.transfers_total,
-        "yield_total": position.yield_total,
-        "realized_gain_total": position.realized_gain_total,
-        "transferred_gain_total": position.transferred_gain_total,
+        **{name: getattr(position, name) for name in ADDITIVE_FIELDS},
         "accrual_at": accrual_time(position.day) if is_accrual(previous_shares, position) else None,
     }
 
@@ -306,11 +258,13 @@ def _lock(session: Session, account_id: str, share_class_id: str) -> None:
     )
 
 
-def materialize(session: Session, account_id: str, share_class: ShareClass) -> int:
-    """Store the missing days up to the latest NAV inside the caller's write transaction; returns
-    how many days were stored."""
+def materialize(
+    session: Session, account_id: str, share_class: ShareClass, *, through: date | None = None
+) -> int:
+    """Store the missing days up to the latest NAV (or ``through``) inside the caller's write
+    transaction; returns how many days were stored."""
     _lock(session, account_id, share_class.id)
-    horizon = latest_nav_day(session, share_class.id)
+    horizon = through or latest_nav_day(session, share_class.id)
     if horizon is None:
         return 0
     last = _last_stored(session, account_id, share_class.id)
@@ -345,6 +299,96 @@ def materialize(session: Session, account_id: str, share_class: ShareClass) -> i
     for chunk_start in range(0, len(rows), 500):
         session.execute(insert(DailyPositionRow), rows[chunk_start : chunk_start + 500])
     return len(rows)
+
+
+def book_day(session: Session, share_class: ShareClass, day: date, previous_close: date | None) -> int:
+    """Store the positions of every account of the share class for each day after
+    ``previous_close`` up to ``day`` (the daily close); returns how many rows it stored.
+
+    Set-based: the states at the previous close come from one index range of the stored days, the
+    window's movements and NAVs from one query each, and the rows go in by batches; an account
+    without a stored state at the previous close but with older movements (stored before closes
+    existed) is materialized on its own.
+    """
+    start = previous_close + ONE_DAY if previous_close is not None else None
+    # Days of the window someone stored already (a read before closes, a NAV since) go first.
+    stale = session.query(DailyPositionRow).filter(
+        DailyPositionRow.share_class_id == share_class.id, DailyPositionRow.day > (previous_close or date.min)
+    )
+    stale.delete(synchronize_session=False)
+    states: dict[str, tuple[str, PositionState]] = {}
+    if previous_close is not None:
+        for row in session.execute(
+            select(DailyPositionRow.investor_id, DailyPositionRow.account_id, *_POSITION_COLUMNS).where(
+                DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
+            )
+        ):
+            states[row.account_id] = (row.investor_id, _to_domain(row).state())
+    movement_query = select(
+        ShareMovement.investor_id,
+        ShareMovement.account_id,
+        ShareMovement.day,
+        ShareMovement.kind,
+        ShareMovement.shares,
+        ShareMovement.amount,
+        ShareMovement.cost,
+    ).where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= day)
+    if start is not None:
+        movement_query = movement_query.where(ShareMovement.day >= start)
+    moved: dict[str, dict[date, list[Movement]]] = defaultdict(lambda: defaultdict(list))
+    investors: dict[str, str] = {}
+    for investor_id, account_id, moved_on, kind, shares, amount, cost in session.execute(
+        movement_query.order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
+    ):
+        moved[account_id][moved_on].append(Movement(moved_on, MovementKind(kind), shares, amount, cost))
+        investors[account_id] = investor_id
+    newcomers = [account_id for account_id in moved if account_id not in states]
+    older: set[str] = set()
+    if previous_close is not None and newcomers:
+        for chunk_start in range(0, len(newcomers), 500):
+            chunk = newcomers[chunk_start : chunk_start + 500]
+            older.update(
+                session.scalars(
+                    select(ShareMovement.account_id)
+                    .where(
+                        ShareMovement.share_class_id == share_class.id,
+                        ShareMovement.account_id.in_(chunk),
+                        ShareMovement.day <= previous_close,
+                    )
+                    .distinct()
+                )
+            )
+    first_day = start if start is not None else min((min(days) for days in moved.values()), default=day)
+    navs = _navs(session, share_class.id, first_day, day)
+    navs_before: dict[date, Nav | None] = {}
+    decimals = minor_units(share_class.currency)
+    rows: list[dict[str, object]] = []
+    stored = 0
+    for account_id in list(states) + [a for a in newcomers if a not in older]:
+        if account_id in states:
+            investor_id, state = states[account_id]
+        else:
+            investor_id = investors[account_id]
+            opened = min(moved[account_id])
+            if opened not in navs_before:
+                navs_before[opened] = nav_before(session, share_class.id, opened)
+            state = PositionState(day=opened - ONE_DAY, nav=navs_before[opened])
+        previous_shares = state.shares
+        for position in roll_positions(
+            state, days_between(state.day + ONE_DAY, day), moved.get(account_id, {}), navs, decimals
+        ):
+            rows.append(_row_values(investor_id, account_id, share_class.id, position, previous_shares))
+            previous_shares = position.shares
+        if len(rows) >= 2000:
+            session.execute(insert(DailyPositionRow), rows)
+            stored += len(rows)
+            rows = []
+    if rows:
+        session.execute(insert(DailyPositionRow), rows)
+        stored += len(rows)
+    for account_id in sorted(older):
+        stored += materialize(session, account_id, share_class, through=day)
+    return stored
 
 
 def refresh(ctx: AppContext, pairs: Iterable[tuple[str, ShareClass]]) -> int:

@@ -1,7 +1,9 @@
-"""HTTP endpoints of the OAuth 2.0 authorization server.
+"""The authorization server's pages: the authorization endpoint with its sign-in and consent
+steps, its error page, and RP-initiated logout.
 
-Each handler reads the request on the event loop, then runs Authlib's synchronous API in the
-thread pool inside one database transaction (``AuthorizationServer.run``).
+Each handler reads the request on the event loop, then runs the framework-free server
+(``spiko.auth.oauth``) in the thread pool inside one database transaction
+(``AuthorizationServer.run``). The JSON endpoints are in ``spiko.api.oauth``.
 """
 
 from __future__ import annotations
@@ -14,20 +16,14 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from spiko.api.oauth_http import read_request, to_response
 from spiko.auth import scopes as api_scopes
-from spiko.auth.oauth import consent, limits, par, scopes
-from spiko.auth.oauth.authorized_apps import router as authorized_apps_router
-from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
-from spiko.auth.oauth.requests import (
-    HttpRequest,
-    basic_credentials_are_readable,
-    first_values,
-    read_request,
-)
+from spiko.auth.oauth import consent, par, scopes
+from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, first_values
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.server import AuthorizationServer
 from spiko.auth.oauth.tokens import GrantUser
@@ -35,14 +31,12 @@ from spiko.auth.oauth.unit import UnitOfWork
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session
 from spiko.context import AppContext
 from spiko.db.models.identity import WebSession
-from spiko.web.rendering import render
+from spiko.services import security_events
+from spiko.services.security_events import Origin
+from spiko.web.rendering import render, translate
 from spiko.web.routes import csrf_refused, to_login
 
 router = APIRouter(include_in_schema=False)
-router.include_router(authorized_apps_router)
-router.include_router(par.router)
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _ctx(request: Request) -> AppContext:
@@ -52,32 +46,6 @@ def _ctx(request: Request) -> AppContext:
 
 def _server(request: Request) -> AuthorizationServer:
     return oauth_server(_ctx(request))
-
-
-# -- discovery -------------------------------------------------------------------------------------
-
-
-@router.get("/.well-known/openid-configuration")
-async def openid_configuration_document(request: Request) -> Response:
-    return JSONResponse(openid_configuration(_ctx(request).settings.issuer, _ctx(request).settings))
-
-
-@router.get("/.well-known/oauth-authorization-server")
-async def authorization_server_document(request: Request) -> Response:
-    return JSONResponse(authorization_server_metadata(_ctx(request).settings.issuer, _ctx(request).settings))
-
-
-def _jwks(server: AuthorizationServer) -> dict[str, Any]:
-    server.keys.ensure_signing_key(server.ctx)
-    with server.ctx.transaction(write=False) as session:
-        return server.keys.jwks(session)
-
-
-@router.get("/.well-known/jwks.json")
-async def jwks(request: Request) -> Response:
-    keys = await run_in_threadpool(_jwks, _server(request))
-    # Short-lived in caches, so a rotated-in key is picked up quickly by verifiers.
-    return JSONResponse(keys, headers={"Cache-Control": "public, max-age=60"})
 
 
 # -- authorization endpoint (RFC 6749 section 3.1) -------------------------------------------------
@@ -98,7 +66,7 @@ def _error_page(request: Request, error: OAuth2Error, status_code: int = 400) ->
         request,
         "oauth_error.html",
         status_code=status_code,
-        title="This authorization request cannot be processed",
+        title=translate(request, "This authorization request cannot be processed"),
         error=error.error,
         description=error.get_error_description() if hasattr(error, "get_error_description") else "",
     )
@@ -109,8 +77,8 @@ def _refuse(
 ) -> Response:
     """Errors go back to the client only once its redirect URI is known to be its own (RFC 6749 4.1.2.1)."""
     if error.redirect_uri:
-        response: Response = server.handle_error_response(oauth_request, error)
-        return response
+        answer: OAuthResponse = server.handle_error_response(oauth_request, error)
+        return to_response(answer)
     return _error_page(request, error)
 
 
@@ -197,10 +165,7 @@ def _authorize(
                 unit.session, investor_id=user.investor_id, client=client, scope=scope
             )
             if remembered and "consent" not in prompts:
-                response: Response = server.create_authorization_response(
-                    oauth_request, grant_user=grant_user, grant=grant
-                )
-                return response
+                return _authorization_response(server, oauth_request, grant_user, grant)
             if "none" in prompts:
                 refusal = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
                 return _refuse(server, request, oauth_request, refusal)
@@ -212,17 +177,35 @@ def _authorize(
             consent.remember_consent(
                 unit.session, investor_id=user.investor_id, user_id=user.user_id, client=client, scope=scope
             )
-            response = server.create_authorization_response(oauth_request, grant_user=grant_user, grant=grant)
-            return response
+            # The owners hear of it by mail once the consent is committed (spiko.services.security_events).
+            security_events.record(
+                unit.session,
+                user.investor_id,
+                user.user_id,
+                security_events.APP_AUTHORIZED,
+                {"client_name": client.name, "client_id": client.client_id, "scope": scope},
+                Origin.of(request),
+                mailer=_ctx(request).mailer,
+            )
+            return _authorization_response(server, oauth_request, grant_user, grant)
         if decision == "deny":
-            response = server.create_authorization_response(oauth_request, grant_user=None, grant=grant)
-            return response
+            return _authorization_response(server, oauth_request, None, grant)
         return _consent_page(
             request, user, client, scope, grant.redirect_uri, status_code=400, error="Choose Allow or Deny."
         )
 
     code_ttl = server.settings.authorization_code_ttl_seconds
     return server.run(http, action)
+
+
+def _authorization_response(
+    server: AuthorizationServer, oauth_request: Any, grant_user: GrantUser | None, grant: Any
+) -> Response:
+    """The redirect back to the client: a code, or ``access_denied`` without a user."""
+    answer: OAuthResponse = server.create_authorization_response(
+        oauth_request, grant_user=grant_user, grant=grant
+    )
+    return to_response(answer)
 
 
 def _consent_page(
@@ -268,101 +251,6 @@ async def authorize_decision(request: Request) -> Response:
     return await run_in_threadpool(_authorize, server, request, http, first_values(http.form))
 
 
-# -- token, revocation, introspection -------------------------------------------------------------
-
-
-def _oauth_error(
-    status: int, error: str, description: str, headers: dict[str, str] | None = None
-) -> Response:
-    body = {"error": error, "error_description": description}
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
-
-
-def _unreadable_credentials() -> Response:
-    return _oauth_error(
-        401,
-        "invalid_client",
-        "Malformed Basic credentials.",
-        {"WWW-Authenticate": 'Basic error="invalid_client"'},
-    )
-
-
-def _rate_limited(server: AuthorizationServer, http: HttpRequest) -> Response | None:
-    """Token requests are limited per address, per client and per failing (client, address)."""
-    try:
-        limits.check_before_authentication(server, http)
-    except limits.TooManyTokenRequests as refused:
-        retry = {"Retry-After": str(refused.retry_after)}
-        return _oauth_error(429, refused.error, refused.get_error_description(), retry)
-    return None
-
-
-def _token(server: AuthorizationServer, http: HttpRequest) -> Response:
-    if not basic_credentials_are_readable(http.headers):
-        return _unreadable_credentials()
-    refused = _rate_limited(server, http)
-    if refused is not None:
-        return refused
-    server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
-    units: list[UnitOfWork] = []
-
-    def action(unit: UnitOfWork) -> Response:
-        units.append(unit)
-        try:
-            response: Response = server.create_token_response(http)
-        except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
-            return _oauth_error(error.status_code or 400, error.error, error.get_error_description())
-        if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
-            response.headers.setdefault("DPoP-Nonce", server.dpop.nonces.current())
-        return response
-
-    answer = server.run(http, action)
-    limits.count_outcome(server, http, units[0])
-    return answer
-
-
-@router.post("/oauth2/token")
-async def token(request: Request) -> Response:
-    server = _server(request)
-    http = await read_request(request, server.settings.issuer)
-    return await run_in_threadpool(_token, server, http)
-
-
-def _endpoint(server: AuthorizationServer, name: str, http: HttpRequest, *, write: bool = True) -> Response:
-    if not basic_credentials_are_readable(http.headers):
-        return _unreadable_credentials()
-
-    def action(unit: UnitOfWork) -> Response:
-        try:
-            response: Response = server.create_endpoint_response(name, http)
-        except OAuth2Error as error:
-            return _oauth_error(error.status_code or 400, error.error, error.get_error_description())
-        return response
-
-    return server.run(http, action, write=write)
-
-
-@router.post("/oauth2/revoke")
-async def revoke(request: Request) -> Response:
-    server = _server(request)
-    http = await read_request(request, server.settings.issuer)
-    return await run_in_threadpool(_endpoint, server, "revocation", http)
-
-
-@router.post("/oauth2/introspect")
-async def introspect(request: Request) -> Response:
-    server = _server(request)
-    http = await read_request(request, server.settings.issuer)
-    return await run_in_threadpool(_endpoint, server, "introspection", http, write=False)
-
-
-@router.api_route("/userinfo", methods=["GET", "POST"])
-async def userinfo(request: Request) -> Response:
-    server = _server(request)
-    http = await read_request(request, server.settings.issuer)
-    return await run_in_threadpool(_endpoint, server, "userinfo", http, write=False)
-
-
 # -- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ----------------------------------
 
 
@@ -380,9 +268,12 @@ def _logout(server: AuthorizationServer, request: Request, http: HttpRequest) ->
             # Without a valid id_token_hint the request may come from anyone, and with someone
             # else's it comes from an app that investor used, not this one: ask the user.
             return render(request, "oauth_logout.html", user=user, signed_out=user is None)
-        response: Response | None = server.create_endpoint_response("end_session", validated)
-        if response is None:
+        answer: OAuthResponse | None = server.create_endpoint_response("end_session", validated)
+        response: Response
+        if answer is None:
             response = render(request, "oauth_logout.html", user=None, signed_out=True)
+        else:
+            response = to_response(answer)
         if unit.ended_session:
             end_session(unit.session, request, response)
         return response

@@ -1,0 +1,99 @@
+"""The server's JSON endpoints as plain functions: an ``HttpRequest`` in, an ``OAuthResponse`` out.
+
+Each runs Authlib's synchronous API inside one database transaction
+(``AuthorizationServer.run``); ``spiko.api.oauth`` reads the request on the event loop and calls
+these in the thread pool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+
+from spiko.auth.oauth import limits
+from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, basic_credentials_are_readable, oauth_error
+from spiko.auth.oauth.unit import UnitOfWork
+
+if TYPE_CHECKING:
+    from spiko.auth.oauth.server import AuthorizationServer
+
+
+def unreadable_credentials() -> OAuthResponse:
+    return oauth_error(
+        401,
+        "invalid_client",
+        "Malformed Basic credentials.",
+        {"WWW-Authenticate": 'Basic error="invalid_client"'},
+    )
+
+
+def _rate_limited(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse | None:
+    """Token requests are limited per address, per client and per failing (client, address)."""
+    try:
+        limits.check_before_authentication(server, http)
+    except limits.TooManyTokenRequests as refused:
+        retry = {"Retry-After": str(refused.retry_after)}
+        return oauth_error(429, refused.error, refused.get_error_description(), retry)
+    return None
+
+
+def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    """The token endpoint (RFC 6749 section 3.2): every grant registered on the server."""
+    if not basic_credentials_are_readable(http.headers):
+        return unreadable_credentials()
+    refused = _rate_limited(server, http)
+    if refused is not None:
+        return refused
+    server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
+    units: list[UnitOfWork] = []
+
+    def action(unit: UnitOfWork) -> OAuthResponse:
+        units.append(unit)
+        try:
+            response: OAuthResponse = server.create_token_response(http)
+        except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
+            return oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
+            response.set_header_default("DPoP-Nonce", server.dpop.nonces.current())
+        return response
+
+    answer = server.run(http, action)
+    limits.count_outcome(server, http, units[0])
+    return answer
+
+
+def endpoint(
+    server: AuthorizationServer, name: str, http: HttpRequest, *, write: bool = True
+) -> OAuthResponse:
+    """One of the registered endpoints: ``revocation``, ``introspection`` or ``userinfo``."""
+    if not basic_credentials_are_readable(http.headers):
+        return unreadable_credentials()
+
+    def action(unit: UnitOfWork) -> OAuthResponse:
+        try:
+            response: OAuthResponse = server.create_endpoint_response(name, http)
+        except OAuth2Error as error:
+            return oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        return response
+
+    return server.run(http, action, write=write)
+
+
+def revoke(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    return endpoint(server, "revocation", http)
+
+
+def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    return endpoint(server, "introspection", http, write=False)
+
+
+def userinfo(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    return endpoint(server, "userinfo", http, write=False)
+
+
+def jwks(server: AuthorizationServer) -> dict[str, Any]:
+    """The public signing keys, created on first use."""
+    server.keys.ensure_signing_key(server.ctx)
+    with server.ctx.transaction(write=False) as session:
+        return server.keys.jwks(session)
