@@ -84,10 +84,6 @@ def revoke(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
     return endpoint(server, "revocation", http)
 
 
-def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
-    return endpoint(server, "introspection", http, write=False)
-
-
 def userinfo(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
     return endpoint(server, "userinfo", http, write=False)
 

@@ -259,6 +259,8 @@ class AccessEntry:
     live: bool  # not revoked, grant and client not revoked
     known: bool
     jkt: str | None = None  # bound to this DPoP key: usable only with a proof of it
+    user_id: str = ""  # the grant's user (``sub`` in introspection)
+    issued_at: float = 0.0  # epoch seconds
 
 
 UNKNOWN = AccessEntry("", "", "", "", 0.0, False, False)
@@ -292,6 +294,8 @@ class AccessTokenVerifier:
                     OAuthClient.client_id,
                     OAuthClient.revoked_at,
                     OAuthToken.dpop_jkt,
+                    OAuthGrant.user_id,
+                    OAuthToken.issued_at,
                 )
                 .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
                 .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
@@ -303,7 +307,18 @@ class AccessTokenVerifier:
             expires, revoked, scope, grant_id, investor_id, grant_revoked, client_id, client_revoked = row[:8]
             live = revoked is None and grant_revoked is None and client_revoked is None
             expires_at = expires.timestamp()
-            entry = AccessEntry(investor_id, grant_id, client_id, scope, expires_at, live, True, row[8])
+            entry = AccessEntry(
+                investor_id,
+                grant_id,
+                client_id,
+                scope,
+                expires_at,
+                live,
+                True,
+                row[8],
+                user_id=row[9],
+                issued_at=row[10].timestamp(),
+            )
         self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 
@@ -313,4 +328,3 @@ class AccessTokenVerifier:
         Here at once, and in every server process listening through Redis.
         """
         self._ctx.invalidations.publish("oauth_tokens")
-
