@@ -11,7 +11,7 @@ Counters live in the shared rate limiter (Redis or the database), so every worke
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -50,7 +50,7 @@ def _client_key(client_id: str) -> str:
     return f"oauth:token:client:{client_id}"
 
 
-def check_before_authentication(server: AuthorizationServer, http: HttpRequest) -> None:
+def check_before_authentication(server: AuthorizationServer, http: HttpRequest, session: Any = None) -> None:
     """Counted: the address's request. Peeked: its failed authentications as the claimed client,
     and the claimed client's authenticated requests (only the client itself adds to those)."""
     settings = server.settings
@@ -58,25 +58,30 @@ def check_before_authentication(server: AuthorizationServer, http: HttpRequest) 
     window = settings.token_window_seconds
     claimed = claimed_client_id(http)
     verdict = limiter.hit(
-        f"oauth:token:address:{http.client_host}", settings.token_requests_per_address, window
+        f"oauth:token:address:{http.client_host}", settings.token_requests_per_address, window, session
     )
     if verdict.allowed:
         failures = _failures_key(claimed, http.client_host)
-        verdict = limiter.peek(failures, settings.token_failures_per_client_and_address, window)
+        verdict = limiter.peek(failures, settings.token_failures_per_client_and_address, window, session)
     if verdict.allowed:
-        verdict = limiter.peek(_client_key(claimed), settings.token_requests_per_client, window)
+        verdict = limiter.peek(_client_key(claimed), settings.token_requests_per_client, window, session)
     if not verdict.allowed:
         raise TooManyTokenRequests(verdict.retry_after)
 
 
-def count_outcome(server: AuthorizationServer, http: HttpRequest, unit: UnitOfWork) -> None:
-    """After the request's transaction (the counters may live in the same database): a failed
-    client authentication counts for (claimed client, address), a passed one for the client."""
+def count_outcome(
+    server: AuthorizationServer, http: HttpRequest, unit: UnitOfWork, session: Any = None
+) -> None:
+    """After the request's transaction (the counters may live in the same database), or at its
+    end in ``session``: a failed client authentication counts for (claimed client, address), a
+    passed one for the client."""
     settings = server.settings
     limiter = server.ctx.rate_limiter
     window = settings.token_window_seconds
     if unit.authenticated_client_id is not None:
-        limiter.hit(_client_key(unit.authenticated_client_id), settings.token_requests_per_client, window)
+        limiter.hit(
+            _client_key(unit.authenticated_client_id), settings.token_requests_per_client, window, session
+        )
     elif unit.client_authentication_failed:
         failures = _failures_key(claimed_client_id(http), http.client_host)
-        limiter.hit(failures, settings.token_failures_per_client_and_address, window)
+        limiter.hit(failures, settings.token_failures_per_client_and_address, window, session)
