@@ -147,7 +147,7 @@ def basic(client_id: str, secret: str) -> str:
 
 def wrk(url: str, seconds: int, connections: int, script: str | None = None, headers: Any = None) -> float:
     """Requests per second; refuses a run with any non-2xx answer or socket error."""
-    command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s"]
+    command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     script_file = None
@@ -236,7 +236,7 @@ class Spiko:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_up(self.issuer + "/healthz", self.process)
+            wait_up(self.issuer + "/healthz", self.process, timeout=300)  # a loaded machine starts slowly
         except RuntimeError:
             self.extra["log"].flush()
             log((folder / "server.log").read_text()[-3000:])

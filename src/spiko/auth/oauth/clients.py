@@ -187,13 +187,15 @@ class LiveClients:
         """None when not cached; else the client, or None when it is unknown or revoked."""
         return self._cache.get(client_id)
 
-    def load(self, client_id: str) -> Client | None:
-        ticket = self._cache.ticket()
+    async def get(self, client_id: str) -> Client | None:
+        """From the cache, else one read in the thread pool shared by concurrent requests."""
+        if len(client_id) > 64:
+            return None
+        return (await self._cache.get_or_load(client_id, lambda: (self._read(client_id),)))[0]
+
+    def _read(self, client_id: str) -> Client | None:
         with self._ctx.transaction(write=False) as session:
-            client = find_live_client(session, client_id)
-        if len(client_id) <= 64:
-            self._cache.set_if_current(client_id, (client,), ticket)
-        return client
+            return find_live_client(session, client_id)
 
 
 def list_clients(session: Session, *, include_revoked: bool = False) -> list[dict[str, Any]]:

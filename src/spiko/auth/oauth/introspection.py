@@ -110,15 +110,19 @@ def introspect_cached(server: AuthorizationServer, http: HttpRequest) -> OAuthRe
     return answer
 
 
-def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
-    """The full path (in the thread pool); for a request the fast path could answer, it first
-    fills the caches the next ones will be answered from."""
+async def fill_caches(server: AuthorizationServer, http: HttpRequest) -> bool:
+    """For a request the fast path could answer: the client and the token into the caches, each
+    read once for all the requests waiting on it (no storm of reads when an entry expires).
+    False when the request is not of that kind."""
     request = _eligible(http)
-    if request is not None:
-        client_id, _, token = request
-        if server.live_clients.cached(client_id) is None:
-            server.live_clients.load(client_id)
-        token_hash = hash_token(token)
-        if server.access_tokens.cached(token_hash) is None:
-            server.access_tokens.load(token_hash)
+    if request is None:
+        return False
+    client_id, _, token = request
+    await server.live_clients.get(client_id)
+    await server.access_tokens.entry(hash_token(token))
+    return True
+
+
+def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
+    """The full path, in a transaction (in the thread pool)."""
     return flows.endpoint(server, ENDPOINT, http, write=False)

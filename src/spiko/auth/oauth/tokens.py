@@ -275,13 +275,18 @@ class AccessTokenVerifier:
     def cached(self, token_hash: str) -> AccessEntry | None:
         return self._cache.get(token_hash)
 
-    def load(self, token_hash: str) -> AccessEntry:
-        """Read the token's state from the database (and cache it, found or not).
+    async def entry(self, token_hash: str) -> AccessEntry:
+        """From the cache on the event loop, else one read in the thread pool shared by every
+        request for the same token meanwhile (when an entry expires under load, one query
+        refills it instead of one per waiting request)."""
+        return await self._cache.get_or_load(token_hash, lambda: self.read(token_hash))
+
+    def read(self, token_hash: str) -> AccessEntry:
+        """The token's state in the database (``entry`` caches it, found or not).
 
         The entry's one-second life counts from before the read, and a ``clear`` made while the
-        read was in flight keeps it out of the cache (see ``TTLCache.set_if_current``).
+        read was in flight keeps it out of the cache (see ``TTLCache.get_or_load``).
         """
-        ticket = self._cache.ticket()
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(
@@ -319,7 +324,6 @@ class AccessTokenVerifier:
                 user_id=row[9],
                 issued_at=row[10].timestamp(),
             )
-        self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 
     def clear(self) -> None:
