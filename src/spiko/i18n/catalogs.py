@@ -61,6 +61,9 @@ def read(locale: str) -> Catalog:
 def update() -> None:
     """Rewrite ``messages.pot`` and merge it into each language's ``messages.po``."""
     template = extract()
+    if TEMPLATE_PATH.exists():  # dates change only with the strings, not with each run
+        with TEMPLATE_PATH.open("rb") as source:
+            template.creation_date = read_po(source).creation_date
     _write(TEMPLATE_PATH, template)
     for locale in TRANSLATED_LOCALES:
         path = catalog_path(locale)
@@ -68,7 +71,7 @@ def update() -> None:
             catalog = read(locale)
         else:
             catalog = Catalog(locale=locale, domain=DOMAIN, project="spiko", charset="utf-8", fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         _write(path, catalog)
 
 
