@@ -61,7 +61,7 @@ def test_switching_the_language_is_remembered(server, browser, locale):
     assert page.get_attribute("html", "lang") == "en" and _heading(page) == "Sign in"
     page.select_option("#locale-select", locale)
     page.click("[data-testid=locale-switch] button[type=submit]")
-    page.wait_for_function(f"document.documentElement.lang === '{locale}'")
+    page.locator(f"html[lang={locale}]").wait_for(state="attached")
     assert "/login" in page.url and "next=" in page.url  # back on the same page
     sign_in_heading, integrations_heading, apps_link = HEADINGS[locale]
     assert _heading(page) == sign_in_heading
@@ -85,7 +85,7 @@ def test_switching_the_language_is_remembered(server, browser, locale):
     # And back to English with the same switch.
     later.select_option("#locale-select", "en")
     later.click("[data-testid=locale-switch] button[type=submit]")
-    later.wait_for_function("document.documentElement.lang === 'en'")
+    later.locator("html[lang=en]").wait_for(state="attached")
     assert _heading(later) == "Integrations"
     context.close()
 
@@ -122,8 +122,11 @@ def test_keyboard_only_sign_in_create_a_key_and_copy_its_secret(server, browser,
     page.keyboard.press("Tab")
     page.keyboard.type(person.password)
     page.keyboard.press("Enter")
-    page.wait_for_url(live.url + "/integrations")
+    page.wait_for_url(live.url + "/")  # the dashboard
 
+    _tab_to(page, "nav a[href='/integrations']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live.url + "/integrations")
     _tab_to(page, "#name")
     page.keyboard.type("Keyboard key")
     _tab_to(page, "input[name=access][value=full]")  # Tab reaches the checked radio button...
@@ -139,16 +142,12 @@ def test_keyboard_only_sign_in_create_a_key_and_copy_its_secret(server, browser,
     # The copy buttons, reached and pressed with the keyboard, put each credential on the clipboard.
     _tab_to(page, "button[data-copy=new-client-secret]")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('button[data-copy=new-client-secret]').hasAttribute('data-copied')"
-    )
+    page.locator("button[data-copy=new-client-secret][data-copied]").wait_for()  # no eval: the page's CSP
     assert page.evaluate("navigator.clipboard.readText()") == secret
     status = page.locator("button[data-copy=new-client-secret] + [data-copy-status]")
     assert status.inner_text() == "Copied" and status.get_attribute("role") == "status"
     page.click("button[data-copy=new-client-id]")
-    page.wait_for_function(
-        "document.querySelector('button[data-copy=new-client-id]').hasAttribute('data-copied')"
-    )
+    page.locator("button[data-copy=new-client-id][data-copied]").wait_for()  # no eval: the page's CSP
     assert page.evaluate("navigator.clipboard.readText()") == client_id
     answer = httpx.get(live.url + "/v1/investors/me", headers=basic_auth(client_id, secret))
     assert answer.status_code == 200 and answer.json()["name"] == "Keyboard Treasury SAS"
