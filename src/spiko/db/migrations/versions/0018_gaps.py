@@ -4,7 +4,7 @@
 section 2): RS256, PS256 or ES256; none means the server's default for the client's profile.
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 """
 
 from __future__ import annotations
