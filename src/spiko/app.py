@@ -66,6 +66,8 @@ from spiko.web import members as web_members
 from spiko.web import oauth as web_oauth
 from spiko.web import orders as web_orders
 from spiko.web import routes as web_routes
+from spiko.web import security as web_security
+from spiko.web import signin_steps as web_signin_steps
 from spiko.web import statements as web_statements
 from spiko.web import webhooks as web_webhooks
 from spiko.web.guard import PAGE_GUARD, PageForbidden, forbidden_page
@@ -148,6 +150,8 @@ PAGE_ROUTERS = (
     web_oauth.router,
     web_authorized_apps.router,
     web_routes.router,
+    web_signin_steps.router,
+    web_security.router,
     web_webhooks.router,
     web_members.router,
     web_links.router,

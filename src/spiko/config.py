@@ -92,6 +92,11 @@ class Settings:
     # After the free failures above, a sign-in waits this long, doubling after each failure.
     login_delay_seconds: int = 60
     login_max_delay_seconds: int = 900
+    # Failed second-step codes of one user before each further try must wait (doubling, as sign-in).
+    second_factor_attempts: int = 5
+    # Sensitive changes (keys, apps, bank accounts, members, security settings) ask for the second
+    # factor (or the password, for users without one) again when the last check is older than this.
+    step_up_seconds: int = 300
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
     # Failed client authentications at the token endpoint, per (client named, address).

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account, WithdrawalOrder
-from spiko.db.types import utcnow
 from spiko.domain.money import (
     amount_for_shares,
     decimals_of,
@@ -227,7 +226,7 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
-    order.canceled_at = utcnow()
+    order.canceled_at = orders.received_at(session)
     session.flush()
     snapshots.withdrawal_order(session, "canceled", order)
     return order

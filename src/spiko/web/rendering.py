@@ -151,6 +151,11 @@ def translate(request: Request, message: str, /, **variables: Any) -> str:
     return i18n.gettext(page_locale(request), message, **variables)
 
 
+def translate_plural(request: Request, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """The form of ``singular``/``plural`` for ``num`` in the page's language (``%(num)s`` is ``num``)."""
+    return i18n.ngettext(page_locale(request), singular, plural, num, **variables)
+
+
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
