@@ -178,3 +178,35 @@ def test_an_operator_can_reset_the_factors_of_a_user_who_lost_them(with_totp, in
     assert reset.returncode == 0, reset.stderr
     assert reset.json()["factorsRemoved"] == 11  # the app and ten recovery codes
     assert sign_in(client, investor.email, investor.password).headers["location"] == "/integrations"
+
+
+def test_one_code_posted_twice_at_once_signs_in_once(with_totp, clock, investor, client_with, ctx):
+    import threading
+
+    _, secret, codes = with_totp
+    browsers = [client_with(), client_with()]
+    for browser in browsers:
+        browser.app.state.ctx.factor_clock = clock
+        sign_in(browser, investor.email, investor.password)
+    for typed in (code(secret, clock), codes[5]):
+        forms = [csrf_token(browser.get("/login/verify").text) for browser in browsers]
+        statuses: list[int] = []
+        start = threading.Barrier(2)
+
+        def post(browser, token):  # type: ignore[no-untyped-def]
+            start.wait()
+            answer = browser.post(
+                "/login/verify", data={"csrf_token": token, "code": typed}, follow_redirects=False
+            )
+            statuses.append(answer.status_code)
+
+        threads = [threading.Thread(target=post, args=pair) for pair in zip(browsers, forms, strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [303, 400], typed
+        loser = next(b for b in browsers if b.get("/integrations", follow_redirects=False).status_code == 303)
+        browsers = [loser, client_with()]  # the one still waiting, and a fresh one at its second step
+        browsers[1].app.state.ctx.factor_clock = clock
+        sign_in(browsers[1], investor.email, investor.password)

@@ -40,6 +40,9 @@ class MemberError(ApplicationError):
         super().__init__(reason)
 
 
+LINK_NOT_VALID = N_("This link is not valid. Check that you copied all of it, or ask for a new one.")
+
+
 class LinkRefused(Exception):
     """A link sent by mail that cannot be used: unknown, already used or expired."""
 

@@ -42,6 +42,8 @@ INVITATION_CANCELED = "invitation_canceled"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 - a kind of event
 PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind of event
 EMAIL_VERIFIED = "email_verified"
+BANK_ACCOUNT_ADDED = "bank_account_added"
+BANK_ACCOUNT_REMOVED = "bank_account_removed"
 
 KINDS: dict[str, str] = {
     SIGN_IN: N_("Signed in"),
@@ -62,10 +64,13 @@ KINDS: dict[str, str] = {
     PASSWORD_RESET_REQUESTED: N_("Password reset requested"),
     PASSWORD_CHANGED: N_("Password changed"),
     EMAIL_VERIFIED: N_("Email address verified"),
+    BANK_ACCOUNT_ADDED: N_("Bank account added (withdrawal destination)"),
+    BANK_ACCOUNT_REMOVED: N_("Bank account removed"),
 }
 
 # A sign-in is mailed to the owners only when it comes from a new device (details["new_device"]).
-NOTIFY_OWNERS = frozenset({API_KEY_CREATED, APP_AUTHORIZED, FACTOR_REMOVED, SIGN_IN})
+# A new withdrawal destination is what a stolen session would add first: owners hear of it.
+NOTIFY_OWNERS = frozenset({API_KEY_CREATED, APP_AUTHORIZED, FACTOR_REMOVED, SIGN_IN, BANK_ACCOUNT_ADDED})
 
 MAX_USER_AGENT = 300
 MAX_IP = 64
@@ -161,6 +166,8 @@ def owner_notice(session: Session, event: SecurityEvent, *, link: str) -> Messag
         FACTOR_REMOVED: f"A second factor ({details.get('factor', 'unknown')}) "
         f"was removed from the sign-in of {who}.",
         SIGN_IN: f"{who} signed in from a device not seen before.",
+        BANK_ACCOUNT_ADDED: f"The bank account {details.get('iban', '')} was added by {who} "
+        "as a destination of withdrawals.",
     }[event.kind]
     lines = [
         what,

@@ -25,6 +25,7 @@ from spiko.web.routes import csrf_refused
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
 
+PASSWORDS_DIFFER = N_("The two passwords differ.")
 RESET_SENT = N_(
     "If an account uses this address, a link to choose a new password is on its way. "
     "It works once and for a limited time; check your spam folder if nothing arrives."
@@ -83,9 +84,7 @@ def accept_invitation(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     if password != password_again:
-        return _invitation_page(
-            request, token, error=translate(request, "The two passwords differ."), status_code=400
-        )
+        return _invitation_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
@@ -158,9 +157,7 @@ def password_reset(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     if password != password_again:
-        return _reset_page(
-            request, token, error=translate(request, "The two passwords differ."), status_code=400
-        )
+        return _reset_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:

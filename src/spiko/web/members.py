@@ -19,7 +19,7 @@ from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import identity, members, security_events
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render, translate
+from spiko.web.rendering import render, translate, translate_plural
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -118,7 +118,10 @@ def change_members(
                     origin=origin,
                 )
                 notice = translate(
-                    request, "%(email)s is now %(role)s.", email=changed.email, role=changed.role
+                    request,
+                    "%(email)s is now %(role)s.",
+                    email=changed.email,
+                    role=translate(request, changed.role),
                 )
             elif action == "remove":
                 removed = members.remove_member(
@@ -132,10 +135,11 @@ def change_members(
                     request, "%(email)s was removed and signed out everywhere.", email=removed.email
                 )
                 if removed.revoked_client_ids:
-                    notice += " " + translate(
+                    notice += " " + translate_plural(
                         request,
-                        "%(count)s API key(s) they created were revoked.",
-                        count=len(removed.revoked_client_ids),
+                        "%(num)s API key they created was revoked.",
+                        "%(num)s API keys they created were revoked.",
+                        len(removed.revoked_client_ids),
                     )
             elif action == "cancel":
                 canceled = members.cancel_invitation(
