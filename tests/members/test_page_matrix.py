@@ -145,7 +145,13 @@ def test_a_trader_may_give_a_key_the_order_scopes_and_revokes_only_their_own(
 ) -> None:
     email = _member(ctx, investor.investor_id, "trader")
     sign_in(client, email, PASSWORD)
-    token = csrf_token(client.get("/integrations").text)
+    page = client.get("/integrations").text
+    # The form offers only what the role allows, and no way to revoke the owner's key.
+    assert (
+        'value="full"' not in page and 'value="orders:write"' in page and 'value="webhooks:write"' not in page
+    )
+    assert f'name="revoke" value="{investor.client_id}"' not in page
+    token = csrf_token(page)
     made = client.post(
         "/integrations",
         data={

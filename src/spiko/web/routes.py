@@ -291,6 +291,10 @@ def _integrations_page(
         access=access,
         chosen=chosen or [],
         families=api_scopes.FAMILIES,
+        # What this member's role lets them give a key, and whose keys they may revoke (spiko.auth.roles).
+        full_allowed=roles.reach(user.role) is None,
+        allowed_scopes=roles.allowed_scopes(user.role),
+        can_revoke_all=roles.holds(user.role, roles.MANAGE),
         access_label=api_scopes.label,
     )
 
