@@ -105,3 +105,11 @@ def test_a_member_confirms_their_address_with_a_link(
     assert "is confirmed" in confirmed.text
     assert 'data-testid="verify-email"' not in client.get("/settings/members").text
     assert client.post(link, data={"csrf_token": csrf_token(page.text)}).status_code == 400
+
+
+def test_the_links_secret_never_reaches_the_access_log() -> None:
+    from spiko.core.observability import logged_path
+
+    scope = {"path": "/password-reset/s3cr3t-token", "route": None}
+    assert logged_path(scope, "/password-reset/{token}") == "/password-reset/{token}"
+    assert logged_path({"path": "/v1/accounts/abc"}, "/v1/accounts/{accountId}") == "/v1/accounts/abc"

@@ -299,3 +299,18 @@ def test_every_page_reaches_only_the_signed_in_investors_data(client: TestClient
     assert (
         len(client.get(f"/v1/bank-accounts?investorId={owner.investor_id}", headers=owner.basic).json()) == 1
     )
+
+
+def test_adding_a_bank_account_asks_a_stale_session_to_step_up(world: World, client_with: Any) -> None:
+    person = world.investor("Step-up SAS")
+    stale = browser(client_with(step_up_seconds=0), person)  # every proof of identity is too old
+    asked = post_form(
+        stale,
+        "/bank-accounts",
+        "/bank-accounts",
+        {"holder": "Step-up SAS", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "currency": "EUR"},
+    )
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/login/step-up?next=%2Fbank-accounts"
+    listed = stale.get(f"/v1/bank-accounts?investorId={person.investor_id}", headers=person.basic).json()
+    assert listed == []  # nothing was added

@@ -137,6 +137,15 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def logged_path(scope: dict[str, Any], route: str) -> str:
+    """The path the logs show: the raw one, except where it carries a secret (the single-use
+    links sent by mail, ``/invitations/{token}``, ``/password-reset/{token}``...): their template."""
+    if "{token}" in route:
+        return route
+    path: str = scope.get("path", "")
+    return path[:300]
+
+
 def route_label(scope: dict[str, Any]) -> str:
     """The route template (``/v1/accounts/{accountId}``), never the raw path: bounded cardinality."""
     route = scope.get("route")
@@ -254,7 +263,9 @@ class ObservabilityMiddleware:
         except Exception:
             self.error_log.exception(
                 "unhandled error",
-                extra={"fields": {"method": scope.get("method"), "path": scope.get("path")}},
+                extra={
+                    "fields": {"method": scope.get("method"), "path": logged_path(scope, route_label(scope))}
+                },
             )
             if not response_started:
                 status, headers, body = self.error_response(scope, request_id)
@@ -281,7 +292,7 @@ class ObservabilityMiddleware:
                         "request_id": request_id,
                         "pid": self.pid,
                         "method": method,
-                        "path": scope.get("path", "")[:300],
+                        "path": logged_path(scope, route),
                         "route": route,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),

@@ -2,7 +2,8 @@
 
 The same service as ``spiko bank-accounts add`` and ``GET /v1/bank-accounts``; one added here is
 usable for withdrawals only after the operator's cooling-off period
-(``SPIKO_BANK_ACCOUNT_COOLING_OFF_HOURS``).
+(``SPIKO_BANK_ACCOUNT_COOLING_OFF_HOURS``), and adding one asks a session whose last proof of
+identity is old for a second factor first (``auth.stepup``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from spiko.auth.sessions import SignedInUser
+from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import bank_accounts, security_events
@@ -99,6 +101,10 @@ def change_bank_accounts(
         except ApiError as refused:
             return _page(request, user, status_code=400, error=str(refused))
         return _page(request, user, notice=translate(request, "“%(name)s” was removed.", name=label))
+    # A new withdrawal destination is a sensitive change: a stale session proves it is its user
+    # again first (the step-up page brings the user back here to submit again).
+    if (again := require_recent_factor(request, user, back_to="/bank-accounts")) is not None:
+        return again
     form = {"holder": holder, "iban": iban, "bic": bic, "currency": currency}
     if not holder.strip():
         error = translate(request, "Give the account holder's name.")

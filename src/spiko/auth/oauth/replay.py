@@ -58,35 +58,35 @@ class DatabaseReplayStore:
     """
 
     CLEANUP_EVERY = 500
+    # One statement both databases run as is, compiled once: a record costs a round trip, not an
+    # ORM flush (this runs once per DPoP call on /v1).
+    INSERT = text(
+        'INSERT INTO oauth_used_jtis ("key", expires_at) VALUES (:key, :expires_at) '
+        'ON CONFLICT ("key") DO NOTHING'
+    )
 
     def __init__(self, ctx: Any) -> None:
         self._ctx = ctx
         self._seen = 0
 
     def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
+        params = {"key": key, "expires_at": expires_at}
         if session is not None:
-            return self._insert(session, key, expires_at)
-        with self._ctx.transaction() as own:
-            if own.get_bind().dialect.name == "postgresql":
-                own.execute(text("SET LOCAL synchronous_commit = off"))
-            return self._insert(own, key, expires_at)
+            first = session.execute(self.INSERT, params).rowcount == 1  # type: ignore[attr-defined]
+            if self._cleanup_due():
+                session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
+            return bool(first)
+        with self._ctx.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            first = connection.execute(self.INSERT, params).rowcount == 1
+            if self._cleanup_due():
+                connection.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
+        return bool(first)
 
-    def _insert(self, session: Session, key: str, expires_at: float) -> bool:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            statement: Any = pg_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            statement = sqlite_insert(UsedJti).on_conflict_do_nothing(index_elements=["key"])
-        inserted = session.execute(statement.values(key=key, expires_at=expires_at).returning(UsedJti.key))
-        first = inserted.first() is not None  # no row back: the key was there already
+    def _cleanup_due(self) -> bool:
         self._seen += 1
-        if self._seen % self.CLEANUP_EVERY == 0:
-            session.execute(delete(UsedJti).where(UsedJti.expires_at < time.time()))
-        return first
+        return self._seen % self.CLEANUP_EVERY == 0
 
 
 class MemoryReplayStore:

@@ -4,7 +4,7 @@
 section 2): RS256, PS256 or ES256; none means the server's default for the client's profile.
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
