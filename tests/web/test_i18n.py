@@ -107,7 +107,7 @@ def test_the_switch_refuses_a_foreign_form_and_ignores_an_unknown_language(clien
         data={"locale": "pt", "next": "//evil.example", "csrf_token": csrf_token(page.text)},
         follow_redirects=False,
     )
-    assert unknown.status_code == 303 and unknown.headers["location"] == "/integrations"
+    assert unknown.status_code == 303 and unknown.headers["location"] == "/"  # the dashboard
     assert "spiko_locale" not in unknown.headers.get("set-cookie", "")
     client.cookies.set("spiko_locale", "xx")  # a cookie no switch wrote: Accept-Language decides
     assert _lang(client.get("/login", headers={"Accept-Language": "es"}).text) == "es"
