@@ -53,13 +53,25 @@ from spiko.errors import (
     NotFoundError,
     decode_error_from_validation,
 )
+from spiko.i18n import N_
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import accounts as web_accounts
 from spiko.web import authorized_apps as web_authorized_apps
+from spiko.web import bank_accounts as web_bank_accounts
+from spiko.web import dashboard as web_dashboard
 from spiko.web import docs as web_docs
+from spiko.web import links as web_links
+from spiko.web import locale as web_locale
+from spiko.web import members as web_members
 from spiko.web import oauth as web_oauth
+from spiko.web import orders as web_orders
 from spiko.web import routes as web_routes
+from spiko.web import security as web_security
+from spiko.web import signin_steps as web_signin_steps
+from spiko.web import statements as web_statements
 from spiko.web import webhooks as web_webhooks
-from spiko.web.rendering import STATIC_DIR, render
+from spiko.web.guard import PAGE_GUARD, PageForbidden, forbidden_page
+from spiko.web.rendering import STATIC_DIR, render, translate
 
 logger = logging.getLogger("spiko.app")
 
@@ -102,7 +114,13 @@ def _tagged(error: ApiError) -> JSONResponse:
 
 
 def _page(request: Request, status_code: int, title: str, message: str) -> Response:
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        title=translate(request, title),
+        message=translate(request, message),
+    )
 
 
 def unexpected_error_response(
@@ -127,6 +145,25 @@ def unexpected_error_response(
     return 500, [(b"content-type", b"text/html; charset=utf-8")], html.encode()
 
 
+# The investor app's pages; each passes the role check of spiko.web.guard before its route.
+PAGE_ROUTERS = (
+    web_oauth.router,
+    web_authorized_apps.router,
+    web_routes.router,
+    web_signin_steps.router,
+    web_security.router,
+    web_webhooks.router,
+    web_members.router,
+    web_links.router,
+    web_locale.router,
+    web_dashboard.router,
+    web_accounts.router,
+    web_orders.router,
+    web_statements.router,
+    web_bank_accounts.router,
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Expected errors, mapped once; unexpected ones end in ``ObservabilityMiddleware``."""
 
@@ -134,12 +171,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, error: ApiError) -> Response:
         return _tagged(error)
 
+    @app.exception_handler(PageForbidden)
+    async def page_forbidden(request: Request, refused: PageForbidden) -> Response:
+        return forbidden_page(request, refused)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         decoded = decode_error_from_validation(list(error.errors()))
         if is_api_path(request.url.path) or is_oauth_path(request.url.path):
             return _tagged(decoded)
-        return _page(request, 400, "Invalid form", "The form could not be read: " + decoded.fields["message"])
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title=translate(request, "Invalid form"),
+            message=translate(
+                request, "The form could not be read: %(reason)s", reason=decoded.fields["message"]
+            ),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -156,8 +205,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"_tag": "HttpError", "message": str(error.detail)}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if error.status_code == 404:
-            return _page(request, 404, "Page not found", "There is no page at this address.")
-        return _page(request, error.status_code, "Request refused", str(error.detail))
+            return _page(request, 404, N_("Page not found"), N_("There is no page at this address."))
+        return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -226,14 +275,13 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         app.include_router(router, prefix="/v1")
     app.include_router(public.router, prefix="/v0")
     app.include_router(oauth_api.router)
-    app.include_router(web_oauth.router)
-    app.include_router(web_authorized_apps.router)
-    app.include_router(web_routes.router)
-    app.include_router(web_webhooks.router)
+    # Every investor-app page passes the role check first (spiko.web.guard, spiko.auth.roles).
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router, dependencies=PAGE_GUARD)
     app.include_router(ops.router)
     if settings.sandbox_mode:
         app.include_router(sandbox_routes.router)
-    app.include_router(web_docs.router)
+    app.include_router(web_docs.router, dependencies=PAGE_GUARD)
     app.mount(web_docs.ASSETS_PATH, web_docs.assets, name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -92,6 +92,11 @@ class Settings:
     # After the free failures above, a sign-in waits this long, doubling after each failure.
     login_delay_seconds: int = 60
     login_max_delay_seconds: int = 900
+    # Failed second-step codes of one user before each further try must wait (doubling, as sign-in).
+    second_factor_attempts: int = 5
+    # Sensitive changes (keys, apps, bank accounts, members, security settings) ask for the second
+    # factor (or the password, for users without one) again when the last check is older than this.
+    step_up_seconds: int = 300
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
     # Failed client authentications at the token endpoint, per (client named, address).
@@ -101,11 +106,16 @@ class Settings:
     # An exchange rate older than this many days (before the day it converts for) is never used
     # silently: conversions that would need it are refused, naming its date.
     fx_max_age_days: int = 7
+    # Hours before a bank account an investor added in the app may receive withdrawals.
+    bank_account_cooling_off_hours: int = 24
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.
     require_pushed_authorization_requests: bool = False
     par_request_uri_ttl_seconds: int = 60
+    # Pushed authorization requests per address and per authenticated client, per token window.
+    par_requests_per_address: int = 120
+    par_requests_per_client: int = 60
     # DPoP (RFC 9449): how old a proof's iat may be, and whether proofs must carry a server nonce.
     dpop_proof_max_age_seconds: int = 60
     dpop_nonce_required: bool = True
@@ -125,12 +135,25 @@ class Settings:
     # networks (comma-separated, e.g. "127.0.0.1, 10.0.0.0/8") it is served to.
     metrics_token: str | None = field(default=None, repr=False)
     metrics_allowed_addresses: str = ""
+    # Mail (spiko.mail): the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset,
+    # messages are written as .eml files to mail_outbox. mail_from is the sender.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "Spiko <no-reply@spiko.localhost>"
+    mail_outbox: str = ""  # empty: ./outbox (spiko.mail.DEFAULT_OUTBOX)
+    # How long the links sent by mail work: an invitation, a password reset, an email verification.
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    password_reset_ttl_seconds: int = 3600
+    email_verification_ttl_seconds: int = 3 * 24 * 3600
 
     def __post_init__(self) -> None:
         from spiko.core.cors import parse_origins
 
         parse_origins(self.cors_allowed_origins)  # a malformed list stops the start, with its reason
         self.metrics_networks  # noqa: B018 - a malformed list of addresses stops the start too
+        if self.smtp_url:
+            from spiko.mail import parse_smtp_url
+
+            parse_smtp_url(self.smtp_url)  # a malformed SMTP URL stops the start, with its reason
         if not 0 <= self.refresh_token_reuse_grace_seconds <= MAX_REFRESH_REUSE_GRACE_SECONDS:
             raise ValueError(
                 "SPIKO_REFRESH_TOKEN_REUSE_GRACE_SECONDS must be between 0 and "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,7 @@ from spiko.db.engine import make_engine, make_session_factory, transaction
 if TYPE_CHECKING:
     from spiko.auth.api_keys import ApiKeyVerifier
     from spiko.auth.throttle import SignInThrottle
+    from spiko.mail import Mailer
 
 
 @dataclass
@@ -27,6 +29,8 @@ class AppContext:
     settings: Settings
     engine: Engine = field(init=False)
     session_factory: sessionmaker[Session] = field(init=False)
+    # The time TOTP codes are judged at (epoch seconds); injectable, for tests, like the throttle's clock.
+    factor_clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url)
@@ -46,6 +50,18 @@ class AppContext:
             store,
             delay_seconds=self.settings.login_delay_seconds,
             max_delay_seconds=self.settings.login_max_delay_seconds,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Where mail goes: ``SPIKO_SMTP_URL``, or the outbox folder (``spiko.mail``)."""
+        from spiko.mail import Mailer
+
+        return Mailer(
+            self.settings.smtp_url,
+            self.settings.mail_from,
+            self.settings.mail_outbox,
+            base_url=self.settings.issuer,
         )
 
     @cached_property

@@ -63,6 +63,12 @@ def seed_demo(ctx: AppContext) -> DemoSeed:
     )
 
 
+def _mail_destination(settings: Settings) -> str:
+    from spiko.mail import Mailer
+
+    return Mailer(settings.smtp_url, settings.mail_from, settings.mail_outbox).describe()
+
+
 def print_demo(seed: DemoSeed, settings: Settings) -> None:
     """Print the demo login and key on stdout (flushed: the server keeps running after it)."""
     out = sys.stdout
@@ -76,4 +82,5 @@ def print_demo(seed: DemoSeed, settings: Settings) -> None:
     print(f"client_id: {seed.client_id}", file=out)
     print(f"client_secret: {seed.client_secret}", file=out)
     print(f"Try: curl -u '{seed.client_id}:{seed.client_secret}' {settings.issuer}/v1/investors/me", file=out)
+    print(f"Mail:         {_mail_destination(settings)}", file=out)
     print("", file=out, flush=True)

@@ -233,7 +233,7 @@ class TestDiscovery:
         if path.endswith("openid-configuration"):
             assert body["userinfo_endpoint"] == f"{ISSUER}/userinfo"
             assert body["end_session_endpoint"] == f"{ISSUER}/oauth2/sessions/logout"
-            assert body["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
+            assert body["id_token_signing_alg_values_supported"] == ["RS256", "ES256", "PS256"]
             assert body["subject_types_supported"] == ["public"]
 
     def test_every_advertised_endpoint_exists(self, client):

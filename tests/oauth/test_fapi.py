@@ -3,6 +3,7 @@ authorization response (RFC 9207), private_key_jwt (RFC 7523) and the FAPI 2.0 c
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import timedelta
 
@@ -74,6 +75,10 @@ class TestDiscovery:
             assert body["authorization_response_iss_parameter_supported"] is True
             assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
             assert {"ES256", "PS256"} <= set(body["token_endpoint_auth_signing_alg_values_supported"])
+        signing = client.get("/.well-known/openid-configuration").json()[
+            "id_token_signing_alg_values_supported"
+        ]
+        assert set(signing) == {"RS256", "ES256", "PS256"}
 
     def test_the_server_wide_switch_is_advertised(self, client_with):
         strict = client_with(base_url="http://testserver", require_pushed_authorization_requests=True)
@@ -167,6 +172,70 @@ class TestPushedAuthorizationRequests:
         assert answer["error"] == "invalid_request"
         code, _, _ = _code_via_par(strict, strict, app_client, app_client.basic)
         assert code
+
+
+class TestPushedRequestLimitsAndPurge:
+    def test_pushes_are_limited_per_client(self, ctx, client_with, app_client):
+        other = register_keyed_app(ctx)
+        limited = client_with(base_url="http://testserver", par_requests_per_client=3)
+        query, _, _ = authorization_params(app_client)
+        statuses = [push(limited, query, app_client.basic).status_code for _ in range(4)]
+        assert statuses == [201, 201, 201, 429]
+        refused = push(limited, query, app_client.basic)
+        assert refused.json()["error"] == "temporarily_unavailable"
+        assert int(refused.headers["retry-after"]) >= 1 and refused.headers["cache-control"] == "no-store"
+        other_query, _, _ = authorization_params(other)
+        assert push(limited, other_query, other.auth_form()).status_code == 201, "each client its own"
+
+    def test_pushes_are_limited_per_address(self, ctx, client_with):
+        apps = [register_keyed_app(ctx, name=f"App {n}") for n in range(3)]
+        limited = client_with(base_url="http://testserver", par_requests_per_address=2)
+        answers = [push(limited, authorization_params(a)[0], a.auth_form()).status_code for a in apps]
+        assert answers == [201, 201, 429]
+
+    def test_failed_authentications_are_limited_per_client_and_address(self, client_with, app_client):
+        limited = client_with(base_url="http://testserver", token_failures_per_client_and_address=2)
+        query, _, _ = authorization_params(app_client)
+        wrong = {"Authorization": "Basic " + base64.b64encode(f"{app_client.client_id}:x".encode()).decode()}
+        assert [push(limited, query, wrong).status_code for _ in range(3)] == [401, 401, 429]
+        assert push(limited, query, app_client.basic).status_code == 429, "a guesser's address waits"
+
+    def test_pushed_requests_that_can_no_longer_be_used_are_deleted(
+        self, ctx, browser, client, client_with, app_client
+    ):
+        from sqlalchemy import select
+
+        def pushed() -> str:
+            return str(
+                push(client, authorization_params(app_client)[0], app_client.basic).json()["request_uri"]
+            )
+
+        def hashes() -> set[str]:
+            with ctx.transaction(write=False) as session:
+                return set(session.scalars(select(OAuthPushedRequest.request_uri_hash)))
+
+        from spiko.auth.secrets import sha256_hex
+
+        expired, opened_long_ago, opened_now, fresh = (pushed() for _ in range(4))
+        code_ttl = ctx.settings.authorization_code_ttl_seconds
+        with ctx.transaction() as session:
+            for request_uri, values in (
+                (expired, {"expires_at": utcnow() - timedelta(seconds=1)}),
+                (opened_long_ago, {"opened_at": utcnow() - timedelta(seconds=code_ttl + 1)}),
+                (opened_now, {"opened_at": utcnow(), "expires_at": utcnow() - timedelta(seconds=1)}),
+            ):
+                session.execute(
+                    update(OAuthPushedRequest)
+                    .where(OAuthPushedRequest.request_uri_hash == sha256_hex(request_uri))
+                    .values(**values)
+                )
+        worker = client_with(base_url="http://testserver")  # a process that has not purged yet
+        latest = push(worker, authorization_params(app_client)[0], app_client.basic).json()["request_uri"]
+        left = hashes()
+        assert sha256_hex(expired) not in left and sha256_hex(opened_long_ago) not in left
+        assert {sha256_hex(u) for u in (opened_now, fresh, latest)} <= left
+        code = consent_to(browser, pushed_path(app_client.client_id, fresh))["code"]
+        assert code, "a request that can still be used still works"
 
 
 class TestDPoPAtTheTokenEndpoint:
@@ -450,24 +519,100 @@ class TestFapiProfile:
         assert _dpop_get(client, ME, body["access_token"], key, nonce).status_code == 200
 
 
-class TestProofReplayAcrossWorkers:
-    """Two app contexts on one database stand for two workers."""
+class TestIdTokenAlgorithms:
+    def _id_token(self, ctx, browser, client, app):  # type: ignore[no-untyped-def]
+        key = DPoPKey()
+        nonce = dpop_nonce(client, ISSUER, key, app)
+        query, _, verifier = authorization_params(app)
+        request_uri = push(client, query, app.auth_form()).json()["request_uri"]
+        code = consent_to(browser, pushed_path(app.client_id, request_uri))["code"]
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.redirect_uri}
+        tokens = client.post(
+            TOKEN_PATH,
+            data={**data, "code_verifier": verifier, **app.auth_form()},
+            headers={"DPoP": key.proof("POST", ISSUER + TOKEN_PATH, nonce=nonce)},
+        )
+        assert tokens.status_code == 200, tokens.text
+        return tokens.json()["id_token"]
 
-    def test_without_redis_each_worker_refuses_what_it_has_seen(self, client_with, bound):
+    def test_a_fapi_client_registered_for_ps256_gets_ps256_id_tokens(self, ctx, browser, client):
+        app = register_keyed_app(ctx, fapi=True, id_token_alg="PS256")
+        id_token = self._id_token(ctx, browser, client, app)
+        published = client.get("/.well-known/jwks.json").json()
+        decoded = jwt.decode(id_token, KeySet.import_key_set(published), algorithms=["PS256"])
+        assert decoded.header["alg"] == "PS256" and decoded.claims["aud"] == app.client_id
+        signer = next(key for key in published["keys"] if key["kid"] == decoded.header["kid"])
+        assert signer["kty"] == "RSA" and signer["alg"] == "PS256"
+        rs256 = {key["kid"] for key in published["keys"] if key["alg"] == "RS256"}
+        assert decoded.header["kid"] not in rs256, "one key, one algorithm"
+
+    def test_rotation_publishes_a_new_ps256_key(self, ctx, browser, client):
+        from spiko.auth.oauth.keys import KeyRing
+
+        app = register_keyed_app(ctx, fapi=True, id_token_alg="PS256")
+        before = jwt.decode(
+            self._id_token(ctx, browser, client, app),
+            KeySet.import_key_set(client.get("/.well-known/jwks.json").json()),
+            algorithms=["PS256"],
+        ).header["kid"]
+        with ctx.transaction() as session:
+            rotated = KeyRing(ctx.settings).rotate(session)
+        assert before in rotated["retired"] and len(rotated["kids"]) == 3
+        time.sleep(5.1)  # the key cache of the running app (KEY_CACHE_SECONDS)
+        after = self._id_token(ctx, browser, client, app)
+        published = KeySet.import_key_set(client.get("/.well-known/jwks.json").json())
+        header = jwt.decode(after, published, algorithms=["PS256"]).header
+        assert header["alg"] == "PS256" and header["kid"] in rotated["kids"]
+
+    def test_registration_refuses_an_algorithm_fapi_does_not_allow(self, ctx):
+        from spiko.errors import BadRequestError
+
+        with pytest.raises(BadRequestError, match="ES256 or PS256"):
+            register_keyed_app(ctx, fapi=True, id_token_alg="RS256")
+        with pytest.raises(BadRequestError, match="RS256, ES256, PS256"):
+            register_keyed_app(ctx, id_token_alg="HS256")
+
+    def test_a_plain_client_may_ask_for_ps256(self, ctx, browser, client):
+        app = register_keyed_app(ctx, id_token_alg="PS256")
+        id_token = self._id_token(ctx, browser, client, app)
+        published = KeySet.import_key_set(client.get("/.well-known/jwks.json").json())
+        assert jwt.decode(id_token, published, algorithms=["PS256"]).header["alg"] == "PS256"
+
+
+class TestProofReplayAcrossWorkers:
+    """Two app contexts on one database stand for two workers (or two servers)."""
+
+    def test_without_redis_every_worker_refuses_a_replay(self, client_with, bound):
         tokens, key, nonce = bound
-        worker = client_with(base_url="http://testserver")
+        first = client_with(base_url="http://testserver")
+        second = client_with(base_url="http://testserver")
         proof = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
         headers = {"Authorization": f"DPoP {tokens['access_token']}", "DPoP": proof}
-        assert worker.get(ME, headers=headers).status_code == 200
-        assert worker.get(ME, headers=headers).status_code == 401
+        assert first.get(ME, headers=headers).status_code == 200
+        for worker in (second, first):
+            replayed = worker.get(ME, headers=headers)
+            assert replayed.status_code == 401
+            assert 'error="invalid_dpop_proof"' in replayed.headers["www-authenticate"]
+        fresh = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
+        assert second.get(ME, headers={**headers, "DPoP": fresh}).status_code == 200
+
+    def test_without_redis_a_proof_refused_elsewhere_is_never_accepted_here(self, ctx, client_with, bound):
+        """The memory in front of the database holds only what the database recorded."""
+        tokens, key, nonce = bound
+        workers = [client_with(base_url="http://testserver") for _ in range(3)]
+        proofs = [
+            key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce) for _ in range(4)
+        ]
+        accepted = []
+        for proof in proofs:
+            headers = {"Authorization": f"DPoP {tokens['access_token']}", "DPoP": proof}
+            statuses = [worker.get(ME, headers=headers).status_code for worker in (*workers, *workers)]
+            accepted.append(statuses.count(200))
+        assert accepted == [1, 1, 1, 1]
 
     def test_with_redis_every_worker_refuses_a_replay(self, client_with, bound):
-        import os
-        import uuid
-
         tokens, key, nonce = bound
-        redis_url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-        prefix = f"spiko-test-{uuid.uuid4().hex[:8]}:"
+        redis_url, prefix = _redis()
         first = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
         second = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
         proof = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
@@ -480,3 +625,69 @@ class TestProofReplayAcrossWorkers:
         )
         fresh = key.proof("GET", ISSUER + ME, access_token=tokens["access_token"], nonce=nonce)
         assert second.get(ME, headers={**headers, "DPoP": fresh}).status_code == 200
+
+
+def _redis() -> tuple[str, str]:
+    import os
+    import uuid
+
+    redis_url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return redis_url, f"spiko-test-{uuid.uuid4().hex[:8]}:"
+
+
+def _used_jtis(ctx) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from spiko.db.models.fapi import UsedJti
+
+    with ctx.transaction(write=False) as session:
+        return int(session.scalar(select(func.count()).select_from(UsedJti)) or 0)
+
+
+class TestRedisReplayStoreAtTheTokenEndpoint:
+    """With Redis, the token endpoint's proofs and client assertions are remembered there, by
+    every worker, and the database keeps none of them."""
+
+    def test_a_proof_used_at_one_worker_is_refused_by_another(self, ctx, client_with, app_client, bound):
+        import redis
+
+        tokens, key, nonce = bound
+        redis_url, prefix = _redis()
+        first = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        second = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        rows_before = _used_jtis(ctx)
+        proof = key.proof("POST", ISSUER + TOKEN_PATH, nonce=nonce)
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        refreshed = first.post(TOKEN_PATH, data=data, headers={"DPoP": proof, **app_client.basic})
+        assert refreshed.status_code == 200, refreshed.text
+        again = {"grant_type": "refresh_token", "refresh_token": refreshed.json()["refresh_token"]}
+        replayed = second.post(TOKEN_PATH, data=again, headers={"DPoP": proof, **app_client.basic})
+        assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_dpop_proof"
+        assert "already used" in replayed.json()["error_description"]
+        fresh = key.proof("POST", ISSUER + TOKEN_PATH, nonce=nonce)
+        honest = second.post(TOKEN_PATH, data=again, headers={"DPoP": fresh, **app_client.basic})
+        assert honest.status_code == 200, honest.text
+        store = redis.Redis.from_url(redis_url)
+        try:
+            remembered = list(store.scan_iter(match=prefix + "jti:*"))
+            assert len(remembered) == 2 and all(0 < store.pttl(name) <= 70_000 for name in remembered)
+        finally:
+            store.delete(*remembered)
+            store.close()
+        assert _used_jtis(ctx) == rows_before
+
+    def test_a_client_assertion_used_at_one_worker_is_refused_by_another(
+        self, ctx, browser, client, client_with
+    ):
+        app = register_keyed_app(ctx)
+        redis_url, prefix = _redis()
+        first = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        second = client_with(base_url="http://testserver", redis_url=redis_url, redis_prefix=prefix)
+        rows_before = _used_jtis(ctx)
+        query, _, _ = authorization_params(app)
+        form = {**query, **app.auth_form(jti="assertion-across-workers")}
+        assert first.post(PAR_PATH, data=form).status_code == 201
+        replayed = second.post(PAR_PATH, data=form)
+        assert replayed.status_code in (400, 401) and replayed.json()["error"] == "invalid_client"
+        assert second.post(PAR_PATH, data={**query, **app.auth_form()}).status_code == 201
+        assert _used_jtis(ctx) == rows_before

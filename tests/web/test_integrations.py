@@ -52,10 +52,10 @@ def test_the_list_shows_name_client_id_created_and_last_use(signed_in_client):
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), flags=re.S)
     assert cells[0] == "Reporting &lt;robot&gt;"  # escaped
     assert client_id in cells[1]
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", cells[2])
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2} UTC", cells[2])  # CLDR en_GB
     assert cells[3] == "never"
     for header in ("Name", "client_id", "Created", "Last used"):
-        assert f"<th>{header}</th>" in page
+        assert f'<th scope="col">{header}</th>' in page
 
 
 def test_last_use_appears_after_the_flush_interval(client_with, investor):
@@ -72,7 +72,7 @@ def test_last_use_appears_after_the_flush_interval(client_with, investor):
         if last_used != "never":
             break
         time.sleep(0.1)
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", last_used)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2,3} \d{4}, \d{2}:\d{2} UTC", last_used)
 
 
 def test_secrets_are_stored_only_as_hmac_hashes(signed_in_client, ctx):

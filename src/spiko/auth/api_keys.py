@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from spiko.auth.secrets import constant_time_equals, derive_key, keyed_hash, random_token
 from spiko.core.cache import TTLCache
-from spiko.db.models.identity import ApiKey
+from spiko.db.models.identity import ApiKey, User
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
@@ -47,6 +47,9 @@ class CachedKey:
     secret_hash: str
     live: bool
     scopes: str | None = None  # as stored with the key: None for full access
+    # The creating member's role now (spiko.auth.roles.clamp); has_creator False: an operator's key.
+    has_creator: bool = False
+    creator_role: str | None = None
 
 
 _UNKNOWN = CachedKey("", "", _NO_HASH, False)
@@ -82,12 +85,28 @@ class ApiKeyVerifier:
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(
-                    ApiKey.id, ApiKey.investor_id, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.scopes
-                ).where(ApiKey.client_id == client_id)
+                    ApiKey.id,
+                    ApiKey.investor_id,
+                    ApiKey.secret_hash,
+                    ApiKey.revoked_at,
+                    ApiKey.scopes,
+                    ApiKey.created_by_user_id,
+                    User.role,
+                )
+                .outerjoin(User, User.id == ApiKey.created_by_user_id)
+                .where(ApiKey.client_id == client_id)
             ).first()
         if row is None:
             return _UNKNOWN
-        return CachedKey(row.id, row.investor_id, row.secret_hash, row.revoked_at is None, row.scopes)
+        return CachedKey(
+            row.id,
+            row.investor_id,
+            row.secret_hash,
+            row.revoked_at is None,
+            row.scopes,
+            has_creator=row.created_by_user_id is not None,
+            creator_role=row.role,
+        )
 
     def load(self, client_id: str) -> CachedKey:
         """Read the key from the database and cache what was read, found or not."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
+from spiko.auth.roles import clamp
 from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
@@ -49,5 +50,5 @@ async def authenticate_bearer(ctx: AppContext, token: str) -> Principal:
     entry = await live_entry(ctx, token, _refused)
     if entry.jkt:  # RFC 9449 section 7.2: a bound token is no bearer token
         raise _refused("This access token is DPoP-bound: use Authorization: DPoP with a proof", "dpop_bound")
-    scopes = permissions(entry.scope)
+    scopes = clamp(permissions(entry.scope), entry.role, has_creator=True)
     return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

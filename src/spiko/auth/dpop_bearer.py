@@ -2,8 +2,9 @@
 ``DPoP`` proof made for this very request (method, URL, access token hash, server nonce).
 
 The token is looked up exactly as a Bearer token is (``spiko.auth.bearer``, the one-second
-cache); the proof costs one signature check and one single-use ``jti`` record: in Redis when it
-is configured (in the thread pool), else in the worker's memory (see ``MemoryReplayStore``).
+cache); the proof costs one signature check and one single-use ``jti`` record shared by every
+worker: in Redis when it is configured (from the event loop), else in the database (one short
+write in the thread pool; see ``DatabaseResourceReplayStore``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from spiko.auth.bearer import live_entry
 from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS, DPoPProofError
-from spiko.auth.oauth.replay import AsyncRedisReplayStore, DeferredRecord, ReplayStore
+from spiko.auth.oauth.replay import DeferredRecord
 from spiko.auth.oauth.runtime import oauth_server
+from spiko.auth.roles import clamp
 from spiko.auth.scopes import permissions
 
 if TYPE_CHECKING:
@@ -46,23 +48,22 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         )
     url = ctx.settings.issuer + request.url.path
     server = oauth_server(ctx)
-    store = server.resource_replay
-    # A signature check and a dict lookup: cheaper on the event loop than a thread hop.
+    # The proof is checked on the event loop (a signature check is cheaper than a thread hop);
+    # its identifier is recorded only once everything else holds.
     deferred = DeferredRecord()
-    replay: ReplayStore = deferred if isinstance(store, AsyncRedisReplayStore) else store
     try:
         proof = server.dpop.verify(
-            proofs[0], method=request.method, url=url, access_token=token, replay=replay
+            proofs[0], method=request.method, url=url, access_token=token, replay=deferred
         )
     except DPoPProofError as error:
         raise refused(error.description, "dpop_proof", error.error, error.nonce) from None
-    if isinstance(store, AsyncRedisReplayStore) and not await store.first_use_async(
-        deferred.key, deferred.expires_at
-    ):
+    if not await server.resource_replay.first_use_async(deferred.key, deferred.expires_at):
         raise refused("This DPoP proof was already used (jti)", "dpop_proof", "invalid_dpop_proof")
     if proof.jkt != entry.jkt:
         raise refused(
             "The DPoP proof is not made with the key this token is bound to", "dpop_key", "invalid_dpop_proof"
         )
-    scopes = permissions(entry.scope)  # a bound grant is narrowed exactly as a Bearer one
+    scopes = clamp(
+        permissions(entry.scope), entry.role, has_creator=True
+    )  # a bound grant is narrowed exactly as a Bearer one
     return Principal(entry.investor_id, "oauth", entry.grant_id, entry.client_id, scopes=scopes)

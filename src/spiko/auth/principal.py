@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from spiko.auth.bearer import authenticate_bearer
 from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.dpop_bearer import authenticate_dpop
+from spiko.auth.roles import clamp
 from spiko.auth.scopes import permissions
 from spiko.core.text import is_clean
 
@@ -56,4 +57,6 @@ async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
     verifier.record_use(entry.key_id)
     # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
     scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
+    # Never beyond what its creating member's role allows now (spiko.auth.roles).
+    scopes = clamp(scopes, entry.creator_role, has_creator=entry.has_creator)
     return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)

@@ -13,19 +13,20 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from spiko.errors import ForbiddenError
+from spiko.i18n import N_
 
 # Each scope, with what the consent page and the integrations page say it lets a program do.
 FAMILIES: dict[str, str] = {
-    "investors:read": "See your investor profile.",
-    "accounts:read": "See your accounts and their deposit instructions.",
-    "accounts:write": "Open new accounts.",
-    "bank-accounts:read": "See your registered bank accounts.",
-    "orders:read": "See your deposit, withdrawal and transfer orders.",
-    "orders:write": "Place and cancel deposit, withdrawal and transfer orders.",
-    "reports:read": "See your transactions, portfolio, positions, yields and account statements.",
-    "events:read": "See the events of your account: orders, NAVs, yields, keys and apps.",
-    "webhooks:read": "See your webhook endpoints and their delivery log.",
-    "webhooks:write": "Create, change, rotate and delete webhook endpoints, and redeliver events.",
+    "investors:read": N_("See your investor profile."),
+    "accounts:read": N_("See your accounts and their deposit instructions."),
+    "accounts:write": N_("Open new accounts."),
+    "bank-accounts:read": N_("See your registered bank accounts."),
+    "orders:read": N_("See your deposit, withdrawal and transfer orders."),
+    "orders:write": N_("Place and cancel deposit, withdrawal and transfer orders."),
+    "reports:read": N_("See your transactions, portfolio, positions, yields and account statements."),
+    "events:read": N_("See the events of your account: orders, NAVs, yields, keys and apps."),
+    "webhooks:read": N_("See your webhook endpoints and their delivery log."),
+    "webhooks:write": N_("Create, change, rotate and delete webhook endpoints, and redeliver events."),
 }
 READ = "read"
 READ_SCOPES = frozenset(name for name in FAMILIES if name.endswith(":read"))
@@ -33,8 +34,10 @@ READ_SCOPES = frozenset(name for name in FAMILIES if name.endswith(":read"))
 # family added later).
 SHORTHANDS: dict[str, frozenset[str]] = {READ: READ_SCOPES}
 SHORTHAND_DESCRIPTIONS = {
-    READ: "See everything in your account without changing anything: profile, accounts, bank accounts, "
-    "orders, transactions, portfolio, positions, yields, statements, events and webhook endpoints.",
+    READ: N_(
+        "See everything in your account without changing anything: profile, accounts, bank accounts, "
+        "orders, transactions, portfolio, positions, yields, statements, events and webhook endpoints."
+    ),
 }
 API_SCOPES: tuple[str, ...] = (READ, *FAMILIES)
 # OAuth scopes that say how and how long an app holds access, not what it reaches. Any other
@@ -194,7 +197,7 @@ def label(scope: str | None) -> str:
     """A short name for a credential's access: "Full access", "Read only", or its scopes."""
     named = api_scopes(scope)
     if not named:
-        return "Full access"
+        return N_("Full access")
     if named == [READ]:
-        return "Read only"
+        return N_("Read only")
     return ", ".join(sorted(named, key=lambda name: (API_SCOPES + (name,)).index(name)))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +16,13 @@ def _day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a day formatted as YYYY-MM-DD: {value!r}") from None
+
+
+def _time_of_day(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time of day formatted as HH:MM: {value!r}") from None
 
 
 def _decimal(value: str) -> Decimal:
@@ -31,6 +38,24 @@ def _decimal(value: str) -> Decimal:
 def register(commands: Any) -> None:
     funds = group(commands, "funds", "funds")
     command(funds, "list", "list the funds", list_funds)
+    configure = command(
+        funds,
+        "configure",
+        "set a fund's execution method or cut-off (in the fund's timezone)",
+        configure_fund,
+    )
+    configure.add_argument("slug", metavar="SLUG")
+    configure.add_argument("--execution-method", choices=["knownNAVs", "unknownNAVs"])
+    configure.add_argument("--cut-off", metavar="HH:MM", help="in the fund's own timezone")
+
+    close_day = command(
+        commands,
+        "close-day",
+        "the daily close of every fund whose business day it is: execute, book positions, close",
+        close_fund_days,
+    )
+    close_day.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
+    close_day.add_argument("--fund", metavar="SLUG", help="one fund (default: every fund)")
 
     share_classes = group(commands, "share-classes", "share classes of the funds")
     command(share_classes, "list", "list the share classes", list_share_classes)
@@ -101,6 +126,9 @@ def register(commands: Any) -> None:
     target = set_clock.add_mutually_exclusive_group(required=True)
     target.add_argument("--day", type=_day, metavar="YYYY-MM-DD")
     target.add_argument("--real", action="store_true", help="follow the real UTC date")
+    set_clock.add_argument(
+        "--time", type=_time_of_day, metavar="HH:MM", help="UTC time of day (the clock runs on from it)"
+    )
 
     ref = group(commands, "reference", "reference data")
     seed = command(ref, "seed", "create the funds, share classes and calendars (idempotent)", seed_reference)
@@ -137,23 +165,76 @@ def _rate(session: Any, rate: Any) -> dict[str, Any]:
 
 
 def list_funds(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.presenters import public
     from spiko.services import reference
 
     with context() as ctx, ctx.transaction(write=False) as session:
-        return [
-            {
-                **public.fund(f, [row.day for row in reference.list_non_operating_days(session, f.id)]),
-                "name": f.name,
-            }
-            for f in reference.list_funds(session)
-        ]
+        return [_fund(session, f) for f in reference.list_funds(session)]
 
 
 def _share_class(share_class: Any) -> dict[str, Any]:
     from spiko.presenters import public
 
     return {**public.share_class(share_class), "apiDepositsAllowed": share_class.api_deposits_allowed}
+
+
+def _fund(session: Any, fund: Any) -> dict[str, Any]:
+    from spiko.presenters import public
+    from spiko.services import reference, register
+
+    last = register.closed_through(session, fund.id)
+    return {
+        **public.fund(fund, [row.day for row in reference.list_non_operating_days(session, fund.id)]),
+        "name": fund.name,
+        "cutOff": fund.cut_off,
+        "closedThrough": last.isoformat() if last else None,
+    }
+
+
+def configure_fund(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import audit, reference, register
+
+    if args.execution_method is None and args.cut_off is None:
+        raise ValueError("nothing to configure: give --execution-method and/or --cut-off")
+    with context() as ctx, ctx.transaction() as session:
+        before = reference.get_fund_by_slug(session, args.slug)
+        was = {"executionMethod": before.execution_method, "cutOff": before.cut_off}
+        fund = register.configure_fund(
+            session, args.slug, execution_method=args.execution_method, cut_off=args.cut_off
+        )
+        audit.record(
+            session,
+            action="fund.configure",
+            subject=f"fund:{fund.slug}",
+            details={
+                "before": was,
+                "after": {"executionMethod": fund.execution_method, "cutOff": fund.cut_off},
+            },
+        )
+        return _fund(session, fund)
+
+
+def close_fund_days(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import audit, close
+
+    with context() as ctx, ctx.transaction() as session:
+        summary = close.close_day(session, args.day, fund_slug=args.fund)
+        # One record per fund whose day this command closed (a day already closed, or not a
+        # business day of the fund, is left as it was and records nothing).
+        for result in summary.funds:
+            if result.status == "closed":
+                audit.record(
+                    session,
+                    action="day.close",
+                    subject=f"fund:{result.fund}",
+                    details={
+                        "day": result.day,
+                        "navs": result.navs,
+                        "depositsExecuted": result.deposits_executed,
+                        "withdrawalsExecuted": result.withdrawals_executed,
+                        "positionsBooked": result.positions_booked,
+                    },
+                )
+        return summary.as_json()
 
 
 def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -164,21 +245,33 @@ def list_share_classes(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def set_api_deposits(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import reference
+    from spiko.services import audit, reference
 
     with context() as ctx, ctx.transaction() as session:
         share_class = reference.get_share_class_by_symbol(session, args.symbol)
         share_class.api_deposits_allowed = args.state == "on"
         session.flush()
+        audit.record(
+            session,
+            action="share_class.api_deposits",
+            subject=f"share_class:{share_class.symbol}",
+            details={"apiDepositsAllowed": share_class.api_deposits_allowed},
+        )
         return _share_class(share_class)
 
 
 def publish_nav(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import reference
+    from spiko.services import audit, reference
 
     with context() as ctx, ctx.transaction() as session:
         share_class = reference.get_share_class_by_symbol(session, args.share_class)
         nav = reference.publish_nav(session, share_class.id, args.day, args.value)
+        audit.record(
+            session,
+            action="nav.publish",
+            subject=f"share_class:{share_class.symbol}",
+            details={"navId": nav.id, "day": nav.day, "value": nav.value},
+        )
         return _nav(share_class, nav)
 
 
@@ -194,16 +287,29 @@ def list_navs(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def grow_navs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.services import clock, reference
+    from spiko.services import audit, clock, reference
 
     with context() as ctx, ctx.transaction() as session:
         day = args.day or clock.today(session)
         navs = reference.publish_growth_navs(session, day, args.annual_rate)
-        return [_nav(reference.get_share_class(session, nav.share_class_id), nav) for nav in navs]
+        bodies = [_nav(reference.get_share_class(session, nav.share_class_id), nav) for nav in navs]
+        audit.record(
+            session,
+            action="nav.grow",
+            subject=f"day:{day.isoformat()}",
+            details={
+                "annualRate": args.annual_rate,
+                "published": [
+                    {"shareClass": body["shareClassSymbol"], "value": body["amount"]["value"]}
+                    for body in bodies
+                ],
+            },
+        )
+        return bodies
 
 
 def publish_fx(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from spiko.services import reference
+    from spiko.services import audit, reference
 
     with context() as ctx, ctx.transaction() as session:
         funds = (
@@ -223,6 +329,17 @@ def publish_fx(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
             for fund in funds
         ]
+        audit.record(
+            session,
+            action="fx.publish",
+            subject=f"fx:{args.base.upper()}/{args.quote.upper()}",
+            details={
+                "day": args.day,
+                "rate": args.rate,
+                "kind": args.kind,
+                "funds": [fund.slug for fund in funds],
+            },
+        )
         return [_rate(session, rate) for rate in rates]
 
 
@@ -250,20 +367,32 @@ def show_fx(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_holiday(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import reference
+    from spiko.services import audit, reference
 
     with context() as ctx, ctx.transaction() as session:
         fund = reference.get_fund_by_slug(session, args.fund)
         row = reference.add_non_operating_day(session, fund.id, args.day, args.label)
+        audit.record(
+            session,
+            action="calendar.add_holiday",
+            subject=f"fund:{fund.slug}",
+            details={"day": row.day, "label": row.label},
+        )
         return {"fund": fund.slug, "day": row.day.isoformat(), "label": row.label}
 
 
 def remove_holiday(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import reference
+    from spiko.services import audit, reference
 
     with context() as ctx, ctx.transaction() as session:
         fund = reference.get_fund_by_slug(session, args.fund)
         removed = reference.remove_non_operating_day(session, fund.id, args.day)
+        audit.record(
+            session,
+            action="calendar.remove_holiday",
+            subject=f"fund:{fund.slug}",
+            details={"day": args.day, "removed": removed},
+        )
         return {"fund": fund.slug, "day": args.day.isoformat(), "removed": removed}
 
 
@@ -296,7 +425,11 @@ def _clock_body(session: Any) -> dict[str, Any]:
     from spiko.services import clock
 
     sandbox = clock.sandbox_day(session)
-    return {"today": clock.today(session).isoformat(), "sandbox": sandbox is not None}
+    return {
+        "today": clock.today(session).isoformat(),
+        "now": clock.now(session).isoformat(timespec="seconds"),
+        "sandbox": sandbox is not None,
+    }
 
 
 def show_clock(args: argparse.Namespace) -> dict[str, Any]:
@@ -305,10 +438,21 @@ def show_clock(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def set_clock_day(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import clock
+    from spiko.services import audit, clock
 
     with context() as ctx, ctx.transaction() as session:
-        clock.set_today(session, None if args.real else args.day)
+        if args.real and args.time is not None:
+            raise ValueError("--time goes with --day, not --real")
+        clock.set_today(session, None if args.real else args.day, args.time)
+        audit.record(
+            session,
+            action="clock.set",
+            subject="sandbox_clock",
+            details={
+                "day": None if args.real else args.day,
+                "time": args.time.isoformat(timespec="minutes") if args.time else None,
+            },
+        )
         return _clock_body(session)
 
 
@@ -316,12 +460,18 @@ def seed_reference(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from spiko.db.models.funds import ExchangeRate, NetAssetValue
-    from spiko.services import clock, seed
+    from spiko.services import audit, clock, seed
 
     with context() as ctx, ctx.transaction() as session:
         share_classes = seed.seed_reference_data(session)
         if args.history:
             seed.seed_history(session, clock.today(session))
+        audit.record(
+            session,
+            action="reference.seed",
+            subject="reference_data",
+            details={"shareClasses": sorted(share_classes), "history": args.history},
+        )
         return {
             "shareClasses": sorted(share_classes),
             "netAssetValues": session.scalar(select(func.count()).select_from(NetAssetValue)),

@@ -34,6 +34,22 @@ def register(commands: Any) -> None:
         "--password", help="default: the first line of standard input (kept out of shell history)"
     )
 
+    require = command(
+        investors,
+        "require-2fa",
+        "require a second factor of every user of the investor of this email (--off: stop requiring it)",
+        require_second_factor,
+    )
+    require.add_argument("--email", required=True, help="the email of one of the investor's users")
+    require.add_argument("--off", action="store_true", help="no longer require a second factor")
+    wipe = command(
+        investors,
+        "reset-2fa",
+        "remove every second factor of a user who lost them all (check who asks first); ends their sessions",
+        reset_second_factors,
+    )
+    wipe.add_argument("--email", required=True)
+
     keys = group(commands, "api-keys", "API keys (Basic authentication on /v1)")
     key_create = command(keys, "create", "create an API key; prints its secret once", create_api_key)
     key_create.add_argument("--email", required=True)
@@ -54,7 +70,7 @@ def register(commands: Any) -> None:
 
 
 def create_investor(args: argparse.Namespace) -> dict[str, str]:
-    from spiko.services import identity
+    from spiko.services import audit, identity
 
     with context() as ctx, ctx.transaction() as session:
         investor, user = identity.create_investor(
@@ -70,6 +86,17 @@ def create_investor(args: argparse.Namespace) -> dict[str, str]:
             registration_number=args.registration_number,
             legal_entity_type=args.legal_entity_type,
             tax_identification_number=args.tax_identification_number,
+        )
+        audit.record(
+            session,
+            action="investor.create",
+            subject=f"investor:{investor.id}",
+            details={
+                "name": investor.name,
+                "email": user.email,
+                "type": investor.type,
+                "country": investor.country,
+            },
         )
         return {"investorId": investor.id, "email": user.email}
 
@@ -94,14 +121,40 @@ def list_investors(args: argparse.Namespace) -> list[dict[str, Any]]:
 def set_password(args: argparse.Namespace) -> dict[str, Any]:
     import sys
 
-    from spiko.services import identity
+    from spiko.services import audit, identity
 
     password = args.password
     if password is None:
         password = sys.stdin.readline().rstrip("\r\n")
     with context() as ctx, ctx.transaction() as session:
         user, ended = identity.set_password(session, args.email, password)
+        audit.record(
+            session,
+            action="user.set_password",
+            subject=f"user:{user.email}",
+            details={"investorId": user.investor_id, "sessionsEnded": ended},
+        )
         return {"investorId": user.investor_id, "email": user.email, "sessionsEnded": ended}
+
+
+def require_second_factor(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import factors
+
+    with context() as ctx, ctx.transaction() as session:
+        user = _user(session, args.email)
+        factors.set_required(session, user.investor_id, not args.off)
+        return {"investorId": user.investor_id, "secondFactorRequired": not args.off}
+
+
+def reset_second_factors(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.auth.sessions import end_sessions
+    from spiko.services import factors
+
+    with context() as ctx, ctx.transaction() as session:
+        user = _user(session, args.email)
+        removed = factors.reset_factors(session, user)
+        ended = end_sessions(session, user.id)
+        return {"email": user.email, "factorsRemoved": removed, "sessionsEnded": ended}
 
 
 def _user(session: Any, email: str) -> Any:
@@ -114,7 +167,7 @@ def _user(session: Any, email: str) -> Any:
 
 
 def create_api_key(args: argparse.Namespace) -> dict[str, str]:
-    from spiko.services import identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
@@ -125,6 +178,26 @@ def create_api_key(args: argparse.Namespace) -> dict[str, str]:
             name=args.name,
             max_live_keys=ctx.settings.max_api_keys_per_investor,
             scopes=args.scopes,
+        )
+        audit.record(
+            session,
+            action="api_key.create",
+            subject=f"api_key:{created.client_id}",
+            details={
+                "investorId": user.investor_id,
+                "email": user.email,
+                "name": args.name,
+                "scopes": args.scopes,
+            },
+        )
+        # An operator's key: on the investor's activity, and mailed to its owners.
+        security_events.record(
+            session,
+            user.investor_id,
+            None,
+            security_events.API_KEY_CREATED,
+            {"name": created.name, "client_id": created.client_id, "by": "operator"},
+            mailer=ctx.mailer,
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -150,11 +223,19 @@ def list_api_keys(args: argparse.Namespace) -> list[dict[str, Any]]:
 def revoke_api_key(args: argparse.Namespace) -> None:
     import sys
 
-    from spiko.services import identity
+    from spiko.services import audit, identity, security_events
 
     with context() as ctx:
         with ctx.transaction() as session:
-            identity.revoke_api_key(session, client_id=args.client_id)
+            key = identity.revoke_api_key(session, client_id=args.client_id)
+            security_events.record(
+                session,
+                key.investor_id,
+                None,
+                security_events.API_KEY_REVOKED,
+                {"name": key.name, "client_id": key.client_id, "by": "operator"},
+            )
+            audit.record(session, action="api_key.revoke", subject=f"api_key:{args.client_id}")
         # This process's cache; the server's workers see the revocation within their cache TTL.
         ctx.api_keys.invalidate(args.client_id)
     print(f"revoked {args.client_id}", file=sys.stderr)

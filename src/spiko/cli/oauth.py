@@ -34,6 +34,11 @@ def register(commands: Any) -> None:
     create.add_argument(
         "--require-par", action="store_true", help="authorization requests must be pushed (RFC 9126)"
     )
+    create.add_argument(
+        "--id-token-alg",
+        choices=["RS256", "ES256", "PS256"],
+        help="how its ID tokens are signed (default: ES256 for --fapi, else RS256)",
+    )
     listing = command(clients, "list", "list registered apps (never a secret)", list_clients)
     listing.add_argument("--all", action="store_true", help="include revoked apps")
     revoke = command(clients, "revoke", "revoke an app and every token it holds", revoke_client)
@@ -56,10 +61,27 @@ def create_client(args: argparse.Namespace) -> dict[str, str | None]:
         require_par=args.require_par,
         jwks=read_jwks_file(args.jwks) if args.jwks else None,
         jwks_uri=args.jwks_uri,
+        id_token_alg=args.id_token_alg,
     )
+    from spiko.services import audit
+
     with context() as ctx, ctx.transaction() as session:
         created = register_client(
             session, name=args.name, redirect_uris=args.redirect_uris, public=args.public, options=options
+        )
+        audit.record(
+            session,
+            action="oauth_client.create",
+            subject=f"oauth_client:{created.client_id}",
+            details={
+                "name": args.name,
+                "redirectUris": args.redirect_uris,
+                "public": args.public,
+                "fapi": args.fapi,
+                "dpopOnly": args.dpop_only,
+                "requirePar": args.require_par,
+                "jwksUri": args.jwks_uri,
+            },
         )
         return {"client_id": created.client_id, "client_secret": created.client_secret}
 
@@ -73,10 +95,12 @@ def list_clients(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def revoke_client(args: argparse.Namespace) -> None:
     from spiko.auth.oauth.clients import revoke_client
+    from spiko.services import audit
 
     with context() as ctx:
         with ctx.transaction() as session:
             revoke_client(session, args.client_id)
+            audit.record(session, action="oauth_client.revoke", subject=f"oauth_client:{args.client_id}")
         # After the commit: with Redis, every server worker drops its cached tokens now (without
         # it, within the one-second life of their cache entries).
         ctx.invalidations.publish("oauth_tokens")
@@ -85,9 +109,17 @@ def revoke_client(args: argparse.Namespace) -> None:
 
 def rotate(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.auth.oauth.keys import KeyRing
+    from spiko.services import audit
 
     with context() as ctx, ctx.transaction() as session:
-        return KeyRing(ctx.settings).rotate(session)
+        rotated = KeyRing(ctx.settings).rotate(session)
+        audit.record(
+            session,
+            action="signing_keys.rotate",
+            subject=f"signing_key:{rotated['kid']}",
+            details={"kids": rotated["kids"], "retired": rotated["retired"]},
+        )
+        return rotated
 
 
 def list_keys(args: argparse.Namespace) -> list[dict[str, Any]]:

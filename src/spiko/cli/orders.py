@@ -67,6 +67,18 @@ def register(commands: Any) -> None:
     execute = command(orders, "execute", "execute every executable order at a day's NAVs", execute_orders)
     execute.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: today (sandbox clock)")
 
+    correct = command(
+        orders,
+        "correct",
+        "correct an executed deposit's NAV: a reversal plus a new entry, booked on an open day",
+        correct_order,
+    )
+    correct.add_argument("order_id", metavar="ORDER_ID")
+    correct.add_argument("--nav", required=True, type=_amount, metavar="DECIMAL", help="the corrected NAV")
+    correct.add_argument("--reason", required=True, help="why (kept with the correction)")
+    corrections = command(orders, "corrections", "list the corrections booked", list_corrections)
+    corrections.add_argument("--order", metavar="ORDER_ID", help="one order's corrections")
+
     sandbox = group(commands, "sandbox", "walk the sandbox through business days (NAVs, funding, execution)")
     advance = command(
         sandbox,
@@ -88,7 +100,7 @@ def _investor_id(session: Any, email: str) -> str:
 
 def add_bank_account(args: argparse.Namespace) -> BankAccountBody:
     from spiko.presenters.bank_accounts import bank_account
-    from spiko.services import bank_accounts
+    from spiko.services import audit, bank_accounts
 
     with context() as ctx, ctx.transaction() as session:
         row = bank_accounts.add_bank_account(
@@ -98,6 +110,18 @@ def add_bank_account(args: argparse.Namespace) -> BankAccountBody:
             bic=args.bic,
             name=args.name,
             currency=args.currency.upper(),
+        )
+        audit.record(
+            session,
+            action="bank_account.add",
+            subject=f"bank_account:{row.id}",
+            # The IBAN's last four characters: enough to tell accounts apart in the log.
+            details={
+                "investorId": row.investor_id,
+                "ibanEnd": row.iban[-4:],
+                "bic": row.bic,
+                "currency": row.currency,
+            },
         )
         return bank_account(row)
 
@@ -113,31 +137,116 @@ def list_bank_accounts(args: argparse.Namespace) -> list[BankAccountBody]:
 
 def fund_deposit(args: argparse.Namespace) -> DepositOrderBody:
     from spiko.presenters.deposit_orders import deposit_order
-    from spiko.services import deposits
+    from spiko.services import audit, deposits
 
     with context() as ctx, ctx.transaction() as session:
         order = deposits.fund_deposit(
             session, reference_text=args.reference, amount=args.amount, day=args.day
+        )
+        audit.record(
+            session,
+            action="deposit.fund",
+            subject=f"deposit_order:{order.id}",
+            details={
+                "wireReference": order.wire_reference,
+                "amount": order.amount,
+                "fundedDay": order.funded_day,
+            },
         )
         return deposit_order(order)
 
 
 def execute_orders(args: argparse.Namespace) -> ExecutionSummaryBody:
     from spiko.presenters.operations import execution_summary
-    from spiko.services import execution
+    from spiko.services import audit, execution
 
     with context() as ctx, ctx.transaction() as session:
-        return execution_summary(execution.execute_orders(session, args.day))
+        summary = execution.execute_orders(session, args.day)
+        audit.record(
+            session,
+            action="orders.execute",
+            subject=f"day:{summary.day.isoformat()}",
+            details={
+                "depositsExecuted": len(summary.deposits),
+                "withdrawalsExecuted": len(summary.withdrawals),
+                "waitingForNav": summary.waiting_for_nav,
+            },
+        )
+        return execution_summary(summary)
+
+
+def _correction(row: Any) -> dict[str, Any]:
+    from spiko.presenters.formats import plain_decimal, timestamp
+
+    return {
+        "id": row.id,
+        "orderId": row.order_id,
+        "orderKind": row.order_kind,
+        "day": row.day.isoformat(),
+        "reason": row.reason,
+        "createdAt": timestamp(row.created_at),
+        "before": {
+            "nav": plain_decimal(row.old_nav),
+            "shares": plain_decimal(row.old_shares),
+            "amount": plain_decimal(row.old_amount),
+        },
+        "after": {
+            "nav": plain_decimal(row.new_nav),
+            "shares": plain_decimal(row.new_shares),
+            "amount": plain_decimal(row.new_amount),
+        },
+    }
+
+
+def correct_order(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import audit, corrections
+
+    with context() as ctx, ctx.transaction() as session:
+        correction = corrections.correct_deposit(session, args.order_id, nav=args.nav, reason=args.reason)
+        body = _correction(correction)
+        audit.record(
+            session,
+            action="order.correct",
+            subject=f"{correction.order_kind}_order:{correction.order_id}",
+            details={
+                "correctionId": correction.id,
+                "day": correction.day,
+                "reason": correction.reason,
+                "before": body["before"],
+                "after": body["after"],
+            },
+        )
+        return body
+
+
+def list_corrections(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from spiko.services import corrections
+
+    with context() as ctx, ctx.transaction(write=False) as session:
+        return [_correction(row) for row in corrections.list_corrections(session, args.order)]
 
 
 def advance_sandbox(args: argparse.Namespace) -> SandboxWalkBody:
     from spiko.presenters.operations import sandbox_day, sandbox_walk
-    from spiko.services import sandbox
+    from spiko.services import audit, sandbox
 
     steps = []
     with context() as ctx:
-        # One transaction per day: a long walk commits as it goes and can be resumed.
+        # One transaction per day: a long walk commits as it goes and can be resumed; each day
+        # walked is one audited action, recorded in its own transaction.
         for _ in range(args.days):
             with ctx.transaction() as session:
-                steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+                step = sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
+                audit.record(
+                    session,
+                    action="sandbox.advance",
+                    subject=f"day:{step['day']}",
+                    details={
+                        "navsPublished": len(step["navsPublished"]),
+                        "depositsFunded": len(step["depositsFunded"]),
+                        "ordersExecuted": step["execution"]["depositsExecuted"]
+                        + step["execution"]["withdrawalsExecuted"],
+                    },
+                )
+                steps.append(step)
     return sandbox_walk(steps)

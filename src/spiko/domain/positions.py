@@ -63,7 +63,8 @@ class PositionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Movement:
-    """One execution on the share ledger: ``shares`` signed (+ in, − out), ``amount`` positive cash;
+    """One execution on the share ledger: ``shares`` signed (+ in, − out), ``amount`` positive cash
+    (both negative on the reversal of a subscription, the first half of a correction);
     ``cost`` the cost basis a transfer between one investor's own accounts carries (None for other
     movements, and for transfers recorded before the cost was kept)."""
 
@@ -237,6 +238,12 @@ def _roll(
         state = position.state()
 
 
+def _day_order(movement: Movement) -> int:
+    if movement.kind in _OUTGOING:
+        return 2
+    return 1 if movement.shares < 0 else 0
+
+
 def _roll_one_day(
     state: PositionState,
     day: date,
@@ -250,9 +257,18 @@ def _roll_one_day(
     subscriptions = redemptions = transfers = realized = transferred = round_money(ZERO, decimals)
     # Incoming movements first: a day's movements share one NAV, so only the average cost sees
     # their order, and this order can never take the balance below zero within the day.
-    for movement in sorted(movements, key=lambda m: m.kind in _OUTGOING):
+    # Reversals (corrections) after the incoming movements, before the outgoing ones.
+    for movement in sorted(movements, key=_day_order):
         amount = round_money(movement.amount, decimals)
         carried = None if movement.cost is None else round_money(movement.cost, decimals)
+        if movement.kind is MovementKind.SUBSCRIPTION and movement.shares < 0 and amount <= 0:
+            # The reversal of a subscription (a correction): it takes back its shares and its cost.
+            if -movement.shares > shares:
+                raise ValueError(f"a reversal of {-movement.shares} shares exceeds the {shares} held")
+            shares += movement.shares
+            cost += amount
+            subscriptions += amount
+            continue
         if movement.kind in (MovementKind.SUBSCRIPTION, MovementKind.TRANSFER_IN):
             if movement.shares < 0:
                 raise ValueError(f"an incoming {movement.kind.value} cannot remove shares")
@@ -314,7 +330,9 @@ def daily_yield_product(shares_held: Decimal, nav: Decimal, previous_nav: Decima
     return shares_held * (nav - previous_nav)
 
 
-_ADDITIVE = (
+# The figures of a position that add up across accounts: every field of ``DailyPosition`` but its
+# day, status and NAV. The stored table (``daily_positions``) has one column of the same name for each.
+ADDITIVE_FIELDS = (
     "shares",
     "holdings",
     "cost_basis",
@@ -343,7 +361,7 @@ def combine(positions: Sequence[DailyPosition]) -> DailyPosition:
         if other.day != first.day:
             raise ValueError("positions of different days cannot be combined")
         sums: dict[str, Any] = {
-            name: exact_sum((getattr(total, name), getattr(other, name))) for name in _ADDITIVE
+            name: exact_sum((getattr(total, name), getattr(other, name))) for name in ADDITIVE_FIELDS
         }
         total = replace(
             total,

@@ -1,20 +1,22 @@
 """Execution of orders at a day's NAV, and the share ledger rows it writes.
 
-Cut-off rule: ``execute_orders(day)`` executes, at the NAV published for ``day``, every pending
-deposit funded on or before ``day`` and every pending withdrawal created on or before ``day``.
-An order is therefore priced at the NAV of the first execution day on or after the day it
-became executable (funded, for a deposit; created, for a withdrawal) — never at a NAV older
-than that day. A share class without a NAV for ``day`` executes nothing; its orders wait.
-Deposits execute before withdrawals.
+``execute_orders(day)`` executes, at the NAV published for ``day``, every pending order whose
+trade day (``domain.orders.trade_day``) is ``day`` or earlier, deposits once funded on or before
+``day``. Under ``unknownNAVs`` an order received after that NAV was published waits for the next
+one (forward pricing). A share class without a NAV for ``day`` executes nothing; a closed day
+executes nothing either. The loop runs over the registered order kinds (``ORDER_KINDS``):
+deposits, then withdrawals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
@@ -25,9 +27,10 @@ from spiko.domain.money import (
     shares_for_amount,
     shares_to_withdraw,
 )
+from spiko.domain.orders import ExecutionMethod, OrderStatus, forward_priced
 from spiko.errors import ApplicationError, InvariantError
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import orders, reference, register, sums
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def execute_deposit(
     """Buy ``floor(amount / NAV)`` shares; the cash left (under one share quantum) stays in the fund."""
     share_class = orders.share_class(session, order.share_class_id)
     shares = shares_for_amount(order.amount, nav, share_class.share_decimals)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.nav = nav
@@ -116,18 +119,26 @@ def execute_deposit(
 
 
 def execute_withdrawal(
-    session: Session, order: WithdrawalOrder, nav: Decimal, day: date, *, executed_at: datetime | None = None
+    session: Session,
+    order: WithdrawalOrder,
+    nav: Decimal,
+    day: date,
+    *,
+    executed_at: datetime | None = None,
+    left: Decimal | None = None,
 ) -> ShareMovement | None:
     """Redeem the order's shares and pay ``floor(shares x NAV)`` to the cent.
 
     ``amount`` orders redeem ``ceil(amount / NAV)`` shares (so the payment is never below the
     amount asked for; all of them when the amount is their whole value), ``total`` orders
     everything not reserved by other pending withdrawals; both are capped at what the account
-    has left, so an account never goes below zero.
+    has left, so an account never goes below zero. ``left`` is that balance when the caller
+    (the batch below) already holds the account's lock and knows it.
     """
     share_class = orders.share_class(session, order.share_class_id)
-    orders.lock_accounts(session, order.account_id)
-    left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
+    if left is None:
+        orders.lock_accounts(session, order.account_id)
+        left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
     if order.quantity_mode == "shares":
         if order.requested_shares is None:
             raise InvariantError(f"withdrawal order {order.id} by shares has no shares")
@@ -142,7 +153,7 @@ def execute_withdrawal(
         shares = left
     shares = max(Decimal(0), min(shares, left))
     paid = amount_for_shares(shares, nav, share_class.currency)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.amount = paid
@@ -167,6 +178,157 @@ def execute_withdrawal(
     )
 
 
+# --- the execution loop over registered order kinds ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderKind:
+    """One kind of order the loop executes: which of its orders are executable on a day, and how
+    one executes. A new kind registers here and nowhere else in the execution path."""
+
+    name: str
+    model: type[DepositOrder] | type[WithdrawalOrder]
+    executable: Callable[[str, date], Select[Any]]
+    # Runs a day's batch of the kind's orders at one NAV (one share class).
+    execute_batch: Callable[[Session, Sequence[Any], Decimal, date], None]
+    record: Callable[[ExecutionSummary, Any, ShareClass, Decimal], None]
+
+
+ORDER_KINDS: list[OrderKind] = []
+
+
+def register_kind(kind: OrderKind) -> None:
+    """Add an order kind to the loop; kinds execute in the order registered."""
+    ORDER_KINDS.append(kind)
+
+
+def _executable_deposits(share_class_id: str, day: date) -> Select[Any]:
+    return (
+        select(DepositOrder)
+        .where(
+            DepositOrder.share_class_id == share_class_id,
+            DepositOrder.status == OrderStatus.PENDING.value,
+            DepositOrder.funded_day <= day,
+            func.coalesce(DepositOrder.trade_day, DepositOrder.created_day) <= day,
+        )
+        .order_by(DepositOrder.funded_at, DepositOrder.id)
+    )
+
+
+def _executable_withdrawals(share_class_id: str, day: date) -> Select[Any]:
+    return (
+        select(WithdrawalOrder)
+        .where(
+            WithdrawalOrder.share_class_id == share_class_id,
+            WithdrawalOrder.status == OrderStatus.PENDING.value,
+            func.coalesce(WithdrawalOrder.trade_day, WithdrawalOrder.created_day) <= day,
+        )
+        .order_by(WithdrawalOrder.created_at, WithdrawalOrder.id)
+    )
+
+
+def _deposit_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    when = orders.executed_at_for(session, day)  # one execution time for the batch
+    for order in batch:
+        execute_deposit(session, order, nav, day, executed_at=when)
+
+
+def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    """Lock the batch's accounts once and keep their balances as the orders execute, instead of
+    a lock and two sums per order."""
+    if not batch:
+        return
+    share_class_id = batch[0].share_class_id
+    account_ids = sorted({order.account_id for order in batch})
+    orders.lock_accounts(session, *account_ids)
+    session.flush()
+    held: dict[str, Decimal] = {}
+    reserved: dict[str, Decimal] = {}
+    for start in range(0, len(account_ids), 500):
+        chunk = account_ids[start : start + 500]
+        for (account_id,), (total,) in sums.grouped_sums(
+            session,
+            [ShareMovement.account_id],
+            [ShareMovement.shares],
+            ShareMovement.account_id.in_(chunk),
+            ShareMovement.share_class_id == share_class_id,
+        ):
+            held[account_id] = total
+        for (account_id,), (total,) in sums.grouped_sums(
+            session,
+            [WithdrawalOrder.account_id],
+            [WithdrawalOrder.reserved_shares],
+            WithdrawalOrder.account_id.in_(chunk),
+            WithdrawalOrder.share_class_id == share_class_id,
+            WithdrawalOrder.status == OrderStatus.PENDING.value,
+        ):
+            reserved[account_id] = total
+    zero = Decimal(0)
+    when = orders.executed_at_for(session, day)
+    for order in batch:
+        account = order.account_id
+        left = held.get(account, zero) - (reserved.get(account, zero) - order.reserved_shares)
+        execute_withdrawal(session, order, nav, day, executed_at=when, left=left)
+        held[account] = held.get(account, zero) - (order.shares or zero)
+        reserved[account] = reserved.get(account, zero) - order.reserved_shares
+
+
+# Deposits execute before withdrawals, so that a day's subscription can be redeemed the same day.
+register_kind(
+    OrderKind(
+        "deposit",
+        DepositOrder,
+        _executable_deposits,
+        _deposit_batch,
+        lambda summary, order, share_class, nav: summary.deposits.append(
+            ExecutedDeposit(order, share_class, nav)
+        ),
+    )
+)
+register_kind(
+    OrderKind(
+        "withdrawal",
+        WithdrawalOrder,
+        _executable_withdrawals,
+        _withdrawal_batch,
+        lambda summary, order, share_class, nav: summary.withdrawals.append(
+            ExecutedWithdrawal(order, share_class, nav)
+        ),
+    )
+)
+
+
+def execute_share_class(
+    session: Session, share_class: ShareClass, day: date, summary: ExecutionSummary
+) -> int:
+    """Execute, at the NAV of ``day``, every order of the share class executable on ``day``."""
+    nav_row = reference.nav_on(session, share_class.id, day)
+    has_work = any(
+        session.scalar(kind.executable(share_class.id, day).with_only_columns(kind.model.id).limit(1))
+        for kind in ORDER_KINDS
+    )
+    if not has_work:
+        return 0
+    if nav_row is None:
+        summary.waiting_for_nav.append(share_class.symbol)
+        return 0
+    register.check_open(session, share_class.fund_id, day, "an execution")
+    method = ExecutionMethod(share_class.fund.execution_method)
+    executed = 0
+    for kind in ORDER_KINDS:
+        pending = session.scalars(
+            kind.executable(share_class.id, day).with_for_update().execution_options(populate_existing=True)
+        ).all()
+        # Under unknownNAVs an order received after the NAV was published waits for the next one.
+        batch = [order for order in pending if forward_priced(method, order.created_at, nav_row.created_at)]
+        kind.execute_batch(session, batch, nav_row.value, day)
+        for order in batch:
+            kind.record(summary, order, share_class, nav_row.value)
+        executed += len(batch)
+        session.flush()
+    return executed
+
+
 def execute_orders(session: Session, day: date | None = None) -> ExecutionSummary:
     """Execute what is executable on ``day`` (default: today) at that day's NAVs."""
     today = orders.today(session)
@@ -176,70 +338,10 @@ def execute_orders(session: Session, day: date | None = None) -> ExecutionSummar
             f"{day.isoformat()} is after today ({today.isoformat()}); orders execute on past days only",
             "OrderInTheFuture",
         )
+    for fund in reference.list_funds(session):
+        register.check_open(session, fund.id, day, f"an execution of {fund.slug}")
     summary = ExecutionSummary(day)
     for share_class in reference.list_share_classes(session):
-        nav_row = reference.nav_on(session, share_class.id, day)
-        has_work = _has_pending(session, share_class.id, day)
-        if nav_row is None:
-            if has_work:
-                summary.waiting_for_nav.append(share_class.symbol)
-            continue
-        if not has_work:
-            continue
-        nav = nav_row.value
-        deposits = session.scalars(
-            select(DepositOrder)
-            .where(
-                DepositOrder.share_class_id == share_class.id,
-                DepositOrder.status == "pending",
-                DepositOrder.funded_day <= day,
-            )
-            .order_by(DepositOrder.funded_at, DepositOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        for deposit in deposits:
-            execute_deposit(session, deposit, nav, day)
-            summary.deposits.append(ExecutedDeposit(deposit, share_class, nav))
-        session.flush()
-        withdrawals = session.scalars(
-            select(WithdrawalOrder)
-            .where(
-                WithdrawalOrder.share_class_id == share_class.id,
-                WithdrawalOrder.status == "pending",
-                WithdrawalOrder.created_day <= day,
-            )
-            .order_by(WithdrawalOrder.created_at, WithdrawalOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        for withdrawal in withdrawals:
-            execute_withdrawal(session, withdrawal, nav, day)
-            session.flush()
-            summary.withdrawals.append(ExecutedWithdrawal(withdrawal, share_class, nav))
+        execute_share_class(session, share_class, day, summary)
     session.flush()
     return summary
-
-
-def _has_pending(session: Session, share_class_id: str, day: date) -> bool:
-    deposit = session.scalar(
-        select(DepositOrder.id)
-        .where(
-            DepositOrder.share_class_id == share_class_id,
-            DepositOrder.status == "pending",
-            DepositOrder.funded_day <= day,
-        )
-        .limit(1)
-    )
-    if deposit is not None:
-        return True
-    withdrawal = session.scalar(
-        select(WithdrawalOrder.id)
-        .where(
-            WithdrawalOrder.share_class_id == share_class_id,
-            WithdrawalOrder.status == "pending",
-            WithdrawalOrder.created_day <= day,
-        )
-        .limit(1)
-    )
-    return withdrawal is not None

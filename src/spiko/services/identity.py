@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spiko.auth import roles
 from spiko.auth import scopes as api_scopes
 from spiko.auth.api_keys import ApiKeyVerifier, new_client_id, new_client_secret
 from spiko.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
@@ -150,9 +151,20 @@ def create_api_key(
     name: str,
     max_live_keys: int,
     scopes: Iterable[str] | None = None,
+    created_by_user_id: str | None = None,
+    creator_role: str | None = None,
 ) -> CreatedApiKey:
-    """A new key; ``scopes`` narrows it to those investor-API scopes (None: full access)."""
+    """A new key; ``scopes`` narrows it to those investor-API scopes (None: full access).
+
+    A key created by a member (``created_by_user_id``, with their ``creator_role``) may not reach
+    beyond that role; an operator's key (no member) may reach anything.
+    """
     stored_scopes = _api_key_scopes(scopes)
+    if creator_role is not None and roles.exceeds(stored_scopes, creator_role):
+        allowed = ", ".join(roles.allowed_scopes(creator_role))
+        raise ValidationFailed(
+            f"As {creator_role}, you can only create keys within your role; choose among: {allowed}"
+        )
     name = name.strip()
     if not name:
         raise ValidationFailed("An API key needs a name")
@@ -178,6 +190,7 @@ def create_api_key(
         client_id=client_id,
         secret_hash=verifier.hash_secret(secret),
         scopes=stored_scopes,
+        created_by_user_id=created_by_user_id,
     )
     session.add(key)
     session.flush()
@@ -204,14 +217,19 @@ def list_api_keys(session: Session, investor_id: str, *, include_revoked: bool =
     return list(session.scalars(query.order_by(ApiKey.created_at.desc(), ApiKey.id)))
 
 
-def revoke_api_key(session: Session, *, client_id: str, investor_id: str | None = None) -> ApiKey:
-    """Revoke a key; with ``investor_id`` only that investor's key (anything else is not found).
+def revoke_api_key(
+    session: Session, *, client_id: str, investor_id: str | None = None, created_by_user_id: str | None = None
+) -> ApiKey:
+    """Revoke a key; with ``investor_id`` only that investor's key (anything else is not found),
+    with ``created_by_user_id`` only a key that member created.
 
     The caller drops the key from the verification cache once the transaction has committed.
     """
     query = select(ApiKey).where(ApiKey.client_id == client_id)
     if investor_id is not None:
         query = query.where(ApiKey.investor_id == investor_id)
+    if created_by_user_id is not None:
+        query = query.where(ApiKey.created_by_user_id == created_by_user_id)
     key = session.scalar(query)
     if key is None:
         raise NotFoundError("API key not found")

@@ -19,7 +19,6 @@ from spiko.db.base import Base
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, WithdrawalOrder
-from spiko.db.types import utcnow
 from spiko.errors import BadRequestError, NotFoundError
 from spiko.services import clock, reference, sums
 
@@ -32,7 +31,7 @@ EXECUTION_TIME = time(17, 0, tzinfo=UTC)
 
 def owned(session: Session, model: type[ModelT], object_id: str, investor_id: str, what: str) -> ModelT:
     """The object when it exists and belongs to the investor; else 404 (never 403: no oracle)."""
-    row = session.get(model, object_id) if _looks_like_id(object_id) else None
+    row = session.get(model, object_id) if looks_like_id(object_id) else None
     if row is None or getattr(row, "investor_id", None) != investor_id:
         raise NotFoundError(f"{what} not found")
     return row
@@ -41,7 +40,7 @@ def owned(session: Session, model: type[ModelT], object_id: str, investor_id: st
 _ID_SHAPE = re.compile(r"[0-9A-Fa-f-]{1,36}")
 
 
-def _looks_like_id(value: str) -> bool:
+def looks_like_id(value: str) -> bool:
     """Ids are UUID strings; anything else (a NUL byte PostgreSQL would reject, a 10 kB path
     segment) cannot name an object and is answered 404 without reaching the database."""
     return _ID_SHAPE.fullmatch(value) is not None
@@ -115,15 +114,25 @@ def today(session: Session) -> date:
     return clock.today(session)
 
 
-def executed_at_for(day: date) -> datetime:
-    """The execution timestamp of an order priced on ``day``: now when ``day`` is today (UTC)."""
-    now = utcnow()
+def received_at(session: Session, day: date | None = None) -> datetime:
+    """The receipt time of something happening now: the clock's instant, moved to ``day`` when
+    the caller dates it on another day (at the same time of day)."""
+    now = clock.now(session)
+    if day is None or day == now.date():
+        return now
+    return datetime.combine(day, now.timetz())
+
+
+def executed_at_for(session: Session, day: date) -> datetime:
+    """The execution timestamp of an order priced on ``day``: the clock's now when ``day`` is its
+    today, else 17:00 UTC of that day (so ``executed_at`` always falls on the day that priced it)."""
+    now = clock.now(session)
     if now.date() == day:
         return now
     return datetime.combine(day, EXECUTION_TIME)
 
 
 def share_class(session: Session, share_class_id: str) -> ShareClass:
-    if not _looks_like_id(share_class_id):
+    if not looks_like_id(share_class_id):
         raise NotFoundError("Share class not found")
     return reference.get_share_class(session, share_class_id)

@@ -174,11 +174,20 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
     NAV; a different value for a day already published is a conflict (NAVs are immutable once
     orders may have executed at them).
     """
+    from spiko.domain import orders as order_rules
+    from spiko.services import clock, register
+
     share_class = get_share_class(session, share_class_id)
     if not is_business_day(session, share_class.fund_id, day):
         raise ApplicationError(
             f"{day.isoformat()} is not a business day of {share_class.symbol}'s fund", "NonBusinessDay"
         )
+    existing = nav_on(session, share_class_id, day)
+    if existing is None:
+        with register.enforced():
+            order_rules.check_nav_day(
+                day, clock.today(session), register.closed_through(session, share_class.fund_id)
+            )
     try:
         quantized = nav_rules.check_nav_value(value, share_class.nav_decimals)
     except nav_rules.InvalidValueError as error:
@@ -192,10 +201,11 @@ def publish_nav(session: Session, share_class_id: str, day: date, value: Decimal
             f"{nav_display(share_class, existing.value)}"
         )
 
-    existing = nav_on(session, share_class_id, day)
     if existing is not None:
         return same_or_conflict(existing)
-    row = NetAssetValue(share_class_id=share_class_id, day=day, value=quantized)
+    row = NetAssetValue(
+        share_class_id=share_class_id, day=day, value=quantized, created_at=clock.now(session)
+    )
     if _insert_unless_duplicate(session, row):
         from spiko.outbox import snapshots
 

@@ -1,9 +1,10 @@
 """The sandbox clock moving forward: a whole fund cycle in seconds.
 
-Each step goes to the next business day (of any fund), publishes that day's NAVs grown at the
-configured annual rate from the previous ones and that day's exchange rates, lets every pending
-unfunded deposit arrive in full (the sandbox's bank pays everything), executes what is
-executable at the new NAVs, and sets the clock to that day. Near the end of a year it lists the
+Each step sets the clock to the next business day (of any fund), publishes that day's NAVs grown
+at the configured annual rate from the previous ones and that day's exchange rates, lets every
+pending unfunded deposit arrive in full (the sandbox's bank pays everything), and runs the daily
+close of every fund whose business day it is (``services.close``: the day's orders execute, every
+account's positions are booked, the day is closed). Near the end of a year it lists the
 official closing days of the years ahead.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.orders import DepositOrder
 from spiko.domain import calendar
-from spiko.services import clock, deposits, execution, idempotency, reference, seed
+from spiko.services import clock, close, deposits, execution, idempotency, reference, register, seed
 
 
 def next_business_day(session: Session, day: date) -> date:
@@ -46,17 +47,61 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
     if previous.year != (previous + timedelta(days=7)).year:
         seed.extend_official_holidays(session, previous.year + 2)
     day = next_business_day(session, previous)
+    clock.set_today(session, day)
     navs = reference.publish_growth_navs(session, day, annual_rate)
     rates = seed.publish_demo_rates(session, day)
     share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
     funded = deposits.fund_all_pending(session, day)
-    clock.set_today(session, day)
-    summary = execution.execute_orders(session, day)
+    summary = execution.ExecutionSummary(day)
+    for fund in reference.list_funds(session):
+        if not reference.is_business_day(session, fund.id, day) or register.is_closed(session, fund.id, day):
+            continue
+        if close.ready_to_close(session, fund, day):
+            close.close_fund_day(session, fund, day, summary)
+        else:  # a share class without any NAV yet: nothing can execute, the day stays open
+            for share_class in fund.share_classes:
+                execution.execute_share_class(session, share_class, day, summary)
     book_yields(session, previous + timedelta(days=1), day)
+    book_statements(session, previous, day)
     idempotency.purge_expired(session)
-    return SandboxDay(
-        day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates
-    )
+    return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates)
+
+
+def ended_months(previous: date, today: date) -> list[tuple[date, date]]:
+    """(first day, last day) of each month that ended as the clock moved from ``previous`` to
+    ``today``: its last day is ``previous`` or later, and before ``today``."""
+    months: list[tuple[date, date]] = []
+    start = previous.replace(day=1)
+    while True:
+        following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        end = following - timedelta(days=1)
+        if end >= today:
+            return months
+        if end >= previous:
+            months.append((start, end))
+        start = following
+
+
+def book_statements(session: Session, previous: date, today: date) -> int:
+    """Record a ``statement.available`` event for every account and share class with shares
+    booked by the end of each month that has just ended (once each, however often this runs)."""
+    from spiko.db.models.ledger import ShareMovement
+    from spiko.outbox import snapshots
+
+    share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
+    told = 0
+    for first, last in ended_months(previous, today):
+        holders = session.execute(
+            select(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+            .where(ShareMovement.day <= last)
+            .distinct()
+            .order_by(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+        ).all()
+        for investor_id, account_id, share_class_id in holders:
+            share_class = share_classes[share_class_id]
+            event = snapshots.statement_available(session, investor_id, account_id, share_class, first, last)
+            told += event is not None
+    return told
 
 
 def book_yields(session: Session, first: date, last: date) -> int:

@@ -39,6 +39,9 @@ class FundSeed:
     timezone: str
     launch_day: date
     holiday_sets: tuple[str, ...]
+    # The demo has a fund of each method: forward pricing (unknownNAVs) for the UK fund.
+    execution_method: str = "knownNAVs"
+    cut_off: str = "16:00"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,15 @@ FUNDS: tuple[FundSeed, ...] = (
     FundSeed(
         "USTBL", "Spiko US T-Bills Money Market Fund", "Europe/Paris", date(2024, 4, 30), ("target", "us")
     ),
-    FundSeed("UKTBL", "Spiko UK T-Bills Money Market Fund", "Europe/London", date(2025, 1, 6), ("uk",)),
+    FundSeed(
+        "UKTBL",
+        "Spiko UK T-Bills Money Market Fund",
+        "Europe/London",
+        date(2025, 1, 6),
+        ("uk",),
+        execution_method="unknownNAVs",
+        cut_off="14:00",
+    ),
 )
 
 _AMF = {
@@ -242,7 +253,8 @@ def seed_reference_data(session: Session, *, until_year: int | None = None) -> d
                 slug=fund_seed.slug,
                 name=fund_seed.name,
                 timezone=fund_seed.timezone,
-                execution_method="knownNAVs",
+                execution_method=fund_seed.execution_method,
+                cut_off=fund_seed.cut_off,
                 launch_day=fund_seed.launch_day,
             )
             session.add(fund)

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.orders import Account, TransferOrder
-from spiko.db.types import utcnow
 from spiko.domain.money import (
     amount_for_shares,
     decimals_of,
@@ -28,7 +27,7 @@ from spiko.domain.money import (
 from spiko.domain.positions import cost_removed
 from spiko.errors import BadRequestError, InsufficientBalanceError
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import orders, reference, register
 from spiko.services.execution import record_movement
 from spiko.services.reporting import positions as position_store
 
@@ -53,7 +52,7 @@ def create_transfer(
     share_class = orders.share_class(session, share_class_id)
     if source.id == target.id:
         raise BadRequestError("a transfer needs two different accounts")
-    today = day or orders.today(session)
+    today = register.booking_day(session, share_class.fund_id, day or orders.today(session))
     orders.lock_accounts(session, source.id, target.id)
     available = orders.available(session, source.id, share_class.id)
     latest = reference.latest_nav(session, share_class.id, on_or_before=today)
@@ -104,8 +103,7 @@ def create_transfer(
         source_position.position.shares,
         minor_units(share_class.currency),
     )
-    now = utcnow()
-    executed_at = now if now.date() == today else orders.executed_at_for(today)
+    executed_at = orders.received_at(session, today)
     order = TransferOrder(
         investor_id=investor_id,
         from_account_id=source.id,
@@ -118,6 +116,7 @@ def create_transfer(
         nav=latest.value,
         nav_day=latest.day,
         status="executed",
+        created_at=executed_at,
         day=today,
         executed_at=executed_at,
     )

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
-from spiko.db.models.orders import Account, BankAccount, WithdrawalOrder
-from spiko.db.types import utcnow
+from spiko.db.models.orders import Account, WithdrawalOrder
 from spiko.domain.money import (
     amount_for_shares,
     decimals_of,
@@ -34,7 +33,7 @@ from spiko.errors import (
     ServiceUnavailableError,
 )
 from spiko.outbox import snapshots
-from spiko.services import orders, reference
+from spiko.services import bank_accounts, orders, reference, register
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
@@ -58,12 +57,13 @@ def create_withdrawal(
 ) -> WithdrawalOrder:
     account = orders.owned(session, Account, account_id, investor_id, "Account")
     share_class = orders.share_class(session, share_class_id)
-    orders.owned(session, BankAccount, bank_account_id, investor_id, "Bank account")
+    bank_accounts.withdrawal_destination(session, bank_account_id, investor_id)
     if mode not in QUANTITY_MODES:
         raise BadRequestError(f"unknown quantity mode {mode!r}")
     if destination_type not in DESTINATION_TYPES:
         raise BadRequestError(f"withdrawals cannot be paid by {destination_type}")
     today = day or orders.today(session)
+    received_at = orders.received_at(session, today)
     orders.lock_accounts(session, account.id)
     available = orders.available(session, account.id, share_class.id)
     latest = reference.latest_nav(session, share_class.id, on_or_before=today)
@@ -98,7 +98,9 @@ def create_withdrawal(
         currency=share_class.currency,
         reserved_shares=reserve,
         status="pending",
+        created_at=received_at,
         created_day=today,
+        trade_day=register.trade_day(session, share_class, received_at),
     )
     session.add(order)
     session.flush()
@@ -167,7 +169,8 @@ def create_instant_redemption(
     amount: Decimal,
     currency: str,
 ) -> WithdrawalOrder:
-    """An amount paid at once, priced at the latest published NAV (organizations only)."""
+    """An amount paid at once, priced at the latest published NAV (organizations only), booked on
+    the day it happens (the next business day once that day is closed)."""
     from spiko.services import execution
 
     if investor_type != "organization":
@@ -184,10 +187,13 @@ def create_instant_redemption(
         destination_type="instant-bank-transfer",
         origin="instant-redemption",
     )
-    latest = reference.latest_nav(session, order.share_class_id, on_or_before=order.created_day)
+    share_class = orders.share_class(session, order.share_class_id)
+    booked_on = register.booking_day(session, share_class.fund_id, order.created_day)
+    latest = reference.latest_nav(session, order.share_class_id, on_or_before=booked_on)
     if latest is None:
         raise ServiceUnavailableError("no NAV is published yet; retry later")
-    execution.execute_withdrawal(session, order, latest.value, latest.day, executed_at=utcnow())
+    order.trade_day = booked_on
+    execution.execute_withdrawal(session, order, latest.value, booked_on, executed_at=order.created_at)
     return order
 
 
@@ -220,7 +226,7 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
-    order.canceled_at = utcnow()
+    order.canceled_at = orders.received_at(session)
     session.flush()
     snapshots.withdrawal_order(session, "canceled", order)
     return order

@@ -11,7 +11,9 @@ from spiko.auth.oauth import consent, tokens
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.sessions import SignedInUser
 from spiko.context import AppContext
-from spiko.web.rendering import render
+from spiko.services import security_events
+from spiko.services.security_events import Origin
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -66,8 +68,22 @@ def revoke_authorized_app(
         app = apps.get(client_id)
         if app is not None:
             tokens.revoke_app_access(session, investor_id=user.investor_id, client_pk=app.client_pk)
+            security_events.record(
+                session,
+                user.investor_id,
+                user.user_id,
+                security_events.APP_REVOKED,
+                {"client_name": app.name, "client_id": app.client_id},
+                Origin.of(request),
+            )
     if app is None:
-        return _page(request, user, status_code=404, error="This app has no access to revoke.")
+        return _page(
+            request, user, status_code=404, error=translate(request, "This app has no access to revoke.")
+        )
     # Every token of the revoked grants stops working in this process now, in the others within a second.
     oauth_server(ctx).access_tokens.clear()
-    return _page(request, user, notice=f"“{app.name}” no longer has access to your account.")
+    return _page(
+        request,
+        user,
+        notice=translate(request, "“%(app)s” no longer has access to your account.", app=app.name),
+    )

@@ -14,8 +14,9 @@ from fastapi.responses import Response
 from spiko.auth.sessions import SignedInUser
 from spiko.context import AppContext
 from spiko.errors import ApiError
+from spiko.i18n import N_
 from spiko.services import events, webhooks
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -118,7 +119,7 @@ def change_webhooks(
                 )
                 shown = None
             else:
-                return _page(request, user, status_code=400, error="Unknown action.")
+                return _page(request, user, status_code=400, error=translate(request, "Unknown action."))
     except ApiError as refused:
         status = refused.status if refused.status in (400, 404) else 400
         message = str(refused.fields.get("reason") or refused.fields.get("message") or refused)
@@ -131,7 +132,7 @@ def change_webhooks(
         )
     if shown is not None:
         return _page(request, user, secret=shown)
-    notice = {"delete": "The endpoint was deleted.", "enable": "The endpoint is enabled."}.get(
-        action, "The endpoint is disabled."
+    notice = {"delete": N_("The endpoint was deleted."), "enable": N_("The endpoint is enabled.")}.get(
+        action, N_("The endpoint is disabled.")
     )
-    return _page(request, user, notice=notice)
+    return _page(request, user, notice=translate(request, notice))

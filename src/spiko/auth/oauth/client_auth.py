@@ -117,4 +117,3 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         expires = float(claims["exp"]) + self.leeway
         key = replay_key("client_assertion", str(claims["iss"]), jti)
         return self.server.replay.first_use(key, expires, db())
-

@@ -117,4 +117,3 @@ def authorized_apps(session: Session, investor_id: str) -> list[AuthorizedApp]:
         if pk in clients
     ]
     return sorted(apps, key=lambda app: app.authorized_at, reverse=True)
-

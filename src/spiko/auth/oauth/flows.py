@@ -34,7 +34,7 @@ def _rate_limited(
 ) -> OAuthResponse | None:
     """Token requests are limited per address, per client and per failing (client, address)."""
     try:
-        limits.check_before_authentication(server, http, session)
+        limits.check_before_authentication(server, http, session=session)
     except limits.TooManyTokenRequests as refused:
         retry = {"Retry-After": str(refused.retry_after)}
         return oauth_error(429, refused.error, refused.get_error_description(), retry)
@@ -81,7 +81,7 @@ def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
             if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
                 response.set_header_default("DPoP-Nonce", server.dpop.nonces.current())
         if folded:
-            limits.count_outcome(server, http, unit, unit.session)
+            limits.count_outcome(server, http, unit, session=unit.session)
         return response
 
     answer = server.run(http, action)

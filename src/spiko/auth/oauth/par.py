@@ -6,18 +6,27 @@ A ``request_uri`` is short-lived (``SPIKO_PAR_REQUEST_URI_TTL_SECONDS``, 60 by d
 browser first opens it; from then the investor has as long as an authorization code lives to
 sign in and consent (the request is reloaded on each step). It is single-use: once an
 authorization response (a code or an error) has been sent back for it, it is refused.
+
+The endpoint is rate-limited like the token endpoint (``spiko.auth.oauth.limits``), and pushed
+requests that can no longer be used are deleted as it goes: at most once every
+``PURGE_EVERY_SECONDS`` per process, a push also deletes every request whose ``request_uri``
+expired unopened, or which was opened longer ago than an authorization code lives.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 
+from spiko.auth.oauth import limits
 from spiko.auth.oauth.dpop import DPoPProofError
 from spiko.auth.oauth.requests import (
     NO_STORE,
@@ -41,6 +50,7 @@ PAR_PATH = "/oauth2/par"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 # Client authentication travels with the pushed request; it is not part of the authorization request.
 NOT_STORED = frozenset({"client_secret", "client_assertion", "client_assertion_type", "request_uri"})
+PURGE_EVERY_SECONDS = 60.0
 
 
 class InvalidRequestUriError(OAuth2Error):  # type: ignore[misc]
@@ -56,13 +66,51 @@ def _json_error(error: OAuth2Error, headers: dict[str, str] | None = None) -> OA
     return json_response(body, error.status_code or 400, merged)
 
 
+class Purge:
+    """When this process last deleted unusable pushed requests (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < PURGE_EVERY_SECONDS:
+                return False
+            self._last = now
+            return True
+
+
+def purge_unusable(session: Session, code_ttl_seconds: int) -> int:
+    """Delete the pushed requests that ``resolve`` would refuse as expired; returns how many."""
+    now = utcnow()
+    result = session.execute(
+        delete(OAuthPushedRequest)
+        .where(
+            or_(
+                OAuthPushedRequest.opened_at.is_(None) & (OAuthPushedRequest.expires_at <= now),
+                OAuthPushedRequest.opened_at <= now - timedelta(seconds=code_ttl_seconds),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def push(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
     """The PAR endpoint: an authenticated, checked authorization request stored for its browser."""
     if not basic_credentials_are_readable(http.headers):
         return _json_error(InvalidRequestError("Malformed Basic credentials."))
+    try:
+        limits.check_before_authentication(server, http, "par")
+    except limits.TooManyTokenRequests as refused:
+        return _json_error(refused)
     settings = server.settings
+    units: list[UnitOfWork] = []
 
     def action(unit: UnitOfWork) -> OAuthResponse:
+        units.append(unit)
         form = first_values(http.form)
         try:
             if "request_uri" in form:
@@ -99,9 +147,13 @@ def push(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
             )
         )
         unit.session.flush()
+        if server.par_purge.due():
+            purge_unusable(unit.session, settings.authorization_code_ttl_seconds)
         return json_response({"request_uri": request_uri, "expires_in": ttl}, 201, NO_STORE)
 
-    return server.run(http, action)
+    answer = server.run(http, action)
+    limits.count_outcome(server, http, units[0], "par")
+    return answer
 
 
 def _pushed_key(

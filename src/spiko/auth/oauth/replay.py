@@ -1,6 +1,6 @@
 """Single-use JWT identifiers (``jti``) of DPoP proofs (RFC 9449 section 11.1) and client
-assertions (RFC 7523 section 3), remembered where every worker sees them (at the authorization
-server's endpoints), or, for proofs sent to /v1, see ``MemoryReplayStore``.
+assertions (RFC 7523 section 3), remembered where every worker and process sees them: at the
+authorization server's endpoints, on /userinfo and on /v1 alike.
 
 In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database
 (``oauth_used_jtis``, an insert that does nothing on conflict). An identifier is kept only until
@@ -16,7 +16,7 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from spiko.db.models.fapi import UsedJti
@@ -50,6 +50,11 @@ class DatabaseReplayStore:
     """``oauth_used_jtis``: in the caller's transaction when it has one, else in a short one of its own.
 
     Every ``CLEANUP_EVERY`` identifiers, those past their expiry are deleted.
+
+    A transaction of its own on PostgreSQL commits with ``synchronous_commit = off``: the row is
+    visible to every other worker as soon as the commit returns, but the commit does not wait for
+    the WAL flush. Only a crash of the database server itself within that flush delay (a fraction
+    of a second) could forget an identifier, which a proof carries for about a minute at most.
     """
 
     CLEANUP_EVERY = 500
@@ -62,6 +67,8 @@ class DatabaseReplayStore:
         if session is not None:
             return self._insert(session, key, expires_at)
         with self._ctx.transaction() as own:
+            if own.get_bind().dialect.name == "postgresql":
+                own.execute(text("SET LOCAL synchronous_commit = off"))
             return self._insert(own, key, expires_at)
 
     def _insert(self, session: Session, key: str, expires_at: float) -> bool:
@@ -83,11 +90,10 @@ class DatabaseReplayStore:
 
 
 class MemoryReplayStore:
-    """Identifiers seen by this process, each kept until its expiry; for proofs sent to /v1.
+    """Identifiers seen by this process, each kept until its expiry.
 
-    A resource server weighs the accuracy of its replay check against its cost (RFC 9449
-    section 11.1): a write shared by every worker would cost more than the request it guards.
-    Without Redis, each worker refuses a proof it has seen; with Redis, every worker does.
+    Alone it is no replay check for a server of several workers; ``DatabaseResourceReplayStore``
+    puts one in front of the database so that a replay to the same worker costs no query.
     Bounded: expired entries are dropped every ``PRUNE_EVERY`` insertions.
     """
 
@@ -97,6 +103,10 @@ class MemoryReplayStore:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
         self._inserted = 0
+
+    def seen(self, key: str) -> bool:
+        known = self._seen.get(key)
+        return known is not None and known > time.time()
 
     def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
         now = time.time()
@@ -109,6 +119,35 @@ class MemoryReplayStore:
             if self._inserted % self.PRUNE_EVERY == 0:
                 self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
         return True
+
+
+class AsyncReplayStore(Protocol):
+    async def first_use_async(self, key: str, expires_at: float) -> bool:
+        """True the first time ``key`` is seen by any worker (and remember it), else False."""
+        ...
+
+
+class DatabaseResourceReplayStore:
+    """Proofs sent to /v1 without Redis: ``oauth_used_jtis``, shared by every worker and process.
+
+    One short write transaction per proof, in the thread pool. This process's memory sits in
+    front of it and holds only identifiers the database has recorded, so it may refuse a replay
+    without a query but never accepts one the database would refuse.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self._memory = MemoryReplayStore()
+        self._database = DatabaseReplayStore(ctx)
+
+    async def first_use_async(self, key: str, expires_at: float) -> bool:
+        from starlette.concurrency import run_in_threadpool
+
+        if self._memory.seen(key):
+            return False
+        first = await run_in_threadpool(self._database.first_use, key, expires_at)
+        if first:
+            self._memory.first_use(key, expires_at)
+        return first
 
 
 class AsyncRedisReplayStore:
@@ -144,12 +183,12 @@ class DeferredRecord:
         return True
 
 
-def make_resource_replay_store(ctx: Any) -> MemoryReplayStore | AsyncRedisReplayStore:
-    """The store of proofs' identifiers on /v1: Redis when configured, else this process's memory."""
+def make_resource_replay_store(ctx: Any) -> AsyncReplayStore:
+    """The store of proofs' identifiers on /v1: Redis when configured, else the database."""
     settings = ctx.settings
     if settings.redis_url:
         return AsyncRedisReplayStore(settings.redis_url, settings.redis_prefix + "jti:")
-    return MemoryReplayStore()
+    return DatabaseResourceReplayStore(ctx)
 
 
 def make_replay_store(ctx: Any) -> ReplayStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.util import scope_to_list
 
 from spiko.auth import scopes as api_scopes
+from spiko.i18n import N_
 
 OFFLINE_SCOPES = frozenset({"offline", "offline_access"})
 # The investor-API scopes narrow a grant (``spiko.auth.scopes``); asking for none is full access.
@@ -13,9 +14,9 @@ SUPPORTED_SCOPES = ["offline_access", "offline", "openid", *api_scopes.API_SCOPE
 # What the consent page tells the investor about the scopes that are not the investor API's
 # (those are described by ``spiko.auth.scopes.describe``): how and how long.
 DESCRIPTIONS = {
-    "openid": "Confirm who you are (your Spiko user identifier).",
-    "offline": "Keep access while you are away, until you revoke it (refresh tokens).",
-    "offline_access": "Keep access while you are away, until you revoke it (refresh tokens).",
+    "openid": N_("Confirm who you are (your Spiko user identifier)."),
+    "offline": N_("Keep access while you are away, until you revoke it (refresh tokens)."),
+    "offline_access": N_("Keep access while you are away, until you revoke it (refresh tokens)."),
 }
 
 

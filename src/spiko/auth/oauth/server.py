@@ -14,7 +14,7 @@ from authlib.oauth2 import AuthorizationServer as BaseAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
-from spiko.auth.oauth import grants, par, tokens
+from spiko.auth.oauth import grants, limits, par, tokens
 from spiko.auth.oauth.client_auth import PrivateKeyJwt
 from spiko.auth.oauth.clients import Client, LiveClients, find_live_client
 from spiko.auth.oauth.dpop import ProofVerifier
@@ -79,7 +79,8 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.live_clients = LiveClients(ctx)  # for introspection's fast path
         self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
         self.dpop = ProofVerifier(ctx.settings, self.replay)
-        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1 and /userinfo
+        self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1
+        self.par_purge = par.Purge()
         self.register_token_generator("default", TokenGenerator(ctx.settings.access_token_ttl_seconds))
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(self))
         self.register_grant(
@@ -111,14 +112,14 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         return result
 
     def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
-        """Authlib's client authentication, its outcome noted for the token endpoint's limits."""
+        """Authlib's client authentication, its outcome noted for the token and PAR endpoints' limits."""
         unit = current()
         try:
             client = super().authenticate_client(request, methods, endpoint)
         except OAuth2Error:
-            unit.client_authentication_failed = endpoint == "token"
+            unit.client_authentication_failed = endpoint in limits.LIMITED_ENDPOINTS
             raise
-        if endpoint == "token":
+        if endpoint in limits.LIMITED_ENDPOINTS:
             unit.authenticated_client_id = client.get_client_id()
         return client
 

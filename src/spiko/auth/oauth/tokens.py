@@ -259,6 +259,7 @@ class AccessEntry:
     live: bool  # not revoked, grant and client not revoked
     known: bool
     jkt: str | None = None  # bound to this DPoP key: usable only with a proof of it
+    role: str | None = None  # the role of the member who authorized the app, now (spiko.auth.roles)
     user_id: str = ""  # the grant's user (``sub`` in introspection)
     issued_at: float = 0.0  # epoch seconds
 
@@ -299,11 +300,13 @@ class AccessTokenVerifier:
                     OAuthClient.client_id,
                     OAuthClient.revoked_at,
                     OAuthToken.dpop_jkt,
+                    User.role,
                     OAuthGrant.user_id,
                     OAuthToken.issued_at,
                 )
                 .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
                 .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
+                .outerjoin(User, User.id == OAuthGrant.user_id)
                 .where(OAuthToken.access_token_hash == token_hash)
             ).first()
         if row is None:
@@ -321,8 +324,9 @@ class AccessTokenVerifier:
                 live,
                 True,
                 row[8],
-                user_id=row[9],
-                issued_at=row[10].timestamp(),
+                role=row[9],
+                user_id=row[10],
+                issued_at=row[11].timestamp(),
             )
         return entry
 

@@ -27,6 +27,8 @@ class Fund(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     execution_method: Mapped[str] = mapped_column(String(16), default="knownNAVs")  # | "unknownNAVs"
+    # "HH:MM" in the fund's own timezone: orders received later trade on the next business day.
+    cut_off: Mapped[str] = mapped_column(String(5), default="16:00", server_default="16:00")
     launch_day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -115,10 +117,12 @@ class NonOperatingDay(Base):
 
 
 class SandboxClock(Base):
-    """A single row (id 1): the day the sandbox believes it is; NULL follows the real UTC date."""
+    """A single row (id 1): the sandbox day (and instant); NULL follows the real time."""
 
     __tablename__ = "sandbox_clock"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     today: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Set with a time of day: the sandbox instant at ``updated_at``; the clock runs on from it.
+    moment: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -38,6 +38,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # owner | admin | trader | viewer (spiko.auth.roles); every user from before roles is an owner.
+    role: Mapped[str] = mapped_column(String(16), default="owner", server_default="owner")
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     investor: Mapped[Investor] = relationship(back_populates="users")
 
@@ -52,6 +55,14 @@ class WebSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "signed_in"; or, between the password and the end of sign-in, "second_factor" (a code or a
+    # passkey is asked) or "enroll" (the operator requires a factor the user has yet to set up).
+    stage: Mapped[str] = mapped_column(String(16), default="signed_in", server_default="signed_in")
+    # When the user last proved who they are (password, second factor): step-up asks again after a while.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    device: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class ApiKey(Base):
@@ -70,3 +81,8 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Investor-API scopes, space-separated (spiko.auth.scopes); NULL for full access.
     scopes: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
+    # The member who created it on the integrations page; NULL for an operator's key (the CLI).
+    # The key never reaches beyond that member's role (spiko.auth.roles).
+    created_by_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, default=None
+    )

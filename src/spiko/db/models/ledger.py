@@ -55,4 +55,6 @@ class ShareMovement(Base):
     nav: Mapped[Decimal] = mapped_column(ExactDecimal(NAV_SCALE))
     cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(AMOUNT_SCALE), nullable=True, default=None)
     currency: Mapped[str] = mapped_column(String(3))
+    # Set on the two rows of a correction: the reversal of the original entry and the new entry.
+    correction_id: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -34,7 +34,12 @@ class Account(Base):
 
 
 class BankAccount(Base):
-    """An investor's own bank account, where withdrawals are paid (added by operators)."""
+    """An investor's own bank account, where withdrawals are paid.
+
+    Operators add them (usable at once); investors add their own in the investor app, usable
+    from ``usable_from`` (the operator's cooling-off period). A removed one keeps its row
+    (``removed_at``): past withdrawals name it.
+    """
 
     __tablename__ = "bank_accounts"
     __table_args__ = (UniqueConstraint("investor_id", "iban", name="uq_bank_accounts_investor_iban"),)
@@ -46,6 +51,9 @@ class BankAccount(Base):
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(16), default="operator", server_default="operator")
+    usable_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DepositOrder(Base):
@@ -61,6 +69,7 @@ class DepositOrder(Base):
         Index("ix_deposit_orders_status_funded_day", "status", "funded_day"),
         # Keyset pages of an account's transactions (created by migration 0005_reporting).
         Index("ix_deposit_orders_account_created", "account_id", "created_at", "id"),
+        Index("ix_deposit_orders_class_status_trade_day", "share_class_id", "status", "trade_day"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -78,6 +87,8 @@ class DepositOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The sandbox-clock day the order was created on.
     created_day: Mapped[date] = mapped_column(Date)
+    # The fund's business day the order trades on (receipt time against the fund's cut-off).
+    trade_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Direct debits: the day the bank is asked to collect.
     scheduled_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -101,6 +112,7 @@ class WithdrawalOrder(Base):
         Index("ix_withdrawal_orders_investor_status", "investor_id", "status"),
         Index("ix_withdrawal_orders_account_status", "account_id", "share_class_id", "status"),
         Index("ix_withdrawal_orders_account_created", "account_id", "created_at", "id"),
+        Index("ix_withdrawal_orders_class_status_trade_day", "share_class_id", "status", "trade_day"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -119,6 +131,7 @@ class WithdrawalOrder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_day: Mapped[date] = mapped_column(Date)
+    trade_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     execution_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

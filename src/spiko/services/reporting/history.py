@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -89,23 +89,30 @@ def read_fresh_account(
     *,
     refresh: bool = True,
 ) -> T:
-    """Two transactions: bring the account's stored positions up to date, then ``read`` them.
+    """``read`` in one read-only transaction, so it sees one consistent state however long it takes.
 
-    The refresh writes (in transactions of its own, see ``positions.refresh``); the read runs in
-    one read-only transaction, so it sees one consistent state however long it takes.
+    Positions are never replayed into the store on a read: the daily close books every account's
+    days (``services.close``), and the few days since the last close are computed from its
+    stored positions. ``refresh`` (the transactions listing's yield accruals, which are paged
+    from the store) stores days no close has booked yet — in a register run by daily closes,
+    none, so the check is one indexed read.
     """
     if refresh:
         refresh_account(ctx, investor_id, account_id, share_class_id)
     with ctx.transaction(write=False) as session:
+        owned_account(session, account_id, investor_id)
+        if share_class_id:
+            share_class(session, share_class_id)
         return read(session)
 
 
 def read_fresh_investor(
     ctx: AppContext, investor_id: str, share_class_id: str | None, read: Callable[[Session], T]
 ) -> T:
-    """Two transactions: bring every position of the investor up to date, then ``read`` them."""
-    refresh_investor(ctx, investor_id, share_class_id)
+    """``read`` in one read-only transaction (no replay: the close stores the positions)."""
     with ctx.transaction(write=False) as session:
+        if share_class_id:
+            share_class(session, share_class_id)
         return read(session)
 
 
@@ -166,12 +173,17 @@ class Holding:
         return self.position.yield_total
 
 
-def holdings(session: Session, investor_id: str) -> list[Holding]:
-    """Every (account, share class) the investor ever held, valued today at the latest NAV."""
+def holdings(
+    session: Session, investor_id: str, pairs: Sequence[tuple[Account, str]] | None = None
+) -> list[Holding]:
+    """Every (account, share class) the investor ever held, valued today at the latest NAV
+    (``pairs``: those pairs, when the caller already looked them up)."""
     today = clock.today(session)
     classes = {sc.id: sc for sc in session.scalars(select(ShareClass))}
     result = []
-    for account, class_id in store.investor_accounts_holding(session, investor_id):
+    if pairs is None:
+        pairs = store.investor_accounts_holding(session, investor_id)
+    for account, class_id in pairs:
         sc = classes[class_id]
         last_movement = store.last_movement_day(session, account.id, sc.id)
         day = max(today, last_movement) if last_movement else today
@@ -193,7 +205,12 @@ class AccountTotal:
 
 
 def portfolio_totals(
-    session: Session, investor_id: str, currency: str | None, *, max_rate_age_days: int | None = None
+    session: Session,
+    investor_id: str,
+    currency: str | None,
+    *,
+    max_rate_age_days: int | None = None,
+    known_holdings: list[Holding] | None = None,
 ) -> list[AccountTotal]:
     """Per account: the native balance per currency, and its sum converted to one currency.
 
@@ -202,8 +219,9 @@ def portfolio_totals(
     (``reference.fx_quote``), rounded half up to the target's minor unit (``money.convert``);
     the total is the exact sum of those conversions. A currency without a rate, or whose rate is
     older than ``max_rate_age_days``, is refused with the reason (and the rate's date).
+    ``known_holdings``: the investor's ``holdings``, when the caller already has them.
     """
-    positions = holdings(session, investor_id)
+    positions = holdings(session, investor_id) if known_holdings is None else known_holdings
     if currency is None:
         held = {h.share_class.currency for h in positions if h.position.shares > 0}
         currency = held.pop() if len(held) == 1 else "EUR"

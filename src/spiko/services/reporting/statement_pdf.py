@@ -77,7 +77,6 @@ class Statement:
     movements: Sequence[StatementMovement] = field(default_factory=tuple)
     monthly_yields: Sequence[tuple[date, Decimal]] = field(default_factory=tuple)
 
-
     @property
     def total_gain(self) -> Decimal:
         """Realized + transferred + change in unrealized gain over the period: the period's yield."""

@@ -55,7 +55,6 @@ def account_statement(
             accounts = [history.owned_account(session, account_id, investor_id)]
         else:
             accounts = [a for a, _ in store.investor_accounts_holding(session, investor_id, share_class.id)]
-    store.refresh(ctx, [(account.id, share_class) for account in accounts])
 
     with ctx.transaction(write=False) as session:
         investor = session.get(Investor, investor_id)

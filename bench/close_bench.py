@@ -1,0 +1,328 @@
+"""The daily close at scale: one fund with N accounts and N/10 orders, on SQLite and PostgreSQL.
+
+For each database and size the script bulk-inserts a register on the EUTBL share class: N
+accounts (ten per investor) each holding shares subscribed on Monday 2025-03-03, closes Monday
+(the first close, which books every account's first position), then puts N/10 orders on Tuesday
+(half funded deposits, half withdrawals by shares, each on its own account), publishes Tuesday's
+NAV and times ``spiko close-day`` of that day (``services.close.close_day`` in one transaction,
+commit included): execute the orders, book the positions of every account, reconcile, close.
+
+It then times the read of one account's 30-day position history right after the close and the
+median of 20 later reads (the ratio shows that the close left nothing for a read to replay).
+
+    .venv/bin/python bench/close_bench.py [--sizes 10000,100000] [--sqlite-only | --postgres-only]
+
+PostgreSQL: SPIKO_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); the
+script creates a database of its own and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from spiko.config import Settings
+from spiko.context import AppContext
+from spiko.db.migrate import upgrade
+from spiko.db.models.identity import Investor
+from spiko.db.models.ledger import ShareMovement
+from spiko.db.models.orders import Account, BankAccount, DepositOrder, WithdrawalOrder
+from spiko.db.models.reporting import DailyPosition
+from spiko.services import clock, close, reference, seed
+from spiko.services.reporting import positions as store
+
+MONDAY = date(2025, 3, 3)
+TUESDAY = date(2025, 3, 4)
+NAV_MONDAY = Decimal("1.045300")
+NAV_TUESDAY = Decimal("1.045400")
+SECRET = "bench-secret-key-" + "x" * 32
+BATCH = 5000
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/close_bench.db"
+        return
+    import psycopg
+
+    name = f"spiko_close_bench_{uuid.uuid4().hex[:8]}"
+    admin_url = os.environ.get("SPIKO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    base = admin_url.rpartition("/")[0]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bulk(session: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(model), rows[start : start + BATCH])
+
+
+def populate(ctx: AppContext, size: int) -> dict[str, Any]:
+    """N accounts holding EUTBL since Monday (executed deposits and their ledger rows)."""
+    at = datetime.combine(MONDAY, dtime(8), tzinfo=UTC)
+    with ctx.transaction() as session:
+        clock.set_today(session, MONDAY, dtime(8))
+        share_class = seed.seed_reference_data(session, until_year=2026)["EUTBL"]
+        share_class_id = share_class.id
+        reference.publish_nav(session, share_class_id, MONDAY, NAV_MONDAY)
+    investors = [str(uuid.uuid4()) for _ in range(max(1, size // 10))]
+    accounts = [str(uuid.uuid4()) for _ in range(size)]
+    owner = {account: investors[index // 10] for index, account in enumerate(accounts)}
+    banks = {investor: str(uuid.uuid4()) for investor in investors}
+    with ctx.transaction() as session:
+        bulk(
+            session,
+            Investor,
+            [
+                {"id": i, "type": "organization", "name": f"Bench {n}", "created_at": at}
+                for n, i in enumerate(investors)
+            ],
+        )
+        bulk(
+            session,
+            BankAccount,
+            [
+                {
+                    "id": b,
+                    "investor_id": i,
+                    "currency": "EUR",
+                    "iban": "FR1420041010050500013M02606",
+                    "bic": "DEUTDEFFXXX",
+                    "created_at": at,
+                }
+                for i, b in banks.items()
+            ],
+        )
+        bulk(
+            session,
+            Account,
+            [
+                {
+                    "id": a,
+                    "investor_id": owner[a],
+                    "share_class_id": share_class_id,
+                    "type": "internal",
+                    "network": "ethereum",
+                    "blockchain_address": "0x" + a.replace("-", "")[:40],
+                    "virtual_iban": f"FR76{n:023d}",
+                    "created_at": at,
+                }
+                for n, a in enumerate(accounts)
+            ],
+        )
+        deposits, movements = [], []
+        for n, account in enumerate(accounts):
+            amount = Decimal(1000 + n % 5000)
+            shares = (amount / NAV_MONDAY).quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+            order_id = str(uuid.uuid4())
+            deposits.append(
+                {
+                    "id": order_id,
+                    "investor_id": owner[account],
+                    "account_id": account,
+                    "share_class_id": share_class_id,
+                    "method": "wire",
+                    "amount": amount,
+                    "currency": "EUR",
+                    "wire_reference": f"SPKB{n:011d}",
+                    "status": "executed",
+                    "created_at": at,
+                    "created_day": MONDAY,
+                    "trade_day": MONDAY,
+                    "funded_at": at,
+                    "funded_day": MONDAY,
+                    "executed_at": at,
+                    "execution_day": MONDAY,
+                    "shares": shares,
+                    "nav": NAV_MONDAY,
+                }
+            )
+            movements.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "investor_id": owner[account],
+                    "account_id": account,
+                    "share_class_id": share_class_id,
+                    "kind": "subscription",
+                    "order_id": order_id,
+                    "day": MONDAY,
+                    "executed_at": at,
+                    "shares": shares,
+                    "amount": amount,
+                    "nav": NAV_MONDAY,
+                    "currency": "EUR",
+                    "created_at": at,
+                }
+            )
+        bulk(session, DepositOrder, deposits)
+        bulk(session, ShareMovement, movements)
+    for symbol in ("USTBL", "UKTBL"):  # the other funds close too: give them their NAVs
+        with ctx.transaction() as session:
+            other = reference.get_share_class_by_symbol(session, symbol)
+            reference.publish_nav(session, other.id, MONDAY, Decimal("1.000000"))
+    return {
+        "share_class_id": share_class_id,
+        "accounts": accounts,
+        "owner": owner,
+        "banks": banks,
+        "shares": {m["account_id"]: m["shares"] for m in movements},
+    }
+
+
+def put_orders(ctx: AppContext, world: dict[str, Any], count: int) -> None:
+    """Tuesday's orders: half funded deposits, half withdrawals of a tenth of the shares."""
+    at = datetime.combine(TUESDAY, dtime(9), tzinfo=UTC)
+    deposits, withdrawals = [], []
+    for n, account in enumerate(world["accounts"][:count]):
+        investor = world["owner"][account]
+        common = {
+            "id": str(uuid.uuid4()),
+            "investor_id": investor,
+            "account_id": account,
+            "share_class_id": world["share_class_id"],
+            "currency": "EUR",
+            "status": "pending",
+            "created_at": at + timedelta(microseconds=n),
+            "created_day": TUESDAY,
+            "trade_day": TUESDAY,
+        }
+        if n % 2 == 0:
+            deposits.append(
+                {
+                    **common,
+                    "method": "wire",
+                    "amount": Decimal("500.00"),
+                    "wire_reference": f"SPKT{n:011d}",
+                    "funded_at": at,
+                    "funded_day": TUESDAY,
+                }
+            )
+        else:
+            shares = (world["shares"][account] / 10).quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+            withdrawals.append(
+                {
+                    **common,
+                    "bank_account_id": world["banks"][investor],
+                    "destination_type": "bank-transfer",
+                    "origin": "withdrawal",
+                    "quantity_mode": "shares",
+                    "requested_shares": shares,
+                    "reserved_shares": shares,
+                }
+            )
+    with ctx.transaction() as session:
+        bulk(session, DepositOrder, deposits)
+        bulk(session, WithdrawalOrder, withdrawals)
+
+
+def read_history(ctx: AppContext, account_id: str, share_class_id: str) -> float:
+    started = time.perf_counter()
+    with ctx.transaction(write=False) as session:
+        share_class = reference.get_share_class(session, share_class_id)
+        store.account_positions(session, account_id, share_class, TUESDAY - timedelta(days=30), TUESDAY)
+    return (time.perf_counter() - started) * 1000
+
+
+def run(kind: str, size: int) -> dict[str, Any]:
+    with database(kind) as url:
+        upgrade(url)
+        ctx = AppContext(Settings(database_url=url, issuer="http://bench", secret_key=SECRET))
+        started = time.perf_counter()
+        world = populate(ctx, size)
+        build = time.perf_counter() - started
+        started = time.perf_counter()
+        with ctx.transaction() as session:
+            close.close_day(session, MONDAY)
+        first_close = time.perf_counter() - started
+        orders = size // 10
+        put_orders(ctx, world, orders)
+        with ctx.transaction() as session:
+            clock.set_today(session, TUESDAY, dtime(17))
+            for share_class in reference.list_share_classes(session):
+                value = NAV_TUESDAY if share_class.id == world["share_class_id"] else Decimal("1.000100")
+                reference.publish_nav(session, share_class.id, TUESDAY, value)
+        started = time.perf_counter()
+        with ctx.transaction() as session:
+            summary = close.close_day(session, TUESDAY)
+        close_seconds = time.perf_counter() - started
+        eutbl = next(f for f in summary.funds if f.fund == "EUTBL")
+        account = world["accounts"][-1]
+        first_read = read_history(ctx, account, world["share_class_id"])
+        later = [read_history(ctx, account, world["share_class_id"]) for _ in range(20)]
+        with ctx.transaction(write=False) as session:
+            stored = session.scalar(
+                select(func.count()).select_from(DailyPosition).where(DailyPosition.day == TUESDAY)
+            )
+        ctx.engine.dispose()
+        return {
+            "kind": kind,
+            "accounts": size,
+            "orders": orders,
+            "build_s": build,
+            "first_close_s": first_close,
+            "close_s": close_seconds,
+            "executed": eutbl.deposits_executed + eutbl.withdrawals_executed,
+            "positions": stored,
+            "first_read_ms": first_read,
+            "later_read_ms": statistics.median(later),
+        }
+
+
+def main() -> None:
+    import logging
+
+    logging.disable(logging.INFO)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="accounts per run, comma-separated")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sqlite-only", action="store_true")
+    group.add_argument("--postgres-only", action="store_true")
+    args = parser.parse_args()
+    kinds = (
+        ["sqlite"] if args.sqlite_only else ["postgresql"] if args.postgres_only else ["postgresql", "sqlite"]
+    )
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(f"load average before: {os.getloadavg()}")
+    for kind in kinds:
+        results = []
+        for size in sizes:
+            result = run(kind, size)
+            results.append(result)
+            print(
+                f"{kind}: {result['accounts']} accounts, {result['orders']} orders: "
+                f"close {result['close_s']:.2f} s "
+                f"({result['executed']} executed, {result['positions']} positions booked); first close "
+                f"{result['first_close_s']:.2f} s; built in {result['build_s']:.1f} s; read after close "
+                f"{result['first_read_ms']:.2f} ms, later {result['later_read_ms']:.2f} ms, ratio "
+                f"{result['first_read_ms'] / result['later_read_ms']:.2f}; load {os.getloadavg()[0]:.2f}"
+            )
+            sys.stdout.flush()
+        if len(results) > 1:
+            print(
+                f"{kind}: scaling {results[0]['accounts']} -> {results[-1]['accounts']} accounts: "
+                f"{results[-1]['close_s'] / results[0]['close_s']:.2f}x the time"
+            )
+
+
+if __name__ == "__main__":
+    main()
