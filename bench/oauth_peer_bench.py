@@ -6,9 +6,9 @@ Usage (from the repository root; loopback only, every load bounded in time and c
 
 It installs panva's ``oidc-provider`` (pinned in ``bench/peer/package.json`` and its lock file)
 into ``bench/peer/node_modules`` with ``npm ci`` when it is missing, and extracts the source of
-``--baseline`` (a git revision, default the code before issue 12 item 3; ``none`` to skip) from this
-repository into a
-temporary folder, run with the same installed dependencies. Then, with wrk on 127.0.0.1:
+``--baseline`` (a git revision, default the code before issue 12 item 3; ``none`` to skip) from
+this repository into a temporary folder, run with the same installed dependencies. Then, with wrk
+on 127.0.0.1:
 
 1. **Introspection**, one process each: the peer (``/token/introspection``, an opaque
    client-credentials token), Spiko and the baseline (``/oauth2/introspect``, an access token

@@ -73,8 +73,8 @@ async def introspect(request: Request) -> Response:
     server = _server(request)
     http = await read_request(request, server.settings.issuer)
     answer = introspection.introspect_cached(server, http)  # no I/O: on the event loop
-    if answer is None and await introspection.fill_caches(server, http):
-        answer = introspection.introspect_cached(server, http)
+    if answer is None:
+        answer = await introspection.introspect_loaded(server, http)
     if answer is None:
         answer = await run_in_threadpool(introspection.introspect, server, http)
     return to_response(answer)

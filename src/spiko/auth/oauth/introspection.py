@@ -91,18 +91,10 @@ def body_of(entry: AccessEntry, issuer: str) -> dict[str, Any]:
     return body
 
 
-def introspect_cached(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse | None:
-    """The answer from the caches, without I/O; None: take ``introspect``."""
-    request = _eligible(http)
-    if request is None:
-        return None
-    client_id, secret, token = request
-    client = server.live_clients.cached(client_id)
-    entry = server.access_tokens.cached(hash_token(token))
-    if client is None or entry is None or not _authenticated(client[0], secret):
-        return None
-    live = client[0]
-    if live is None or not _active(entry, live):
+def _answer(
+    server: AuthorizationServer, secret: str, client: Client | None, entry: AccessEntry
+) -> OAuthResponse | None:
+    if client is None or not _authenticated(client, secret) or not _active(entry, client):
         return None
     answer: OAuthResponse = server.handle_response(
         200, body_of(entry, server.settings.issuer), default_json_headers
@@ -110,17 +102,30 @@ def introspect_cached(server: AuthorizationServer, http: HttpRequest) -> OAuthRe
     return answer
 
 
-async def fill_caches(server: AuthorizationServer, http: HttpRequest) -> bool:
-    """For a request the fast path could answer: the client and the token into the caches, each
-    read once for all the requests waiting on it (no storm of reads when an entry expires).
-    False when the request is not of that kind."""
+def introspect_cached(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse | None:
+    """The answer from the caches, without I/O; None: take ``introspect_loaded``."""
     request = _eligible(http)
     if request is None:
-        return False
-    client_id, _, token = request
-    await server.live_clients.get(client_id)
-    await server.access_tokens.entry(hash_token(token))
-    return True
+        return None
+    client_id, secret, token = request
+    client = server.live_clients.cached(client_id)
+    entry = server.access_tokens.cached(hash_token(token))
+    if client is None or entry is None:
+        return None
+    return _answer(server, secret, client[0], entry)
+
+
+async def introspect_loaded(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse | None:
+    """The answer from the client and the token read now, each once for every request waiting
+    on it (so an expired entry under load costs one read, not one per request), which also
+    refills the caches; None: take ``introspect``."""
+    request = _eligible(http)
+    if request is None:
+        return None
+    client_id, secret, token = request
+    client = await server.live_clients.get(client_id)
+    entry = await server.access_tokens.entry(hash_token(token))
+    return _answer(server, secret, client, entry)
 
 
 def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:

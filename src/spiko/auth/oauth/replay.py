@@ -140,11 +140,11 @@ class DatabaseResourceReplayStore:
         self._database = DatabaseReplayStore(ctx)
 
     async def first_use_async(self, key: str, expires_at: float) -> bool:
-        from starlette.concurrency import run_in_threadpool
+        import anyio.to_thread  # the thread pool, without the web framework (``tests/auth/test_layers.py``)
 
         if self._memory.seen(key):
             return False
-        first = await run_in_threadpool(self._database.first_use, key, expires_at)
+        first = await anyio.to_thread.run_sync(self._database.first_use, key, expires_at)
         if first:
             self._memory.first_use(key, expires_at)
         return first
