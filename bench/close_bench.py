@@ -32,7 +32,7 @@ from datetime import time as dtime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from spiko.config import Settings
 from spiko.context import AppContext
@@ -175,6 +175,9 @@ def populate(ctx: AppContext, size: int) -> dict[str, Any]:
                 }
             )
         bulk(session, DepositOrder, deposits)
+        if session.get_bind().dialect.name == "postgresql":
+            # As the close does: no per-account advisory lock in the ledger trigger for a bulk load.
+            session.execute(text("SET LOCAL spiko.bulk_movements = 'on'"))
         bulk(session, ShareMovement, movements)
     for symbol in ("USTBL", "UKTBL"):  # the other funds close too: give them their NAVs
         with ctx.transaction() as session:
