@@ -217,13 +217,16 @@ def start_server(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     extra_args: list[str] | None = None,
+    host_name: str = "127.0.0.1",
 ) -> LiveServer:
+    """A real server on 127.0.0.1; ``host_name`` is the name its issuer and URL use (``localhost``
+    for passkeys, whose relying-party id cannot be an IP address)."""
     port = free_port()
     env = {
         **os.environ,
         "SPIKO_DATABASE_URL": database_url,
         "SPIKO_SECRET_KEY": TEST_SECRET_KEY,
-        "SPIKO_ISSUER": f"http://127.0.0.1:{port}",
+        "SPIKO_ISSUER": f"http://{host_name}:{port}",
         **(extra_env or {}),
     }
     log_path = tmp_path / f"server-{port}.log"
@@ -246,7 +249,7 @@ def start_server(
         cwd=tmp_path,
         start_new_session=True,  # its own process group: a failed start takes its workers with it
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host_name}:{port}"
     deadline = time.monotonic() + 120  # a generous bound: a loaded machine starts Python slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -92,6 +92,11 @@ class Settings:
     # After the free failures above, a sign-in waits this long, doubling after each failure.
     login_delay_seconds: int = 60
     login_max_delay_seconds: int = 900
+    # Failed second-step codes of one user before each further try must wait (doubling, as sign-in).
+    second_factor_attempts: int = 5
+    # Sensitive changes (keys, apps, bank accounts, members, security settings) ask for the second
+    # factor (or the password, for users without one) again when the last check is older than this.
+    step_up_seconds: int = 300
     token_requests_per_client: int = 60
     token_requests_per_address: int = 120
     # Failed client authentications at the token endpoint, per (client named, address).
@@ -101,6 +106,8 @@ class Settings:
     # An exchange rate older than this many days (before the day it converts for) is never used
     # silently: conversions that would need it are refused, naming its date.
     fx_max_age_days: int = 7
+    # Hours before a bank account an investor added in the app may receive withdrawals.
+    bank_account_cooling_off_hours: int = 24
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.

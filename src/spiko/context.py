@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,8 @@ class AppContext:
     settings: Settings
     engine: Engine = field(init=False)
     session_factory: sessionmaker[Session] = field(init=False)
+    # The time TOTP codes are judged at (epoch seconds); injectable, for tests, like the throttle's clock.
+    factor_clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url)

@@ -108,7 +108,10 @@ class Mailer:
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].strip("> ") or None)
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-        mail.set_content(message.text)
+        if message.text.isascii():
+            mail.set_content(message.text, cte="7bit")  # links stay whole, even in the raw .eml
+        else:
+            mail.set_content(message.text)
         return mail
 
     def send(self, message: Message) -> None:

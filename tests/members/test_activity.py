@@ -36,7 +36,7 @@ def test_a_new_key_is_mailed_to_the_owners_and_listed_on_the_activity_page(
     sign_in(client, investor.email, investor.password)
     client_id, _, _ = create_key_on_page(client, "Nightly export")
     [mail] = smtp.wait_for(investor.email, subject="api key created")
-    assert "“Nightly export”" in mail.text and mail.link("/activity") == "/activity"
+    assert '"Nightly export"' in mail.text and mail.link("/activity") == "/activity"
     page = client.get("/activity").text
     assert 'data-kind="api_key_created"' in page and client_id in page
     assert 'data-kind="sign_in"' in page
@@ -68,4 +68,4 @@ def test_an_operator_s_key_is_mailed_to_the_owners_too(
     )
     assert done.returncode == 0, done.stderr
     [mail] = smtp.wait_for(investor.email, subject="api key created")
-    assert "“ops key”" in mail.text and "an operator" in mail.text
+    assert '"ops key"' in mail.text and "an operator" in mail.text

@@ -147,3 +147,35 @@ def test_parallel_guesses_cannot_slip_past_the_count(throttled, investor) -> Non
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [400, 400, 400] + [429] * 5
+
+
+def test_a_strangers_wrong_passwords_do_not_keep_the_owners_passkey_out(throttled, investor) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.authenticator import SoftAuthenticator, passkey_options
+    from tests.world import csrf_token
+
+    _, _, browser = throttled
+    owner = browser("192.0.2.10")  # the office's one public address
+    assert sign_in(owner, investor.email, investor.password).status_code == 303
+    device = SoftAuthenticator()
+    page = owner.get("/settings/security")
+    owner.post(
+        "/settings/security/passkeys",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "credential": device.create(passkey_options(page.text, "passkey-register")),
+            "name": "Laptop",
+        },
+    )
+    owner.cookies.delete("spiko_session")
+    intruder = browser("192.0.2.10")  # same network
+    assert _fail(intruder, investor, 12)[-1] == 429
+    login = owner.get("/login")
+    answer = owner.post(
+        "/login/passkey",
+        data={
+            "csrf_token": csrf_token(login.text),
+            "credential": device.get(passkey_options(login.text, "passkey-form")),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303

@@ -19,15 +19,24 @@ a page that declares none, and walks every role over every declared page).
 from __future__ import annotations
 
 from spiko.auth import scopes as api_scopes
+from spiko.i18n import N_
 
 OWNER, ADMIN, TRADER, VIEWER = "owner", "admin", "trader", "viewer"
 ROLES: tuple[str, ...] = (OWNER, ADMIN, TRADER, VIEWER)  # highest first
 
+# The roles' names as the pages show them, translated (``_(role)`` in a template).
+ROLE_NAMES: dict[str, str] = {
+    OWNER: N_("owner"),
+    ADMIN: N_("admin"),
+    TRADER: N_("trader"),
+    VIEWER: N_("viewer"),
+}
+
 ROLE_DESCRIPTIONS: dict[str, str] = {
-    OWNER: "Everything, including inviting and removing members and changing their roles.",
-    ADMIN: "Everything but members: API keys, apps, bank accounts and webhooks, and orders.",
-    TRADER: "Places and cancels orders, and sees everything.",
-    VIEWER: "Sees everything, changes nothing.",
+    OWNER: N_("Everything, including inviting and removing members and changing their roles."),
+    ADMIN: N_("Everything but members: API keys, apps, bank accounts and webhooks, and orders."),
+    TRADER: N_("Places and cancels orders, and sees everything."),
+    VIEWER: N_("Sees everything, changes nothing."),
 }
 
 # The investor-API families each role reaches; None: all of them.
@@ -59,6 +68,19 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("POST", "/locale"): PUBLIC,
+    # The investor app's pages: anyone reads; traders place and cancel orders; admins manage the
+    # bank accounts withdrawals are paid to.
+    ("GET", "/accounts/{account_id}"): MEMBER,
+    ("GET", "/accounts/{account_id}/transactions.{extension}"): MEMBER,
+    ("GET", "/orders"): MEMBER,
+    ("GET", "/orders/new"): ORDERS,
+    ("POST", "/orders/new"): ORDERS,
+    ("GET", "/orders/{kind}/{order_id}"): MEMBER,
+    ("POST", "/orders/{kind}/{order_id}/cancel"): ORDERS,
+    ("GET", "/statements"): MEMBER,
+    ("GET", "/statements/download"): MEMBER,
+    ("GET", "/bank-accounts"): MEMBER,
+    ("POST", "/bank-accounts"): MANAGE,
     ("GET", "/integrations"): MEMBER,
     # Any member creates keys within their role and revokes their own; admins revoke anyone's.
     ("POST", "/integrations"): MEMBER,
@@ -80,6 +102,25 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/verify-email/{token}"): PUBLIC,
     ("POST", "/verify-email/{token}"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
+    # The steps of sign-in after the password, and step-up: each checks its own session.
+    ("GET", "/login/verify"): PUBLIC,
+    ("POST", "/login/verify"): PUBLIC,
+    ("POST", "/login/verify/passkey"): PUBLIC,
+    ("POST", "/login/passkey"): PUBLIC,
+    ("GET", "/login/enroll"): PUBLIC,
+    ("GET", "/login/step-up"): PUBLIC,
+    ("POST", "/login/step-up"): PUBLIC,
+    # Every member manages their own factors and sessions. Setting a factor up also serves a
+    # sign-in whose operator requires one, before it is signed in: those forms check either.
+    ("GET", "/settings/security"): MEMBER,
+    ("POST", "/settings/security/totp"): PUBLIC,
+    ("POST", "/settings/security/totp/confirm"): PUBLIC,
+    ("POST", "/settings/security/passkeys"): PUBLIC,
+    ("POST", "/settings/security/totp/remove"): MEMBER,
+    ("POST", "/settings/security/passkeys/remove"): MEMBER,
+    ("POST", "/settings/security/recovery-codes"): MEMBER,
+    ("POST", "/settings/security/sessions/end"): MEMBER,
+    ("POST", "/settings/security/sessions/end-all"): MEMBER,
     # The authorization server's pages: any member may authorize an app within their role.
     ("GET", "/oauth2/auth"): PUBLIC,
     ("POST", "/oauth2/auth"): PUBLIC,

@@ -14,7 +14,7 @@ Both the seed and the session token change at sign-in, so tokens from before it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeGuard
 
 from fastapi import Request, Response
@@ -28,6 +28,13 @@ from spiko.db.types import utcnow
 SESSION_COOKIE = "spiko_session"
 CSRF_COOKIE = "spiko_csrf"
 SESSION_LIFETIME = timedelta(hours=12)
+# A sign-in waiting for its second step (or for a factor to be set up) lasts this long.
+PENDING_LIFETIME = timedelta(minutes=10)
+# "Last seen" is written at most this often per session, so browsing costs no write per page.
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+SIGNED_IN = "signed_in"
+SECOND_FACTOR = "second_factor"
+ENROLL = "enroll"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,9 @@ class SignedInUser:
     investor_id: str
     investor_name: str
     session_id: str
+    # When this session last proved who is there (password or second factor): see spiko.auth.stepup.
+    verified_at: datetime | None = None
+    last_seen_at: datetime | None = None
     role: str = "owner"  # spiko.auth.roles
 
 
@@ -55,17 +65,110 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
     )
 
 
-def start_session(session: Session, request: Request, response: Response, user: User) -> None:
-    """Sign ``user`` in: drop the browser's previous session and issue a fresh token and CSRF seed."""
+def start_session(
+    session: Session, request: Request, response: Response, user: User, *, stage: str = SIGNED_IN
+) -> WebSession:
+    """Sign ``user`` in (or, with another ``stage``, start a sign-in that waits for its next step):
+    drop the browser's previous session and issue a fresh token and CSRF seed."""
     old = request.cookies.get(SESSION_COOKIE)
     if old and len(old) <= MAX_COOKIE_LENGTH:
         session.execute(delete(WebSession).where(WebSession.token_hash == sha256_hex(old)))
     now = utcnow()
     session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now))
     token = random_token(32)
-    session.add(WebSession(token_hash=sha256_hex(token), user_id=user.id, expires_at=now + SESSION_LIFETIME))
-    _set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
+    lifetime = SESSION_LIFETIME if stage == SIGNED_IN else PENDING_LIFETIME
+    row = WebSession(
+        token_hash=sha256_hex(token),
+        user_id=user.id,
+        expires_at=now + lifetime,
+        stage=stage,
+        verified_at=now,
+        last_seen_at=now,
+        address=client_address(request)[:64],
+        device=describe_device(request.headers.get("user-agent", "")),
+    )
+    session.add(row)
+    session.flush()
+    _set_cookie(request, response, SESSION_COOKIE, token, int(lifetime.total_seconds()))
     _set_cookie(request, response, CSRF_COOKIE, random_token(32), None)
+    return row
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def describe_device(user_agent: str) -> str:
+    """A short name for a browser, as a person recognizes it ("Chrome on Linux"), from its User-Agent."""
+    agent = user_agent[:500]
+    browser = next(
+        (
+            name
+            for token, name in (
+                ("Edg/", "Edge"),
+                ("OPR/", "Opera"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Chromium/", "Chromium"),
+                ("Safari/", "Safari"),
+                ("curl/", "curl"),
+                ("python-httpx", "Python"),
+            )
+            if token in agent
+        ),
+        None,
+    )
+    system = next(
+        (
+            name
+            for token, name in (
+                ("Android", "Android"),
+                ("iPhone", "iOS"),
+                ("iPad", "iPadOS"),
+                ("Windows", "Windows"),
+                ("Mac OS X", "macOS"),
+                ("CrOS", "ChromeOS"),
+                ("Linux", "Linux"),
+            )
+            if token in agent
+        ),
+        None,
+    )
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (agent[:60] if agent.isprintable() else "") or "Unknown browser"
+
+
+def pending_sign_in(session: Session, request: Request, stage: str) -> WebSession | None:
+    """The browser's sign-in waiting for ``stage`` (second factor or enrollment), if unexpired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > MAX_COOKIE_LENGTH:
+        return None
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(token)))
+    if row is None or row.stage != stage or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def finish_sign_in(session: Session, request: Request, response: Response, pending: WebSession) -> WebSession:
+    """The second step succeeded: the waiting session gives way to a signed-in one, under a new token."""
+    user = session.get(User, pending.user_id)
+    assert user is not None  # the row cascades away with its user
+    return start_session(session, request, response, user)
+
+
+def mark_verified(session: Session, session_id: str) -> None:
+    """The user of this session just proved it again (step-up)."""
+    row = session.get(WebSession, session_id)
+    if row is not None:
+        row.verified_at = utcnow()
+
+
+def touch(session: Session, session_id: str) -> None:
+    """Record that the session was seen now."""
+    row = session.get(WebSession, session_id)
+    if row is not None:
+        row.last_seen_at = utcnow()
 
 
 def end_session(session: Session, request: Request, response: Response) -> None:
@@ -78,21 +181,38 @@ def end_session(session: Session, request: Request, response: Response) -> None:
 
 
 def current_user(session: Session, request: Request) -> SignedInUser | None:
+    """The signed-in user (a sign-in still waiting for its second step is not one yet)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > MAX_COOKIE_LENGTH:
         return None
     row = session.execute(
         select(
-            WebSession.id, WebSession.expires_at, User.id, User.email, Investor.id, Investor.name, User.role
+            WebSession.id,
+            WebSession.expires_at,
+            User.id,
+            User.email,
+            Investor.id,
+            Investor.name,
+            WebSession.stage,
+            WebSession.verified_at,
+            WebSession.last_seen_at,
+            User.role,
         )
         .join(User, User.id == WebSession.user_id)
         .join(Investor, Investor.id == User.investor_id)
         .where(WebSession.token_hash == sha256_hex(token))
     ).first()
-    if row is None or row[1] <= utcnow():
+    if row is None or row[1] <= utcnow() or row[6] != SIGNED_IN:
         return None
     return SignedInUser(
-        user_id=row[2], email=row[3], investor_id=row[4], investor_name=row[5], session_id=row[0], role=row[6]
+        user_id=row[2],
+        email=row[3],
+        investor_id=row[4],
+        investor_name=row[5],
+        session_id=row[0],
+        verified_at=row[7],
+        last_seen_at=row[8],
+        role=row[9],
     )
 
 
@@ -126,3 +246,24 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     if not _valid_seed(seed) or not submitted or len(submitted) > 200:
         return False
     return constant_time_equals(csrf_token_for(request, seed), submitted)
+
+
+def active_sessions(session: Session, user_id: str) -> list[WebSession]:
+    """The user's signed-in browsers, most recently seen first."""
+    return list(
+        session.scalars(
+            select(WebSession)
+            .where(
+                WebSession.user_id == user_id, WebSession.stage == SIGNED_IN, WebSession.expires_at > utcnow()
+            )
+            .order_by(WebSession.last_seen_at.desc(), WebSession.created_at.desc())
+        )
+    )
+
+
+def end_sessions(session: Session, user_id: str, session_id: str | None = None) -> int:
+    """Sign out one of the user's sessions (``session_id``) or every one of them; how many ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if session_id is not None:
+        query = query.where(WebSession.id == session_id)
+    return int(session.execute(query).rowcount)  # type: ignore[attr-defined]

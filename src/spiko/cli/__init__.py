@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from spiko.cli import audit, funds, identity, oauth, orders, sdk, server, worker
+from spiko.cli import audit, funds, identity, members, oauth, orders, sdk, server, worker
 
 REGISTRARS: list[Callable[[Any], None]] = [
     server.register,
     identity.register,
+    members.register,
     oauth.register,
     funds.register,
     orders.register,

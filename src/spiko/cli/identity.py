@@ -34,6 +34,22 @@ def register(commands: Any) -> None:
         "--password", help="default: the first line of standard input (kept out of shell history)"
     )
 
+    require = command(
+        investors,
+        "require-2fa",
+        "require a second factor of every user of the investor of this email (--off: stop requiring it)",
+        require_second_factor,
+    )
+    require.add_argument("--email", required=True, help="the email of one of the investor's users")
+    require.add_argument("--off", action="store_true", help="no longer require a second factor")
+    wipe = command(
+        investors,
+        "reset-2fa",
+        "remove every second factor of a user who lost them all (check who asks first); ends their sessions",
+        reset_second_factors,
+    )
+    wipe.add_argument("--email", required=True)
+
     keys = group(commands, "api-keys", "API keys (Basic authentication on /v1)")
     key_create = command(keys, "create", "create an API key; prints its secret once", create_api_key)
     key_create.add_argument("--email", required=True)
@@ -119,6 +135,26 @@ def set_password(args: argparse.Namespace) -> dict[str, Any]:
             details={"investorId": user.investor_id, "sessionsEnded": ended},
         )
         return {"investorId": user.investor_id, "email": user.email, "sessionsEnded": ended}
+
+
+def require_second_factor(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.services import factors
+
+    with context() as ctx, ctx.transaction() as session:
+        user = _user(session, args.email)
+        factors.set_required(session, user.investor_id, not args.off)
+        return {"investorId": user.investor_id, "secondFactorRequired": not args.off}
+
+
+def reset_second_factors(args: argparse.Namespace) -> dict[str, Any]:
+    from spiko.auth.sessions import end_sessions
+    from spiko.services import factors
+
+    with context() as ctx, ctx.transaction() as session:
+        user = _user(session, args.email)
+        removed = factors.reset_factors(session, user)
+        ended = end_sessions(session, user.id)
+        return {"email": user.email, "factorsRemoved": removed, "sessionsEnded": ended}
 
 
 def _user(session: Any, email: str) -> Any:

@@ -41,6 +41,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "transfer_order.canceled",
     "nav.published",
     "yield.booked",
+    "statement.available",
     "api_key.created",
     "api_key.revoked",
     "app.authorized",

@@ -110,8 +110,7 @@ def reconcile(
     if not share_classes:
         return []
     class_ids = [share_class.id for share_class in share_classes]
-    ledger = _ledger_by_kind(session, class_ids, day)
-    holdings = _holdings(session, class_ids, day)
+    ledger, holdings = _ledger(session, class_ids, day)
     deposits = _executed(session, DepositOrder, class_ids, day)
     withdrawals = _executed(session, WithdrawalOrder, class_ids, day)
     transfers = _transfers(session, class_ids, day)
@@ -124,8 +123,8 @@ def reconcile(
         deposit_shares, deposit_cash = deposits.get(share_class.id, (ZERO, ZERO))
         withdrawal_shares, withdrawal_cash = withdrawals.get(share_class.id, (ZERO, ZERO))
         corrected_shares, corrected_cash = corrected.get(share_class.id, (ZERO, ZERO))
-        subscribed_shares, cash_in = by_kind.get("subscription", (ZERO, ZERO))
-        redeemed_shares, cash_out = by_kind.get("redemption", (ZERO, ZERO))
+        _, cash_in = by_kind.get("subscription", (ZERO, ZERO))
+        _, cash_out = by_kind.get("redemption", (ZERO, ZERO))
         transferred_in, _ = by_kind.get("transfer_in", (ZERO, ZERO))
         transferred_out, _ = by_kind.get("transfer_out", (ZERO, ZERO))
         result = ShareClassReconciliation(
@@ -197,34 +196,34 @@ def _differences(
     return found
 
 
-def _ledger_by_kind(
+def _ledger(
     session: Session, class_ids: list[str], day: date
-) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
-    """Shares and cash of the ledger per share class and kind of movement, up to ``day``."""
-    grouped: dict[str, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
-    for (class_id, kind), (shares, amount) in sums.grouped_sums(
+) -> tuple[dict[str, dict[str, tuple[Decimal, Decimal]]], dict[str, dict[str, Decimal]]]:
+    """From one read of the ledger up to ``day``: the shares and cash per share class and kind of
+    movement, and every account's holding per share class."""
+    by_kind: dict[str, dict[str, list[tuple[Decimal, Decimal]]]] = defaultdict(lambda: defaultdict(list))
+    by_account: dict[str, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for (class_id, account_id, kind), (shares, amount) in sums.grouped_sums(
         session,
-        [ShareMovement.share_class_id, ShareMovement.kind],
+        [ShareMovement.share_class_id, ShareMovement.account_id, ShareMovement.kind],
         [ShareMovement.shares, ShareMovement.amount],
         ShareMovement.share_class_id.in_(class_ids),
         ShareMovement.day <= day,
     ):
-        grouped[class_id][kind] = (shares, amount)
-    return grouped
-
-
-def _holdings(session: Session, class_ids: list[str], day: date) -> dict[str, dict[str, Decimal]]:
-    """Every account's holding per share class at the end of ``day``, from the ledger."""
-    held: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for (class_id, account_id), (shares,) in sums.grouped_sums(
-        session,
-        [ShareMovement.share_class_id, ShareMovement.account_id],
-        [ShareMovement.shares],
-        ShareMovement.share_class_id.in_(class_ids),
-        ShareMovement.day <= day,
-    ):
-        held[class_id][account_id] = shares
-    return held
+        by_kind[class_id][kind].append((shares, amount))
+        by_account[class_id][account_id].append(shares)
+    kinds = {
+        class_id: {
+            kind: (exact_sum(shares for shares, _ in pairs), exact_sum(amount for _, amount in pairs))
+            for kind, pairs in groups.items()
+        }
+        for class_id, groups in by_kind.items()
+    }
+    holdings = {
+        class_id: {account_id: exact_sum(shares) for account_id, shares in accounts.items()}
+        for class_id, accounts in by_account.items()
+    }
+    return defaultdict(dict, kinds), defaultdict(dict, holdings)
 
 
 def _executed(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from spiko.api.oauth_http import read_request, to_response
+from spiko.auth import roles
 from spiko.auth import scopes as api_scopes
 from spiko.auth.oauth import consent, par, scopes
 from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, first_values
@@ -29,6 +30,7 @@ from spiko.auth.oauth.server import AuthorizationServer
 from spiko.auth.oauth.tokens import GrantUser
 from spiko.auth.oauth.unit import UnitOfWork
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session
+from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.db.models.identity import WebSession
 from spiko.services import security_events
@@ -169,11 +171,16 @@ def _authorize(
             if "none" in prompts:
                 refusal = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state)
                 return _refuse(server, request, oauth_request, refusal)
+            # Authorizing an app is a sensitive change: an old check asks again before the page.
+            if (again := require_recent_factor(request, user, back_to=_this_request(request))) is not None:
+                return again
             return _consent_page(request, user, client, scope, grant.redirect_uri)
         if not csrf_valid(request, decision_form.get("csrf_token")):
             return csrf_refused(request)
         decision = decision_form.get("decision")
         if decision == "allow":
+            if (again := require_recent_factor(request, user, back_to=_this_request(request))) is not None:
+                return again
             consent.remember_consent(
                 unit.session, investor_id=user.investor_id, user_id=user.user_id, client=client, scope=scope
             )
@@ -196,6 +203,11 @@ def _authorize(
 
     code_ttl = server.settings.authorization_code_ttl_seconds
     return server.run(http, action)
+
+
+def _this_request(request: Request) -> str:
+    """The authorization request's own URL (path and query), to come back to after step-up."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _authorization_response(
@@ -229,6 +241,10 @@ def _consent_page(
         client_id=client.client_id,
         scopes=sorted(scopes.scope_set(scope)),
         access=api_scopes.describe(scope),  # empty: full access
+        # What the grant will reach once limited by the member's role (spiko.auth.roles); empty: no limit.
+        role_limit=[]
+        if roles.reach(user.role) is None
+        else api_scopes.describe(" ".join(roles.allowed_scopes(user.role)[1:])),
         descriptions=scopes.describe(scope),
         redirect_host=urlsplit(redirect_uri).netloc or redirect_uri,
         action="/oauth2/auth" + (f"?{request.url.query}" if request.url.query else ""),

@@ -9,16 +9,31 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from spiko.api.deps import WriteSession
 from spiko.auth import roles, throttle
 from spiko.auth import scopes as api_scopes
-from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session, start_session
+from spiko.auth.passkeys import RelyingParty
+from spiko.auth.sessions import (
+    ENROLL,
+    LAST_SEEN_PRECISION,
+    SECOND_FACTOR,
+    SIGNED_IN,
+    SignedInUser,
+    csrf_valid,
+    current_user,
+    end_session,
+    start_session,
+    touch,
+)
+from spiko.auth.stepup import require_recent_factor
 from spiko.context import AppContext
 from spiko.db.models.identity import User
+from spiko.db.types import utcnow
 from spiko.errors import ApiError
 from spiko.i18n import N_
-from spiko.services import identity, security_events
+from spiko.services import factors, identity, security_events
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate
 
@@ -45,7 +60,7 @@ def safe_next(target: str | None) -> str:
         and all(" " < char != "\x7f" for char in target)
     ):
         return target
-    return "/integrations"
+    return "/"
 
 
 def signed_in(request: Request) -> SignedInUser | None:
@@ -55,6 +70,11 @@ def signed_in(request: Request) -> SignedInUser | None:
         return known
     with _ctx(request).transaction(write=False) as session:
         user = current_user(session, request)
+    if user is not None and (
+        user.last_seen_at is None or utcnow() - user.last_seen_at >= LAST_SEEN_PRECISION
+    ):
+        with _ctx(request).transaction() as session:
+            touch(session, user.session_id)
     request.state.signed_in_user = user
     return user
 
@@ -87,14 +107,26 @@ def signed_in_form(request: Request, csrf_token: str) -> SignedInUser | Response
     return user
 
 
-@router.get("/")
-def home(request: Request) -> Response:
-    return RedirectResponse("/integrations", status_code=303)
-
-
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", next=safe_next(next), email="", error=None)
+    return render(
+        request,
+        "login.html",
+        next=safe_next(next),
+        email="",
+        error=None,
+        passkey_options=login_options(request),
+    )
+
+
+def relying_party(request: Request) -> RelyingParty:
+    settings = _ctx(request).settings
+    return RelyingParty.for_issuer(settings.issuer, settings.secret_key)
+
+
+def login_options(request: Request) -> str:
+    """The passkey prompt of the sign-in page: any passkey of this site, its user verified."""
+    return relying_party(request).authentication_options(purpose="login", subject="", allow=None)
 
 
 # The same words for an unknown email and a wrong password: the form tells nothing about who exists.
@@ -141,6 +173,7 @@ def login(
             email=email,
             error=error,
             headers=headers,
+            passkey_options=login_options(request),
         )
 
     wait = ctx.sign_in_throttle.attempt([owner, *others])
@@ -159,20 +192,42 @@ def login(
         user = identity.confirm_sign_in(session, check, password)
         if user is None:
             return refused("invalid_credentials", 400, translate(request, INVALID_CREDENTIALS))
-        response = RedirectResponse(target, status_code=303)
-        start_session(session, request, response, user)
-        # A browser without this account's device cookie has not signed in as it before.
-        security_events.record(
-            session,
-            user.investor_id,
-            user.id,
-            security_events.SIGN_IN,
-            {"new_device": device is None, "method": "password"},
-            origin,
-            mailer=ctx.mailer,
-        )
+        # With a second factor on, the password only opens the second step; an investor whose
+        # operator requires one and a user without any: the password opens its set-up first.
+        protection = factors.factors_of(session, user)
+        stage = SECOND_FACTOR if protection.any else ENROLL if protection.required else SIGNED_IN
+        following = {SECOND_FACTOR: "/login/verify", ENROLL: "/login/enroll"}.get(stage)
+        where = f"{following}?next={quote(target, safe='')}" if following else target
+        response = RedirectResponse(where, status_code=303)
+        start_session(session, request, response, user, stage=stage)
+        if stage == SIGNED_IN:
+            signed_in_effects(request, response, session, user, "password")
     # After the commit: the counters may live in the same database, in a transaction of their own.
     ctx.sign_in_throttle.succeeded(owner, others)
+    logger.info("sign-in", extra={"fields": {"user_id": user.id, "stage": stage}})
+    return response
+
+
+def signed_in_effects(
+    request: Request, response: Response, session: Session, user: User, method: str
+) -> None:
+    """What a finished sign-in does besides the session (in its transaction): record the event
+    (a browser without this account's device cookie has not signed in as it before, and the
+    owners hear of it) and make the browser a known device of the account (spiko.auth.throttle).
+    A sign-in still waiting for its second step does neither."""
+    ctx = _ctx(request)
+    settings = ctx.settings
+    account = throttle.account_key(user.email)
+    device = throttle.known_device(settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), account)
+    security_events.record(
+        session,
+        user.investor_id,
+        user.id,
+        security_events.SIGN_IN,
+        {"new_device": device is None, "method": method},
+        Origin.of(request),
+        mailer=ctx.mailer,
+    )
     response.set_cookie(
         throttle.DEVICE_COOKIE,
         throttle.device_cookie(settings.secret_key, account),
@@ -182,8 +237,6 @@ def login(
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    logger.info("sign-in", extra={"fields": {"user_id": user.id}})
-    return response
 
 
 def _record_failed_sign_in(ctx: AppContext, check: identity.PasswordCheck, origin: Origin) -> None:
@@ -266,6 +319,8 @@ def change_keys(
         return user
     if revoke:
         return _revoke_key(request, user, revoke)
+    if (again := require_recent_factor(request, user, back_to="/integrations")) is not None:
+        return again
     ctx = _ctx(request)
     chosen = (scope or [])[: len(api_scopes.API_SCOPES)]
     scopes = {"full": None, "read": [api_scopes.READ], "custom": chosen}.get(access, chosen)

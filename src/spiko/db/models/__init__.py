@@ -2,6 +2,7 @@
 
 from spiko.db.models import (  # noqa: F401
     audit,
+    factors,
     fapi,
     funds,
     idempotency,

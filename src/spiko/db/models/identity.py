@@ -55,6 +55,14 @@ class WebSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "signed_in"; or, between the password and the end of sign-in, "second_factor" (a code or a
+    # passkey is asked) or "enroll" (the operator requires a factor the user has yet to set up).
+    stage: Mapped[str] = mapped_column(String(16), default="signed_in", server_default="signed_in")
+    # When the user last proved who they are (password, second factor): step-up asks again after a while.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    device: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class ApiKey(Base):
