@@ -145,7 +145,28 @@ def _funds_configure(world: World) -> tuple[list[str], str, Callable[[Any], str]
     )
 
 
+def _require_second_factor(world: World) -> tuple[list[str], str, Callable[[Any], str]]:
+    investor = world.investor()
+    args = ["investors", "require-2fa", "--email", investor.email]
+    return args, "investor.require_second_factor", lambda printed: f"investor:{investor.investor_id}"
+
+
+def _reset_second_factors(world: World) -> tuple[list[str], str, Callable[[Any], str]]:
+    investor = world.investor()
+    args = ["investors", "reset-2fa", "--email", investor.email]
+    return args, "user.reset_second_factors", lambda printed: f"user:{investor.email}"
+
+
+def _member_invite(world: World) -> tuple[list[str], str, Callable[[Any], str]]:
+    investor = world.investor()
+    args = ["members", "invite", "--email", investor.email, "--invite", "new@example.com", "--role", "viewer"]
+    return args, "member.invite", lambda printed: f"investor:{investor.investor_id}"
+
+
 CASES: dict[str, Case] = {
+    "investors require-2fa": _require_second_factor,
+    "investors reset-2fa": _reset_second_factors,
+    "members invite": _member_invite,
     "funds configure": _funds_configure,
     "nav publish": _nav_publish,
     "nav grow": _nav_grow,

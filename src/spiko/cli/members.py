@@ -65,7 +65,7 @@ def list_members(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def set_role(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import members, security_events
+    from spiko.services import audit, members, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _member(session, args.email)
@@ -77,11 +77,17 @@ def set_role(args: argparse.Namespace) -> dict[str, Any]:
             role=args.role,
             origin=security_events.OPERATOR,
         )
+        audit.record(
+            session,
+            action="member.set_role",
+            subject=f"user:{changed.email}",
+            details={"investorId": changed.investor_id, "role": args.role},
+        )
         return _shown(changed)
 
 
 def invite_member(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import members
+    from spiko.services import audit, members
 
     with context() as ctx:
         with ctx.transaction() as session:
@@ -95,12 +101,18 @@ def invite_member(args: argparse.Namespace) -> dict[str, Any]:
                 role=args.role,
                 ttl_seconds=ctx.settings.invitation_ttl_seconds,
             )
+            audit.record(
+                session,
+                action="member.invite",
+                subject=f"investor:{user.investor_id}",
+                details={"invited": args.invite.strip().lower(), "role": args.role},
+            )
         return {"invited": args.invite.strip().lower(), "role": args.role, "mail": ctx.mailer.describe()}
 
 
 def remove_member(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.auth.oauth.runtime import oauth_server
-    from spiko.services import members, security_events
+    from spiko.services import audit, members, security_events
 
     with context() as ctx:
         with ctx.transaction() as session:
@@ -111,6 +123,16 @@ def remove_member(args: argparse.Namespace) -> dict[str, Any]:
                 actor_id=None,
                 member_id=user.id,
                 origin=security_events.OPERATOR,
+            )
+            audit.record(
+                session,
+                action="member.remove",
+                subject=f"user:{removed.email}",
+                details={
+                    "investorId": user.investor_id,
+                    "revokedKeys": removed.revoked_client_ids,
+                    "sessionsEnded": removed.sessions_ended,
+                },
             )
         for client_id in removed.revoked_client_ids:
             ctx.api_keys.invalidate(client_id)

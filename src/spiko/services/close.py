@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import Fund
@@ -90,6 +90,7 @@ def close_fund_day(
             f"{fund.slug} is closed through {last.isoformat()}; {day.isoformat()} can no longer be closed",
             "DayClosed",
         )
+    _lock_share_classes(session, fund)
     result = FundCloseResult(fund.slug, day, "closed")
     run = run if run is not None else execution.ExecutionSummary(day)
     executed_before = (len(run.deposits), len(run.withdrawals))
@@ -112,6 +113,17 @@ def close_fund_day(
     session.add(FundClose(fund_id=fund.id, day=day, closed_at=clock.now(session), summary=result.as_json()))
     session.flush()
     return result
+
+
+def _lock_share_classes(session: Session, fund: Fund) -> None:
+    """On PostgreSQL, hold each share class's NAV lock exclusively for the close (every refill of
+    stored positions takes it shared), so the ledger trigger can skip its per-account lock: a close
+    writes thousands of movements, and one lock each would exhaust the lock table."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite serializes write transactions (BEGIN IMMEDIATE).
+    for share_class in fund.share_classes:
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("nav/" + share_class.id, 0))))
+    session.execute(text("SET LOCAL spiko.bulk_movements = 'on'"))
 
 
 def ready_to_close(session: Session, fund: Fund, day: date) -> bool:

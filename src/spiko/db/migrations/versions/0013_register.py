@@ -5,7 +5,9 @@ instant when a time of day was set; the clock runs on from it); ``deposit_orders
 ``withdrawal_orders.trade_day`` (the business day an order trades on, from its receipt time and
 the cut-off; earlier orders take the day they were created); ``fund_closes`` (one row per fund
 and closed day: the day can no longer change); ``order_corrections`` and
-``share_movements.correction_id`` (a correction is a reversal plus a new entry, both ledger rows).
+``share_movements.correction_id`` (a correction is a reversal plus a new entry, both ledger rows);
+on PostgreSQL, the ledger trigger skips its per-account lock inside a close (which holds the
+share class's lock instead).
 
 Revision ID: 0013
 Revises: 0016
@@ -24,7 +26,43 @@ branch_labels = None
 depends_on = None
 
 
+def _movement_trigger(bulk_aware: bool) -> str:
+    # A close inserts thousands of movements in one transaction: one advisory lock per account
+    # would exhaust PostgreSQL's lock table. It takes the share class's NAV lock exclusively
+    # instead (every refill takes it shared first) and says so with ``spiko.bulk_movements``.
+    guard = "current_setting('spiko.bulk_movements', true) IS DISTINCT FROM 'on'"
+    lock = (
+        "PERFORM pg_advisory_xact_lock(hashtextextended({row}.account_id || '/' || {row}.share_class_id, 0));"
+    )
+    locks = {
+        row: (f"IF {guard} THEN {lock.format(row=row)} END IF;" if bulk_aware else lock.format(row=row))
+        for row in ("OLD", "NEW")
+    }
+    return _MOVEMENT_FUNCTION.replace("{old_lock}", locks["OLD"]).replace("{new_lock}", locks["NEW"])
+
+
+_MOVEMENT_FUNCTION = """
+    CREATE OR REPLACE FUNCTION spiko_invalidate_positions_on_movement() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            {old_lock}
+            DELETE FROM daily_positions WHERE account_id = OLD.account_id
+                AND share_class_id = OLD.share_class_id AND day >= OLD.day;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            {new_lock}
+            DELETE FROM daily_positions WHERE account_id = NEW.account_id
+                AND share_class_id = NEW.share_class_id AND day >= NEW.day;
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_movement_trigger(bulk_aware=True))
     # Plain ADD COLUMNs (not batch copies), so the ledger's triggers stay in place.
     op.add_column("funds", sa.Column("cut_off", sa.String(length=5), nullable=False, server_default="16:00"))
     op.add_column(
@@ -83,6 +121,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_movement_trigger(bulk_aware=False))
     op.drop_index("ix_withdrawal_orders_class_status_trade_day", table_name="withdrawal_orders")
     op.drop_index("ix_deposit_orders_class_status_trade_day", table_name="deposit_orders")
     op.drop_index("ix_order_corrections_order", table_name="order_corrections")
