@@ -181,8 +181,9 @@ def fund_deposit(
         raise ApplicationError(
             f"the deposit order {wire_reference} is already {state}", "IncomingBankTransferAlreadyHandled"
         )
-    funding_day = day or orders.today(session)
     share_class = orders.share_class(session, order.share_class_id)
+    # A wire recorded without its day arrived now: today, or the next business day once today is closed.
+    funding_day = day or register.booking_day(session, share_class.fund_id)
     with register.enforced():
         rules.check_funding(
             rules.OrderStatus(order.status),
