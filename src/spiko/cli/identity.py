@@ -138,22 +138,43 @@ def set_password(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def require_second_factor(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import factors
+    from spiko.services import audit, factors
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
         factors.set_required(session, user.investor_id, not args.off)
+        audit.record(
+            session,
+            action="investor.require_second_factor",
+            subject=f"investor:{user.investor_id}",
+            details={"required": not args.off, "email": user.email},
+        )
         return {"investorId": user.investor_id, "secondFactorRequired": not args.off}
 
 
 def reset_second_factors(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.auth.sessions import end_sessions
-    from spiko.services import factors
+    from spiko.services import audit, factors, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
         removed = factors.reset_factors(session, user)
         ended = end_sessions(session, user.id)
+        audit.record(
+            session,
+            action="user.reset_second_factors",
+            subject=f"user:{user.email}",
+            details={"investorId": user.investor_id, "factorsRemoved": removed, "sessionsEnded": ended},
+        )
+        if removed:  # the owners hear of it, as of any factor removed
+            security_events.record(
+                session,
+                user.investor_id,
+                user.id,
+                security_events.FACTOR_REMOVED,
+                {"factor": "every second factor, by an operator"},
+                mailer=ctx.mailer,
+            )
         return {"email": user.email, "factorsRemoved": removed, "sessionsEnded": ended}
 
 
