@@ -55,15 +55,20 @@ from spiko.errors import (
 )
 from spiko.i18n import N_
 from spiko.outbox.delivery import InProcessWorker
+from spiko.web import accounts as web_accounts
 from spiko.web import authorized_apps as web_authorized_apps
+from spiko.web import bank_accounts as web_bank_accounts
+from spiko.web import dashboard as web_dashboard
 from spiko.web import docs as web_docs
 from spiko.web import links as web_links
 from spiko.web import locale as web_locale
 from spiko.web import members as web_members
 from spiko.web import oauth as web_oauth
+from spiko.web import orders as web_orders
 from spiko.web import routes as web_routes
 from spiko.web import security as web_security
 from spiko.web import signin_steps as web_signin_steps
+from spiko.web import statements as web_statements
 from spiko.web import webhooks as web_webhooks
 from spiko.web.guard import PAGE_GUARD, PageForbidden, forbidden_page
 from spiko.web.rendering import STATIC_DIR, render, translate
@@ -151,6 +156,11 @@ PAGE_ROUTERS = (
     web_members.router,
     web_links.router,
     web_locale.router,
+    web_dashboard.router,
+    web_accounts.router,
+    web_orders.router,
+    web_statements.router,
+    web_bank_accounts.router,
 )
 
 

@@ -106,6 +106,8 @@ class Settings:
     # An exchange rate older than this many days (before the day it converts for) is never used
     # silently: conversions that would need it are refused, naming its date.
     fx_max_age_days: int = 7
+    # Hours before a bank account an investor added in the app may receive withdrawals.
+    bank_account_cooling_off_hours: int = 24
     # Browser origins allowed to call the APIs and the token endpoint (comma-separated); see spiko.core.cors.
     cors_allowed_origins: str = ""
     # FAPI 2.0 (docs/oauth.md): every client must push its authorization requests (RFC 9126) when on.

@@ -224,6 +224,52 @@ def test_the_close_records_each_fund_whose_day_it_closed(world, ctx, spiko):
     assert again.returncode == 0 and len(audit_rows(ctx)) == 3
 
 
+def test_a_correction_records_the_order_what_it_was_and_why(world, ctx, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    order_id = world.book_deposit(investor, world.open_account(investor), "10453.00")
+    assert spiko("close-day", "--day", TODAY.isoformat()).returncode == 0
+    refused = spiko("orders", "correct", order_id, "--nav", "1.0453", "--reason", "same NAV")
+    assert refused.returncode == 1
+    done = spiko("orders", "correct", order_id, "--nav", "1.0000", "--reason", "NAV misstruck")
+    assert done.returncode == 0, done.stderr
+    corrections = [row for row in audit_rows(ctx) if row.action == "order.correct"]
+    assert [(row.actor, row.subject) for row in corrections] == [(OPERATOR, f"deposit_order:{order_id}")]
+    details = corrections[0].details
+    assert details["reason"] == "NAV misstruck" and details["correctionId"] == done.json()["id"]
+    assert (details["before"]["nav"], details["after"]["nav"]) == ("1.0453", "1")
+
+
+def test_the_sandbox_simulations_over_http_are_recorded_as_the_investor_s(world, ctx, client_with):
+    sandbox = client_with(sandbox_mode=True)
+    investor = world.investor()
+    actor = f"investor:{investor.investor_id}"
+    published = sandbox.post(
+        "/sandbox/nav",
+        json={"shareClassId": world.share_classes["EUTBL"], "value": "1.046"},
+        headers=investor.basic,
+    )
+    assert published.status_code == 200, published.text
+    refused = sandbox.post(
+        "/sandbox/nav",
+        json={"shareClassId": world.share_classes["EUTBL"], "value": "1.047"},
+        headers=investor.basic,
+    )
+    assert refused.status_code == 409  # the day has its NAV already: nothing recorded
+    order = world.deposit(investor, world.account(investor), "1000.00").json()
+    funded = sandbox.post(f"/sandbox/deposits/{order['id']}/fund", headers=investor.basic)
+    assert funded.status_code == 200, funded.text
+    walked = sandbox.post("/sandbox/advance", json={"days": 1}, headers=investor.basic)
+    assert walked.status_code == 200, walked.text
+    assert [(row.actor, row.action, row.subject) for row in audit_rows(ctx)] == [
+        (actor, "nav.publish", "share_class:EUTBL"),
+        (actor, "deposit.fund", f"deposit_order:{order['id']}"),
+        (actor, "sandbox.advance", f"day:{walked.json()['today']}"),
+    ]
+    assert {row.details["via"] for row in audit_rows(ctx)} == {"sandbox API"}
+
+
 def test_without_spiko_operator_the_actor_is_the_os_user(world, ctx, spiko, monkeypatch):
     monkeypatch.delenv("SPIKO_OPERATOR", raising=False)
     done = spiko("calendar", "add-holiday", "--fund", "EUTBL", "--day", "2025-03-12", operator=None)
@@ -345,3 +391,40 @@ def test_listing_is_not_an_action(world, ctx, spiko):
     assert spiko("audit", "list").returncode == 0
     assert spiko("register", "reconcile").returncode == 0
     assert audit_rows(ctx) == []
+
+
+def _writes_without_audit() -> list[str]:
+    """Command handlers that open a write transaction and never call ``audit.record``."""
+    import ast
+    from pathlib import Path
+
+    import spiko.cli
+
+    missing = []
+    for path in sorted(Path(spiko.cli.__file__).parent.glob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            calls = [node for node in ast.walk(function) if isinstance(node, ast.Call)]
+            writes = any(
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "transaction"
+                and not any(keyword.arg == "write" for keyword in call.keywords)
+                for call in calls
+            )
+            audited = any(
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "record"
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "audit"
+                for call in calls
+            )
+            if writes and not audited:
+                missing.append(f"{path.name}:{function.name}")
+    return missing
+
+
+def test_every_command_that_writes_records_itself_in_the_audit_log():
+    # A new operator command that changes something must append its record (or be listed here
+    # with the reason it changes nothing an auditor needs).
+    assert _writes_without_audit() == []

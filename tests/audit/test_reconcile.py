@@ -219,3 +219,20 @@ def test_after_a_close_every_account_s_position_is_checked(world: World, spiko):
     assert kept["shareClass"] == "EUTBL" and kept["balanced"] is True
     code, bodies, _ = _reconciled(spiko, "--day", TODAY.isoformat())
     assert code == 0 and bodies["EUTBL"]["positionsChecked"] == 3 and bodies["EUTBL"]["holders"] == 3
+
+
+def test_a_correction_keeps_the_register_balanced_from_the_day_it_is_booked(world: World, spiko):
+    for symbol, value in (("EUTBL", "1.0453"), ("USTBL", "1.0621"), ("UKTBL", "1.0")):
+        world.publish(symbol, TODAY, value)
+    investor = world.investor()
+    order_id = world.book_deposit(investor, world.open_account(investor), "10453.00")
+    assert spiko("close-day", "--day", TODAY.isoformat()).returncode == 0
+    corrected = spiko("orders", "correct", order_id, "--nav", "1.0000", "--reason", "NAV misstruck")
+    assert corrected.returncode == 0, corrected.stderr
+    booked = corrected.json()["day"]  # the next open day
+    code, on_close, _ = _reconciled(spiko, "--day", TODAY.isoformat())
+    assert code == 0 and on_close["EUTBL"]["sharesInIssue"] == "10000.00000"
+    code, after, _ = _reconciled(spiko, "--day", booked)
+    assert code == 0, after["EUTBL"]["differences"]
+    assert after["EUTBL"]["sharesInIssue"] == after["EUTBL"]["holdersShares"] == "10453.00000"
+    assert after["EUTBL"]["ordersCash"] == after["EUTBL"]["cashIn"] == "10453.00"

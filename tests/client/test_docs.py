@@ -31,6 +31,7 @@ def server(databases, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-
     """A real server: the guide's code runs as written, over the network."""
     yield from live(databases, tmp_path_factory.mktemp("server"))
 
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "sdk.md"
 

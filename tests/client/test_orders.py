@@ -223,9 +223,7 @@ def test_deprecated_redemption_orders_warn_and_work(market, client, investor):
         order = client.redemption_orders.create(account.id, market.id("EUTBL"), eur("1000"), bank)
         assert client.redemption_orders.get(order.id).id == order.id
         assert order.id in [item.id for item in client.redemption_orders.list()]
-        instant = client.redemption_orders.create_instant(
-            account.id, market.id("EUTBL"), eur("500"), bank
-        )
+        instant = client.redemption_orders.create_instant(account.id, market.id("EUTBL"), eur("500"), bank)
     assert instant.amount.value == Decimal("500")
     assert len(caught) == 4 and all(issubclass(item.category, DeprecationWarning) for item in caught)
 

@@ -143,7 +143,10 @@ def test_removing_a_member_ends_their_sessions_and_keys_at_once(
     assert admin.get("/v1/investors/me", headers=basic_auth(client_id, secret)).status_code == 200
 
     answer = post_members(client, action="remove", member_id=member_id(ctx, "admin@acme.example"))
-    assert "admin@acme.example was removed" in answer.text and "1 API key(s)" in answer.text
+    assert (
+        "admin@acme.example was removed" in answer.text
+        and "1 API key they created was revoked." in answer.text
+    )
     # Their open browser is signed out, and their key refused, on the very next request.
     assert admin.get("/integrations", follow_redirects=False).status_code == 303
     assert admin.get("/v1/investors/me", headers=basic_auth(client_id, secret)).status_code == 401

@@ -12,6 +12,7 @@ const issuer = process.env.SPIKO_ISSUER
 const clientId = process.env.FAPI_CLIENT_ID
 const privateJwk = JSON.parse(process.env.FAPI_CLIENT_JWK)
 const redirectUri = process.env.FAPI_REDIRECT_URI
+const idTokenAlg = process.env.FAPI_ID_TOKEN_ALG || 'ES256'
 
 function check(name, ok, detail = {}) {
   process.stdout.write(`CHECK ${JSON.stringify({ name, ok: Boolean(ok), ...detail })}\n`)
@@ -31,12 +32,12 @@ const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurv
 const config = await client.discovery(
   new URL(issuer),
   clientId,
-  { id_token_signed_response_alg: 'ES256', redirect_uris: [redirectUri] },
+  { id_token_signed_response_alg: idTokenAlg, redirect_uris: [redirectUri] },
   client.PrivateKeyJwt({ key, kid }),
   { execute: [client.allowInsecureRequests] },
 )
 const metadata = config.serverMetadata()
-check('discovery', metadata.pushed_authorization_request_endpoint && metadata.authorization_response_iss_parameter_supported)
+check('discovery', metadata.pushed_authorization_request_endpoint && metadata.authorization_response_iss_parameter_supported && metadata.id_token_signing_alg_values_supported.includes(idTokenAlg))
 
 const dpopKeys = await client.randomDPoPKeyPair('ES256')
 const DPoP = client.getDPoPHandle(config, dpopKeys)
@@ -68,7 +69,8 @@ const tokens = await client.authorizationCodeGrant(
   { DPoP },
 )
 check('code exchange', tokens.token_type.toLowerCase() === 'dpop' && tokens.refresh_token, { token_type: tokens.token_type })
-check('id token', tokens.claims()?.aud === clientId)
+const idTokenHeader = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString())
+check('id token', tokens.claims()?.aud === clientId && idTokenHeader.alg === idTokenAlg, { alg: idTokenHeader.alg })
 
 const me = new URL(issuer + '/v1/investors/me')
 const answer = await client.fetchProtectedResource(config, tokens.access_token, me, 'GET', undefined, undefined, { DPoP })

@@ -127,6 +127,64 @@ class TestIntrospection:
         assert public.json()["error"] == "invalid_client"
 
 
+class TestIntrospectionFromTheCaches:
+    """Repeated introspections are answered from the one-second caches (``oauth.introspection``):
+    the same answer as the full path, and never after a revocation made by this process."""
+
+    def _introspect(self, client, app_client, token, **extra):  # type: ignore[no-untyped-def]
+        return client.post("/oauth2/introspect", data={"token": token, **extra}, headers=app_client.basic)
+
+    def test_the_cached_answer_is_the_full_answer(self, ctx, browser, client, app_client):
+        from spiko.auth.oauth.runtime import oauth_server
+
+        tokens = tokens_for(browser, app_client)
+        first = self._introspect(client, app_client, tokens["access_token"])
+        server = oauth_server(ctx)
+        assert server.live_clients.cached(app_client.client_id) is not None  # filled by the full path
+        second = self._introspect(client, app_client, tokens["access_token"])
+        third = self._introspect(client, app_client, tokens["access_token"], token_type_hint="access_token")
+        assert first.json()["active"] is True
+        assert second.json() == first.json() == third.json()
+        assert second.headers["cache-control"] == first.headers["cache-control"] == "no-store"
+        assert second.headers["content-type"] == first.headers["content-type"]
+
+    def test_a_wrong_secret_or_another_client_is_refused_even_when_cached(
+        self, ctx, browser, client, app_client
+    ):
+        tokens = tokens_for(browser, app_client)
+        assert self._introspect(client, app_client, tokens["access_token"]).json()["active"] is True
+        wrong = base64.b64encode(f"{app_client.client_id}:sps_wrong".encode()).decode()
+        refused = client.post(
+            "/oauth2/introspect",
+            data={"token": tokens["access_token"]},
+            headers={"Authorization": f"Basic {wrong}"},
+        )
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+        other = register_app(ctx, name="Other")
+        for _ in range(2):  # the second time with the other client cached too
+            assert self._introspect(client, other, tokens["access_token"]).json() == {"active": False}
+
+    def test_revocation_is_seen_at_once(self, browser, client, app_client):
+        tokens = tokens_for(browser, app_client)
+        for _ in range(2):
+            assert self._introspect(client, app_client, tokens["access_token"]).json()["active"] is True
+        client.post("/oauth2/revoke", data={"token": tokens["access_token"]}, headers=app_client.basic)
+        assert self._introspect(client, app_client, tokens["access_token"]).json() == {"active": False}
+
+    def test_a_revoked_client_is_refused_at_once(self, ctx, browser, client, app_client):
+        from spiko.auth.oauth.clients import revoke_client
+
+        tokens = tokens_for(browser, app_client)
+        for _ in range(2):
+            assert self._introspect(client, app_client, tokens["access_token"]).json()["active"] is True
+        with ctx.transaction() as session:
+            revoke_client(session, app_client.client_id)
+        ctx.invalidations.publish("oauth_tokens")  # as `spiko oauth-clients revoke` does
+        assert (
+            self._introspect(client, app_client, tokens["access_token"]).json()["error"] == "invalid_client"
+        )
+
+
 class TestDiscovery:
     @pytest.mark.parametrize(
         "path", ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"]
@@ -175,7 +233,7 @@ class TestDiscovery:
         if path.endswith("openid-configuration"):
             assert body["userinfo_endpoint"] == f"{ISSUER}/userinfo"
             assert body["end_session_endpoint"] == f"{ISSUER}/oauth2/sessions/logout"
-            assert body["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
+            assert body["id_token_signing_alg_values_supported"] == ["RS256", "ES256", "PS256"]
             assert body["subject_types_supported"] == ["public"]
 
     def test_every_advertised_endpoint_exists(self, client):

@@ -75,6 +75,10 @@ class TestDiscovery:
             assert body["authorization_response_iss_parameter_supported"] is True
             assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
             assert {"ES256", "PS256"} <= set(body["token_endpoint_auth_signing_alg_values_supported"])
+        signing = client.get("/.well-known/openid-configuration").json()[
+            "id_token_signing_alg_values_supported"
+        ]
+        assert set(signing) == {"RS256", "ES256", "PS256"}
 
     def test_the_server_wide_switch_is_advertised(self, client_with):
         strict = client_with(base_url="http://testserver", require_pushed_authorization_requests=True)
@@ -513,6 +517,66 @@ class TestFapiProfile:
         )
         assert decoded.header["alg"] == "ES256" and decoded.claims["aud"] == app.client_id
         assert _dpop_get(client, ME, body["access_token"], key, nonce).status_code == 200
+
+
+class TestIdTokenAlgorithms:
+    def _id_token(self, ctx, browser, client, app):  # type: ignore[no-untyped-def]
+        key = DPoPKey()
+        nonce = dpop_nonce(client, ISSUER, key, app)
+        query, _, verifier = authorization_params(app)
+        request_uri = push(client, query, app.auth_form()).json()["request_uri"]
+        code = consent_to(browser, pushed_path(app.client_id, request_uri))["code"]
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.redirect_uri}
+        tokens = client.post(
+            TOKEN_PATH,
+            data={**data, "code_verifier": verifier, **app.auth_form()},
+            headers={"DPoP": key.proof("POST", ISSUER + TOKEN_PATH, nonce=nonce)},
+        )
+        assert tokens.status_code == 200, tokens.text
+        return tokens.json()["id_token"]
+
+    def test_a_fapi_client_registered_for_ps256_gets_ps256_id_tokens(self, ctx, browser, client):
+        app = register_keyed_app(ctx, fapi=True, id_token_alg="PS256")
+        id_token = self._id_token(ctx, browser, client, app)
+        published = client.get("/.well-known/jwks.json").json()
+        decoded = jwt.decode(id_token, KeySet.import_key_set(published), algorithms=["PS256"])
+        assert decoded.header["alg"] == "PS256" and decoded.claims["aud"] == app.client_id
+        signer = next(key for key in published["keys"] if key["kid"] == decoded.header["kid"])
+        assert signer["kty"] == "RSA" and signer["alg"] == "PS256"
+        rs256 = {key["kid"] for key in published["keys"] if key["alg"] == "RS256"}
+        assert decoded.header["kid"] not in rs256, "one key, one algorithm"
+
+    def test_rotation_publishes_a_new_ps256_key(self, ctx, browser, client):
+        from spiko.auth.oauth.keys import KeyRing
+
+        app = register_keyed_app(ctx, fapi=True, id_token_alg="PS256")
+        before = jwt.decode(
+            self._id_token(ctx, browser, client, app),
+            KeySet.import_key_set(client.get("/.well-known/jwks.json").json()),
+            algorithms=["PS256"],
+        ).header["kid"]
+        with ctx.transaction() as session:
+            rotated = KeyRing(ctx.settings).rotate(session)
+        assert before in rotated["retired"] and len(rotated["kids"]) == 3
+        time.sleep(5.1)  # the key cache of the running app (KEY_CACHE_SECONDS)
+        after = self._id_token(ctx, browser, client, app)
+        published = KeySet.import_key_set(client.get("/.well-known/jwks.json").json())
+        header = jwt.decode(after, published, algorithms=["PS256"]).header
+        assert header["alg"] == "PS256" and header["kid"] in rotated["kids"]
+
+    def test_registration_refuses_an_algorithm_fapi_does_not_allow(self, ctx):
+        from spiko.errors import BadRequestError
+
+        with pytest.raises(BadRequestError, match="ES256 or PS256"):
+            register_keyed_app(ctx, fapi=True, id_token_alg="RS256")
+        with pytest.raises(BadRequestError, match="RS256, ES256, PS256"):
+            register_keyed_app(ctx, id_token_alg="HS256")
+
+    def test_a_plain_client_may_ask_for_ps256(self, ctx, browser, client):
+        app = register_keyed_app(ctx, id_token_alg="PS256")
+        id_token = self._id_token(ctx, browser, client, app)
+        published = KeySet.import_key_set(client.get("/.well-known/jwks.json").json())
+        assert jwt.decode(id_token, published, algorithms=["PS256"]).header["alg"] == "PS256"
 
 
 class TestProofReplayAcrossWorkers:

@@ -22,6 +22,20 @@ def test_a_fapi_client_is_registered_with_its_keys(spiko, tmp_path):  # noqa: F8
     (shown,) = [client for client in listed if client["client_id"] == created["client_id"]]
     assert shown["profile"] == "fapi2" and shown["tokenEndpointAuthMethod"] == "private_key_jwt"
     assert shown["requirePushedAuthorizationRequests"] and shown["dpopBoundAccessTokens"]
+    assert shown["idTokenSignedResponseAlg"] == "ES256"
+
+
+def test_a_fapi_client_can_register_ps256_id_tokens(spiko, tmp_path):  # noqa: F811
+    jwks_file = tmp_path / "app-jwks.json"
+    jwks_file.write_text(json.dumps(public_jwks(client_key())))
+    base = ["oauth-clients", "create", "--redirect-uri", REDIRECT_URI, "--jwks", str(jwks_file), "--fapi"]
+    code, created, _ = spiko(*base, "--name", "PSS Bank", "--id-token-alg", "PS256")
+    assert code == 0
+    code, _, refused = spiko(*base, "--name", "Old Bank", "--id-token-alg", "RS256")
+    assert code != 0 and "ES256 or PS256" in refused
+    _, listed, _ = spiko("oauth-clients", "list")
+    algorithms = {client["name"]: client["idTokenSignedResponseAlg"] for client in listed}
+    assert algorithms == {"PSS Bank": "PS256"}
 
 
 def test_each_part_can_be_asked_for_alone(spiko):  # noqa: F811

@@ -57,11 +57,13 @@ def _consent(server_url: str, email: str, password: str, authorization_url: str)
         return str(answer.headers["location"])
 
 
-def test_openid_client_runs_the_whole_fapi_flow(node_client, live_server, database_url):
+@pytest.mark.parametrize("id_token_alg", ["ES256", "PS256"])
+def test_openid_client_runs_the_whole_fapi_flow(node_client, live_server, database_url, id_token_alg):
+    """The client expects ID tokens signed with the algorithm it registered, and checks it."""
     ctx = AppContext(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, issuer=live_server.url))
     try:
         person = create_investor(ctx, name="Node Client SAS")
-        app = register_keyed_app(ctx, fapi=True)
+        app = register_keyed_app(ctx, fapi=True, id_token_alg=id_token_alg)
     finally:
         ctx.close()
     private_jwk = {**app.key.as_dict(private=True), "kid": app.key.kid}
@@ -71,6 +73,7 @@ def test_openid_client_runs_the_whole_fapi_flow(node_client, live_server, databa
         "FAPI_CLIENT_ID": app.client_id,
         "FAPI_CLIENT_JWK": json.dumps(private_jwk),
         "FAPI_REDIRECT_URI": app.redirect_uri,
+        "FAPI_ID_TOKEN_ALG": id_token_alg,
     }
     process = subprocess.Popen(
         [str(node_client), "fapi_flow.mjs"],
@@ -107,3 +110,4 @@ def test_openid_client_runs_the_whole_fapi_flow(node_client, live_server, databa
     failed = {name: check for name, check in checks.items() if not check["ok"]}
     assert failed == {}, (failed, live_server.log()[-3000:])
     assert checks["dpop call on /v1"]["investor"] == person.investor_id
+    assert checks["id token"]["alg"] == id_token_alg

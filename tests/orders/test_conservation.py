@@ -172,8 +172,8 @@ def _next_day(ctx, share_class_id: str, move_millionths: int) -> None:
         day = reference.next_business_day(session, share_class.fund_id, clock.today(session))
         previous = reference.latest_nav(session, share_class_id, on_or_before=day)
         value = (previous.value * (1 + Decimal(move_millionths).scaleb(-6))).quantize(Decimal("0.000001"))
+        clock.set_today(session, day)  # a NAV is published for a day that has come
         reference.publish_nav(session, share_class_id, day, value)
-        clock.set_today(session, day)
         if move_millionths % 2 == 0:
             deposits.fund_all_pending(session, day)  # the sandbox's bank, on some days
         execution.execute_orders(session, day)

@@ -120,6 +120,7 @@ def test_a_stale_rate_is_refused_with_its_date(
             share_class_id=eutbl.id,
             amount=Decimal("10000.00"),
             currency="EUR",
+            day=date(2025, 2, 28),  # funded that day: the order existed by then
         )
         deposits.fund_deposit(session, reference_text=order.wire_reference, day=date(2025, 2, 28))
         execution.execute_orders(session, date(2025, 2, 28))

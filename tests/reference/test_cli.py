@@ -21,7 +21,8 @@ def spiko(database_url: str, tmp_path: Any) -> Any:
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
         return done.stderr
 
-    run("clock", "set", "--day", "2024-06-28")
+    # Monday 2024-07-01: the NAVs these tests publish are for days that have come.
+    run("clock", "set", "--day", "2024-07-01")
     run("reference", "seed")
     return run
 
@@ -68,9 +69,16 @@ def test_bad_arguments_exit_non_zero(spiko: Any) -> None:
 
 
 def test_growth_and_sandbox_clock(spiko: Any) -> None:
-    assert spiko("clock", "show") == {"today": "2024-06-28", "sandbox": True}
+    spiko("clock", "set", "--day", "2024-06-28")
+    shown = spiko("clock", "show")
+    assert (shown["today"], shown["sandbox"]) == ("2024-06-28", True)
+    assert shown["now"].startswith("2024-06-28T09:00")  # a set day starts at 09:00 UTC
     spiko("nav", "publish", "--share-class", "EUTBL", "--day", "2024-06-28", "--value", "1")
-    spiko("clock", "set", "--day", "2024-07-01")
+    assert "in the future" in spiko(
+        "nav", "publish", "--share-class", "EUTBL", "--day", "2024-07-01", "--value", "1", ok=False
+    )
+    spiko("clock", "set", "--day", "2024-07-01", "--time", "15:30")
+    assert spiko("clock", "show")["now"].startswith("2024-07-01T15:30")
     grown = spiko("nav", "grow", "--annual-rate", "0.035")
     assert [(n["shareClassSymbol"], n["day"], n["amount"]["value"]) for n in grown] == [
         ("EUTBL", "2024-07-01", "1.000283")

@@ -132,10 +132,9 @@ def test_yield(client: TestClient, ctx: AppContext, seeded: World) -> None:
 
 
 def test_yield_with_a_single_nav(client: TestClient, ctx: AppContext, reference_only: World) -> None:
+    reference_only.set_today(date(2025, 1, 6))
     with ctx.transaction() as session:
-        reference.publish_nav(
-            session, reference_only.share_classes["UKTBL"], date(2025, 1, 6), Decimal("1")
-        )
+        reference.publish_nav(session, reference_only.share_classes["UKTBL"], date(2025, 1, 6), Decimal("1"))
     body = get(client, "/v0/share-classes/UKTBL/yield", "/share-classes/{shareClassSymbol}/yield", 200)
     assert body["dailyYield"] == "0" and body["weeklyYield"] is None and body["monthlyYield"] is None
     assert body["previousYieldTimestamp"] == {"_tag": "None"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -211,8 +211,8 @@ def test_a_correction_is_a_reversal_plus_a_new_entry_on_an_open_day(world, inves
     _set_clock(world, TUESDAY, time(17, 0))
     for symbol, value in (("EUTBL", "1.045400"), ("USTBL", "1.062200"), ("UKTBL", "1.000100")):
         world.publish(symbol, TUESDAY, value)
-    code, _, _ = cli("close-day")
-    assert code == 0
+    code, closed, err = cli("close-day")
+    assert code == 0, err
     with world.ctx.transaction(write=False) as session:
         stored = {
             row.day: row.shares
@@ -221,3 +221,40 @@ def test_a_correction_is_a_reversal_plus_a_new_entry_on_an_open_day(world, inves
     assert stored[TODAY] == Decimal("10000") and stored[TUESDAY] == Decimal("10453")
     code, _, err = cli("orders", "correct", "not-an-order", "--nav", "1.1", "--reason", "x")
     assert code == 1 and "no deposit order" in err
+
+
+def test_the_positions_a_close_books_are_the_ledger_rolled_forward(world, investor, cli):
+    """Every stored position (those PostgreSQL carries forward and those rolled in Python) equals
+    what rolling the account's ledger from its first movement gives, column by column."""
+    from spiko.services import reference
+    from spiko.services.reporting import positions as store
+
+    holders = [world.account(investor) for _ in range(3)]
+    bank = world.bank_account(investor)
+    for symbol, value in (("EUTBL", "1.045300"), ("USTBL", "1.062100"), ("UKTBL", "1.000000")):
+        world.publish(symbol, TODAY, value)
+    for index, account in enumerate(holders):
+        world.invest(investor, account, f"{1000 * (index + 1)}.00")
+    assert cli("close-day")[0] == 0
+    # Tuesday: one account redeems, the others only earn; Friday after a week of closes.
+    for offset, nav in enumerate(("1.045400", "1.045500", "1.045600", "1.045700"), start=1):
+        day = date(2025, 3, 3 + offset)
+        _set_clock(world, day, time(10, 0))
+        if offset == 1:
+            world.withdraw(investor, holders[0], bank, {"mode": "shares", "shares": "100"})
+        for symbol in ("EUTBL", "USTBL", "UKTBL"):
+            world.publish(symbol, day, nav)
+        code, _, err = cli("close-day")
+        assert code == 0, err
+    columns = [attr.key for attr in DailyPosition.__mapper__.column_attrs]
+    with world.ctx.transaction() as session:
+        share_class = reference.get_share_class(session, world.id("EUTBL"))
+        for account in holders:
+            query = select(DailyPosition).where(DailyPosition.account_id == account)
+            booked = {row.day: {c: getattr(row, c) for c in columns} for row in session.scalars(query)}
+            assert max(booked) == date(2025, 3, 7)
+            store.invalidate(session, account, share_class.id, TODAY - timedelta(days=30))
+            store.materialize(session, account, share_class, through=date(2025, 3, 7))
+            rolled = {row.day: {c: getattr(row, c) for c in columns} for row in session.scalars(query)}
+            assert booked == rolled
+        session.rollback()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from spiko.services.reporting.locales import LOCALES, format_money, format_number
+from spiko.services.reporting.locales import LOCALES, format_date, format_money, format_number
 from spiko.services.reporting.statement_pdf import (
     Statement,
     StatementMovement,
@@ -68,11 +68,12 @@ def _text(pdf: bytes) -> str:
 @pytest.mark.parametrize(
     ("locale", "title", "value", "period"),
     [
-        ("en", "Account statement", "101,876.50 EUR", "from 1 January 2025 to 31 March 2025"),
-        ("fr", "Relevé de compte", "101\u00a0876,50 EUR", "du 1 janvier 2025 au 31 mars 2025"),
-        ("es", "Extracto de cuenta", "101.876,50 EUR", "del 1 de enero de 2025 al 31 de marzo de 2025"),
-        ("it", "Estratto conto", "101.876,50 EUR", "dal 1 gennaio 2025 al 31 marzo 2025"),
-        ("de", "Kontoauszug", "101.876,50 EUR", "vom 1. Januar 2025 bis 31. März 2025"),
+        # Amounts, dates and month names as CLDR writes them (Babel), not as written by hand.
+        ("en", "Account statement", "€101,876.50", "from 1 January 2025 to 31 March 2025"),
+        ("fr", "Relevé de compte", "101\u00a0876,50\u00a0€", "du 1 janvier 2025 au 31 mars 2025"),
+        ("es", "Extracto de cuenta", "101.876,50\u00a0€", "del 1 de enero de 2025 al 31 de marzo de 2025"),
+        ("it", "Estratto conto", "101.876,50\u00a0€", "dal 1 gennaio 2025 al 31 marzo 2025"),
+        ("de", "Kontoauszug", "101.876,50\u00a0€", "vom 1. Januar 2025 bis 31. März 2025"),
     ],
 )
 def test_statement_text_is_extractable_and_localized(
@@ -114,3 +115,24 @@ def test_empty_period_says_so() -> None:
     assert format_money(Decimal("-1249.80"), "EUR", "fr").replace("\u00a0", " ") in text.replace(
         "\u00a0", " "
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "january", "first_day"),
+    [
+        ("en", "January 2025", "1 Jan 2025"),
+        ("fr", "janvier 2025", "1 janv. 2025"),
+        ("es", "enero de 2025", "1 ene 2025"),
+        ("it", "gennaio 2025", "1 gen 2025"),
+        ("de", "Januar 2025", "01.01.2025"),
+    ],
+)
+def test_month_names_and_dates_come_from_cldr(locale: str, january: str, first_day: str) -> None:
+    statement = _statement()
+    text = _text(render_statement(statement, locale=locale))
+    assert january in text  # the yield by month
+    assert format_date(statement.period_start, locale) == first_day
+    assert first_day in text  # the footer
+    # Helvetica has no narrow no-break space: CLDR's French separators are drawn as no-break spaces.
+    assert "\u202f" not in format_money(Decimal("-1249.80"), "EUR", locale)
+    assert "\u202f" not in format_number(Decimal("1234567.5"), 2, locale)

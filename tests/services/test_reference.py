@@ -99,9 +99,11 @@ def test_unknown_share_class_is_not_found(ctx: AppContext, reference_only: World
 
 def test_growth_navs_follow_the_rule_and_skip_what_cannot_grow(ctx: AppContext, seeded: World) -> None:
     eutbl, ustbl, uktbl = (seeded.share_classes[s] for s in ("EUTBL", "USTBL", "UKTBL"))
+    seeded_today = seeded.today
+    seeded.set_today(date(2024, 7, 5))  # the days grown below have come
     with ctx.transaction() as session:
         friday = reference.latest_nav(session, eutbl)
-        assert friday.day == seeded.today
+        assert friday.day == seeded_today
         published = reference.publish_growth_navs(session, MONDAY, Decimal("0.035"))
         # UKTBL has no NAV yet (launches in 2025): nothing to grow from.
         assert sorted(n.share_class_id for n in published) == sorted([eutbl, ustbl])
@@ -118,6 +120,7 @@ def test_growth_navs_follow_the_rule_and_skip_what_cannot_grow(ctx: AppContext, 
 
 def test_growth_respects_each_funds_holidays(ctx: AppContext, seeded: World) -> None:
     independence_day = date(2024, 7, 4)  # a USTBL holiday, a business day for EUTBL
+    seeded.set_today(date(2024, 7, 5))
     with ctx.transaction() as session:
         for day in (MONDAY, date(2024, 7, 2), date(2024, 7, 3)):
             reference.publish_growth_navs(session, day, Decimal("0.03"))

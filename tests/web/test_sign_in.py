@@ -35,10 +35,10 @@ def test_integrations_needs_a_signed_in_user(client):
     assert response.headers["location"] == "/login?next=%2Fintegrations"
 
 
-def test_sign_in_sets_a_session_cookie_httponly_lax_and_reaches_integrations(client, investor):
+def test_sign_in_sets_a_session_cookie_httponly_lax_and_reaches_the_dashboard(client, investor):
     response = sign_in(client, investor.email, investor.password)
     assert response.status_code == 303
-    assert response.headers["location"] == "/integrations"
+    assert response.headers["location"] == "/"  # the dashboard
     cookie = set_cookie_headers(response)[SESSION].lower()
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
@@ -106,7 +106,7 @@ def test_next_is_followed_only_within_the_site(client, investor):
     response = sign_in(client, investor.email, investor.password, next_path="/authorized-apps?x=1")
     assert response.headers["location"] == "/authorized-apps?x=1"
     response = sign_in(client, investor.email, investor.password, next_path="https://evil.example/")
-    assert response.headers["location"] == "/integrations"
+    assert response.headers["location"] == "/"
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_next_is_followed_only_within_the_site(client, investor):
     ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example", ""],
 )
 def test_safe_next_refuses_other_sites(target):
-    assert safe_next(target) == "/integrations"
+    assert safe_next(target) == "/"
 
 
 # --- CSRF ------------------------------------------------------------------------------------

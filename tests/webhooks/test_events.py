@@ -225,3 +225,52 @@ def test_concurrent_writers_number_an_investors_events_without_gaps(
     everything = events_of(world.client, investor)
     assert [e["sequence"] for e in everything] == list(range(1, len(everything) + 1))
     assert len([e for e in everything if e["type"] == "deposit_order.created"]) == 12
+
+
+def test_a_statement_is_available_once_its_month_has_ended(
+    world: World, investor: Any, other_investor: Any
+) -> None:
+    from datetime import date, timedelta
+
+    account = world.account(investor)
+    world.publish("EUTBL", world.today, "1.046000")
+    world.invest(investor, account, "5000.00")
+    month = world.today.replace(day=1)
+    statements: list[dict[str, Any]] = []
+    for _ in range(40):  # business days, one at a time, until the month has ended
+        response = world.client.post("/sandbox/advance", json={"days": 1}, headers=investor.basic)
+        assert response.status_code == 200, response.text
+        statements = events_of(world.client, investor, type="statement.available")
+        if statements:
+            break
+    (told,) = statements
+    data = told["data"]
+    last = date.fromisoformat(data["to"])
+    assert data["from"] == month.isoformat() and last.month == month.month
+    assert (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1) == last
+    assert data["accountId"] == account and data["shareClassSymbol"] == "EUTBL"
+    pdf = world.client.get(data["path"], headers=investor.basic)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert events_of(world.client, other_investor, type="statement.available") == [], "no shares, none"
+    world.client.post("/sandbox/advance", json={"days": 1}, headers=investor.basic)
+    assert len(events_of(world.client, investor, type="statement.available")) == 1, "told once"
+
+
+@pytest.mark.parametrize(
+    ("previous", "today", "ended"),
+    [
+        ("2026-01-30", "2026-02-02", ["2026-01"]),
+        ("2026-01-31", "2026-02-01", ["2026-01"]),
+        ("2026-02-01", "2026-02-02", []),
+        ("2026-01-15", "2026-01-31", []),
+        ("2025-12-31", "2026-03-02", ["2025-12", "2026-01", "2026-02"]),
+    ],
+)
+def test_the_months_that_end_as_the_clock_moves(previous: str, today: str, ended: list[str]) -> None:
+    from datetime import date
+
+    from spiko.services.sandbox import ended_months
+
+    months = ended_months(date.fromisoformat(previous), date.fromisoformat(today))
+    assert [f"{first:%Y-%m}" for first, _ in months] == ended
+    assert all(last.month == first.month and (last.day >= 28) for first, last in months)

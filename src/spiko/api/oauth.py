@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from spiko.api.oauth_http import read_request, to_response
-from spiko.auth.oauth import flows, par
+from spiko.auth.oauth import flows, introspection, par
 from spiko.auth.oauth.metadata import authorization_server_metadata, openid_configuration
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.server import AuthorizationServer
@@ -72,7 +72,12 @@ async def revoke(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     server = _server(request)
     http = await read_request(request, server.settings.issuer)
-    return to_response(await run_in_threadpool(flows.introspect, server, http))
+    answer = introspection.introspect_cached(server, http)  # no I/O: on the event loop
+    if answer is None and await introspection.fill_caches(server, http):
+        answer = introspection.introspect_cached(server, http)
+    if answer is None:
+        answer = await run_in_threadpool(introspection.introspect, server, http)
+    return to_response(answer)
 
 
 @router.api_route("/userinfo", methods=["GET", "POST"])

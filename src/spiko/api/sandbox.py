@@ -23,11 +23,16 @@ from spiko.errors import HttpApiDecodeError
 from spiko.presenters.deposit_orders import DepositOrderBody, deposit_order
 from spiko.presenters.operations import SandboxWalkBody, sandbox_day, sandbox_walk
 from spiko.presenters.public import NavBody, nav
-from spiko.services import clock, deposits, reference, sandbox
+from spiko.services import audit, clock, deposits, reference, sandbox
 
 router = APIRouter(prefix="/sandbox", tags=["Sandbox"], route_class=PresentedRoute)
 
 MAX_DAYS = 366
+
+
+def _actor(principal: CurrentPrincipal) -> str:
+    """Who acts in the audit log: the investor driving the sandbox, not an operator."""
+    return f"investor:{principal.investor_id}"
 
 
 class Advance(StrictModel):
@@ -52,7 +57,15 @@ def advance(body: Advance, principal: CurrentPrincipal, ctx: Context) -> Sandbox
     # One transaction per day, as `spiko sandbox advance` does: a long walk commits as it goes.
     for _ in range(body.days):
         with ctx.transaction() as session:
-            steps.append(sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate)))
+            step = sandbox_day(sandbox.advance_one_day(session, ctx.settings.sandbox_annual_rate))
+            audit.record(
+                session,
+                action="sandbox.advance",
+                subject=f"day:{step['day']}",
+                details={"via": "sandbox API"},
+                actor=_actor(principal),
+            )
+            steps.append(step)
     return sandbox_walk(steps)
 
 
@@ -69,6 +82,13 @@ def fund_deposit(
     with ctx.transaction() as session:
         order = deposits.get_deposit(session, deposit_order_id, principal.investor_id)
         funded = deposits.fund_deposit(session, reference_text=order.wire_reference)
+        audit.record(
+            session,
+            action="deposit.fund",
+            subject=f"deposit_order:{funded.id}",
+            details={"via": "sandbox API", "wireReference": funded.wire_reference, "amount": funded.amount},
+            actor=_actor(principal),
+        )
         return deposit_order(funded)
 
 
@@ -90,4 +110,11 @@ def publish_nav(body: PublishNav, principal: CurrentPrincipal, ctx: Context) -> 
         day = body.date or clock.today(session)
         share_class = reference.get_share_class(session, str(body.shareClassId))
         row = reference.publish_nav(session, share_class.id, day, value)
+        audit.record(
+            session,
+            action="nav.publish",
+            subject=f"share_class:{share_class.symbol}",
+            details={"via": "sandbox API", "navId": row.id, "day": row.day, "value": row.value},
+            actor=_actor(principal),
+        )
         return nav(share_class, row)

@@ -11,8 +11,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
-
 from spiko.auth.credentials import AuthFailure, Principal
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.oauth.tokens import MAX_TOKEN_LENGTH, AccessEntry, hash_token
@@ -36,9 +34,7 @@ async def live_entry(ctx: AppContext, token: str, refuse: Callable[[str, str], A
         raise refuse("Malformed access token", "malformed")
     verifier = oauth_server(ctx).access_tokens
     token_hash = hash_token(token)
-    entry = verifier.cached(token_hash)
-    if entry is None:
-        entry = await run_in_threadpool(verifier.load, token_hash)
+    entry = await verifier.entry(token_hash)
     if not entry.known:
         raise refuse("Invalid access token", "invalid_token")
     if not entry.live:

@@ -19,15 +19,24 @@ a page that declares none, and walks every role over every declared page).
 from __future__ import annotations
 
 from spiko.auth import scopes as api_scopes
+from spiko.i18n import N_
 
 OWNER, ADMIN, TRADER, VIEWER = "owner", "admin", "trader", "viewer"
 ROLES: tuple[str, ...] = (OWNER, ADMIN, TRADER, VIEWER)  # highest first
 
+# The roles' names as the pages show them, translated (``_(role)`` in a template).
+ROLE_NAMES: dict[str, str] = {
+    OWNER: N_("owner"),
+    ADMIN: N_("admin"),
+    TRADER: N_("trader"),
+    VIEWER: N_("viewer"),
+}
+
 ROLE_DESCRIPTIONS: dict[str, str] = {
-    OWNER: "Everything, including inviting and removing members and changing their roles.",
-    ADMIN: "Everything but members: API keys, apps, bank accounts and webhooks, and orders.",
-    TRADER: "Places and cancels orders, and sees everything.",
-    VIEWER: "Sees everything, changes nothing.",
+    OWNER: N_("Everything, including inviting and removing members and changing their roles."),
+    ADMIN: N_("Everything but members: API keys, apps, bank accounts and webhooks, and orders."),
+    TRADER: N_("Places and cancels orders, and sees everything."),
+    VIEWER: N_("Sees everything, changes nothing."),
 }
 
 # The investor-API families each role reaches; None: all of them.
@@ -59,6 +68,19 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("POST", "/locale"): PUBLIC,
+    # The investor app's pages: anyone reads; traders place and cancel orders; admins manage the
+    # bank accounts withdrawals are paid to.
+    ("GET", "/accounts/{account_id}"): MEMBER,
+    ("GET", "/accounts/{account_id}/transactions.{extension}"): MEMBER,
+    ("GET", "/orders"): MEMBER,
+    ("GET", "/orders/new"): ORDERS,
+    ("POST", "/orders/new"): ORDERS,
+    ("GET", "/orders/{kind}/{order_id}"): MEMBER,
+    ("POST", "/orders/{kind}/{order_id}/cancel"): ORDERS,
+    ("GET", "/statements"): MEMBER,
+    ("GET", "/statements/download"): MEMBER,
+    ("GET", "/bank-accounts"): MEMBER,
+    ("POST", "/bank-accounts"): MANAGE,
     ("GET", "/integrations"): MEMBER,
     # Any member creates keys within their role and revokes their own; admins revoke anyone's.
     ("POST", "/integrations"): MEMBER,
@@ -99,18 +121,6 @@ PAGE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/settings/security/recovery-codes"): MEMBER,
     ("POST", "/settings/security/sessions/end"): MEMBER,
     ("POST", "/settings/security/sessions/end-all"): MEMBER,
-    # Accounts, orders, statements and bank accounts.
-    ("GET", "/accounts/{account_id}"): MEMBER,
-    ("GET", "/accounts/{account_id}/transactions.{extension}"): MEMBER,
-    ("GET", "/orders"): MEMBER,
-    ("GET", "/orders/{kind}/{order_id}"): MEMBER,
-    ("GET", "/orders/new"): ORDERS,
-    ("POST", "/orders/new"): ORDERS,
-    ("POST", "/orders/{kind}/{order_id}/cancel"): ORDERS,
-    ("GET", "/statements"): MEMBER,
-    ("GET", "/statements/download"): MEMBER,
-    ("GET", "/bank-accounts"): MEMBER,
-    ("POST", "/bank-accounts"): MANAGE,
     # The authorization server's pages: any member may authorize an app within their role.
     ("GET", "/oauth2/auth"): PUBLIC,
     ("POST", "/oauth2/auth"): PUBLIC,

@@ -34,6 +34,11 @@ def register(commands: Any) -> None:
     create.add_argument(
         "--require-par", action="store_true", help="authorization requests must be pushed (RFC 9126)"
     )
+    create.add_argument(
+        "--id-token-alg",
+        choices=["RS256", "ES256", "PS256"],
+        help="how its ID tokens are signed (default: ES256 for --fapi, else RS256)",
+    )
     listing = command(clients, "list", "list registered apps (never a secret)", list_clients)
     listing.add_argument("--all", action="store_true", help="include revoked apps")
     revoke = command(clients, "revoke", "revoke an app and every token it holds", revoke_client)
@@ -56,6 +61,7 @@ def create_client(args: argparse.Namespace) -> dict[str, str | None]:
         require_par=args.require_par,
         jwks=read_jwks_file(args.jwks) if args.jwks else None,
         jwks_uri=args.jwks_uri,
+        id_token_alg=args.id_token_alg,
     )
     from spiko.services import audit
 

@@ -199,12 +199,24 @@ def _correction(row: Any) -> dict[str, Any]:
 
 
 def correct_order(args: argparse.Namespace) -> dict[str, Any]:
-    from spiko.services import corrections
+    from spiko.services import audit, corrections
 
     with context() as ctx, ctx.transaction() as session:
-        return _correction(
-            corrections.correct_deposit(session, args.order_id, nav=args.nav, reason=args.reason)
+        correction = corrections.correct_deposit(session, args.order_id, nav=args.nav, reason=args.reason)
+        body = _correction(correction)
+        audit.record(
+            session,
+            action="order.correct",
+            subject=f"{correction.order_kind}_order:{correction.order_id}",
+            details={
+                "correctionId": correction.id,
+                "day": correction.day,
+                "reason": correction.reason,
+                "before": body["before"],
+                "after": body["after"],
+            },
         )
+        return body
 
 
 def list_corrections(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +79,20 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
+# SQLite writers of one process queue here before they ask for the database's write lock.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+WRITER_QUEUE_TIMEOUT_SECONDS = 30.0  # then SQLite's own busy timeout decides, as without the queue
+
+
+def _sqlite_writers(engine: Engine) -> threading.RLock:
+    lock = _SQLITE_WRITERS.get(engine)
+    if lock is None:
+        with _SQLITE_WRITERS_LOCK:
+            lock = _SQLITE_WRITERS.setdefault(engine, threading.RLock())
+    return lock
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception.
@@ -84,11 +100,20 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
     ``write=True`` takes SQLite's write lock up front (BEGIN IMMEDIATE), so two writers never
     both read a balance and then both spend it; on PostgreSQL, writers lock rows with
     ``SELECT ... FOR UPDATE`` where a rule depends on what they read.
+
+    On SQLite the writers of one process first queue on a lock of their own: a writer that finds
+    the database locked sleeps in SQLite's busy handler, which backs off up to 100 ms at a time,
+    so under load threads of the same process would mostly sleep while the lock sits free
+    (the token endpoint's profile: 84 % of its time in ``BEGIN IMMEDIATE``). Queued, each
+    starts the moment the previous one commits; only other processes still meet the busy handler.
     """
     session = factory()
-    if write and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    bind = session.get_bind()
+    queue = _sqlite_writers(bind) if write and bind.dialect.name == "sqlite" else None  # type: ignore[arg-type]
+    queued = queue is not None and queue.acquire(timeout=WRITER_QUEUE_TIMEOUT_SECONDS)
     try:
+        if queue is not None:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session
         session.commit()
     except BaseException:
@@ -96,3 +121,5 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
         raise
     finally:
         session.close()
+        if queued and queue is not None:
+            queue.release()

@@ -1,7 +1,8 @@
 """The message catalogs: extracting the strings to translate, updating the ``.po`` files, checking them.
 
 Strings are found by Babel in the page templates (``_()``, ``{% trans %}``) and in the Python code
-(``_()``, ``N_()``, and ``translate(request, "...")`` of ``spiko.web.rendering``). Run
+(``_()``, ``N_()``, and ``translate(request, "...")`` and ``translate_plural`` of
+``spiko.web.rendering``). Run
 ``python -m spiko.i18n.catalogs update`` after adding strings: ``messages.pot`` is rewritten and
 every language's ``messages.po`` gains the new strings (untranslated) and loses the ones no page
 uses any more. ``python -m spiko.i18n.catalogs check`` lists what is missing; a test runs it.
@@ -22,7 +23,7 @@ from spiko.i18n import CATALOG_DIR, DEFAULT_LOCALE, DOMAIN, LOCALES, catalog_pat
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = CATALOG_DIR / f"{DOMAIN}.pot"
-KEYWORDS = {**DEFAULT_KEYWORDS, "translate": (2,)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "translate": (2,), "translate_plural": (2, 3)}
 METHODS = [("web/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 OPTIONS = {
     "web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -30,11 +31,11 @@ OPTIONS = {
 TRANSLATED_LOCALES = tuple(locale for locale in LOCALES if locale != DEFAULT_LOCALE)
 
 
-def extract() -> Catalog:
-    """Every string of the package's pages and code that is shown translated."""
+def extract(directory: Path = PACKAGE_DIR) -> Catalog:
+    """Every string of the pages and code under ``directory`` (the package) that is shown translated."""
     catalog = Catalog(project="spiko", domain=DOMAIN, charset="utf-8", fuzzy=False)
     found = extract_from_dir(
-        PACKAGE_DIR,
+        directory,
         method_map=METHODS,
         options_map=OPTIONS,
         keywords=KEYWORDS,
@@ -75,10 +76,10 @@ def _texts(string: str | tuple[str, ...] | list[str] | None) -> list[str]:
     return list(string) if isinstance(string, tuple | list) else [string or ""]
 
 
-def problems() -> Iterator[str]:
+def problems(directory: Path = PACKAGE_DIR) -> Iterator[str]:
     """Each string that some language does not translate (missing, empty or fuzzy), and each
     translation whose placeholders differ from its original's."""
-    wanted = [message for message in extract() if message.id]
+    wanted = [message for message in extract(directory) if message.id]
     for locale in TRANSLATED_LOCALES:
         catalog = read(locale)
         for message in wanted:

@@ -7,6 +7,9 @@ presenter (so ``data`` is exactly what ``GET`` of that object answered then) and
 
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlencode
+
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import NetAssetValue, ShareClass
@@ -56,6 +59,36 @@ def yield_booked(
         "yield.booked",
         daily_yield(investor_id, share_class, entry),
         dedupe_key=f"yield/{entry.account_id}/{entry.share_class_id}/{day}",
+    )
+
+
+def statement_available(
+    session: Session, investor_id: str, account_id: str, share_class: ShareClass, first: date, last: date
+) -> Event | None:
+    """Once per account, share class and month, when the month has ended (None when already told)."""
+    query = urlencode(
+        {
+            "investorId": investor_id,
+            "accountId": account_id,
+            "shareClassSymbol": share_class.symbol,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+        }
+    )
+    body = {
+        "accountId": account_id,
+        "shareClassId": share_class.id,
+        "shareClassSymbol": share_class.symbol,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "path": f"/v1/accounting-positions/account-statement?{query}",
+    }
+    return events.record(
+        session,
+        investor_id,
+        "statement.available",
+        body,
+        dedupe_key=f"statement/{account_id}/{share_class.id}/{first:%Y-%m}",
     )
 
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, BankAccount, DepositOrder
-from spiko.db.types import utcnow
 from spiko.domain import orders as rules
 from spiko.domain.money import decimals_of, format_amount, minor_units
 from spiko.errors import (
@@ -25,7 +24,6 @@ from spiko.errors import (
     CollectionNotCancelableError,
     DepositNotAllowedError,
     NotFoundError,
-    SubscriptionNotAllowedError,
 )
 from spiko.outbox import snapshots
 from spiko.services import orders, reference, register
@@ -71,32 +69,30 @@ def create_deposit(
     currency: str,
     method: str = "wire",
     bank_account_id: str | None = None,
-    wording: str = "Deposit",
     day: date | None = None,
 ) -> DepositOrder:
-    """Check the rules and record a pending deposit; ``wording`` names it in errors ("Subscription"
-    for the deprecated routes, whose error codes say so)."""
+    """Check the rules and record a pending deposit (the deprecated subscription routes rename
+    its errors at the edge: ``api.v1.deposit_orders.subscription_words``)."""
     account = orders.owned(session, Account, account_id, investor_id, "Account")
     share_class = orders.share_class(session, share_class_id)
     if bank_account_id is not None:
         orders.owned(session, BankAccount, bank_account_id, investor_id, "Bank account")
     if not share_class.api_deposits_allowed:
-        refusal = SubscriptionNotAllowedError if wording == "Subscription" else DepositNotAllowedError
-        raise refusal(share_class.id, share_class.symbol)
+        raise DepositNotAllowedError(share_class.id, share_class.symbol)
     if currency != share_class.currency:
         raise ApplicationError(
-            f"{share_class.symbol} takes {wording.lower()}s in {share_class.currency}, not {currency}",
+            f"{share_class.symbol} takes deposits in {share_class.currency}, not {currency}",
             "CurrencyNotSupported",
         )
     if decimals_of(amount) > minor_units(currency):
         raise ApplicationError(f"a {currency} amount has at most {minor_units(currency)} decimals")
     if is_initial_deposit(session, investor_id, share_class.id):
-        minimum, code = share_class.minimum_initial_deposit, f"Initial{wording}TooLow"
+        minimum, code = share_class.minimum_initial_deposit, "InitialDepositTooLow"
     else:
-        minimum, code = share_class.minimum_subsequent_deposit, f"Subsequent{wording}TooLow"
+        minimum, code = share_class.minimum_subsequent_deposit, "SubsequentDepositTooLow"
     if amount < minimum or amount <= 0:
         raise ApplicationError(
-            f"the {'first' if code.startswith('Initial') else 'next'} {wording.lower()} in "
+            f"the {'first' if code.startswith('Initial') else 'next'} deposit in "
             f"{share_class.symbol} must be at least {format_amount(minimum, currency)} {currency}",
             code,
         )
@@ -162,7 +158,7 @@ def cancel_deposit(session: Session, deposit_id: str, investor_id: str) -> Depos
             "the funds of this deposit order were received; it can no longer be canceled"
         )
     order.status = "canceled"
-    order.canceled_at = utcnow()
+    order.canceled_at = orders.received_at(session)
     session.flush()
     snapshots.deposit_order(session, "canceled", order)
     return order

@@ -41,6 +41,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "transfer_order.canceled",
     "nav.published",
     "yield.booked",
+    "statement.available",
     "api_key.created",
     "api_key.revoked",
     "app.authorized",
@@ -49,14 +50,15 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
-def _next_sequence(session: Session, investor_id: str) -> int:
-    """Take the investor's next number: an upsert that row-locks the counter until commit."""
+def _next_sequence(session: Session, investor_id: str, count: int = 1) -> int:
+    """Take the investor's next ``count`` numbers (returns the last): an upsert that row-locks the
+    counter until commit."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(EventCounter)
-        .values(investor_id=investor_id, last=1)
-        .on_conflict_do_update(index_elements=["investor_id"], set_={"last": EventCounter.last + 1})
+        .values(investor_id=investor_id, last=count)
+        .on_conflict_do_update(index_elements=["investor_id"], set_={"last": EventCounter.last + count})
         .returning(EventCounter.last)
     )
     return int(session.execute(statement).scalar_one())
@@ -108,8 +110,10 @@ def _write_pending(session: Session) -> None:
     ):
         endpoints.setdefault(row.investor_id, []).append(row)
     for investor_id in sorted(by_investor):
-        for item in by_investor[investor_id]:
-            item.sequence = _next_sequence(session, investor_id)
+        items = by_investor[investor_id]
+        last = _next_sequence(session, investor_id, len(items))
+        for offset, item in enumerate(items):
+            item.sequence = last - len(items) + 1 + offset
             item.created_at = now
             session.add(item)
             for endpoint in endpoints.get(investor_id, []):

@@ -10,7 +10,7 @@ deposits, then withdrawals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +30,7 @@ from spiko.domain.money import (
 from spiko.domain.orders import ExecutionMethod, OrderStatus, forward_priced
 from spiko.errors import ApplicationError, InvariantError
 from spiko.outbox import snapshots
-from spiko.services import orders, reference, register
+from spiko.services import orders, reference, register, sums
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def execute_deposit(
     """Buy ``floor(amount / NAV)`` shares; the cash left (under one share quantum) stays in the fund."""
     share_class = orders.share_class(session, order.share_class_id)
     shares = shares_for_amount(order.amount, nav, share_class.share_decimals)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.nav = nav
@@ -119,18 +119,26 @@ def execute_deposit(
 
 
 def execute_withdrawal(
-    session: Session, order: WithdrawalOrder, nav: Decimal, day: date, *, executed_at: datetime | None = None
+    session: Session,
+    order: WithdrawalOrder,
+    nav: Decimal,
+    day: date,
+    *,
+    executed_at: datetime | None = None,
+    left: Decimal | None = None,
 ) -> ShareMovement | None:
     """Redeem the order's shares and pay ``floor(shares x NAV)`` to the cent.
 
     ``amount`` orders redeem ``ceil(amount / NAV)`` shares (so the payment is never below the
     amount asked for; all of them when the amount is their whole value), ``total`` orders
     everything not reserved by other pending withdrawals; both are capped at what the account
-    has left, so an account never goes below zero.
+    has left, so an account never goes below zero. ``left`` is that balance when the caller
+    (the batch below) already holds the account's lock and knows it.
     """
     share_class = orders.share_class(session, order.share_class_id)
-    orders.lock_accounts(session, order.account_id)
-    left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
+    if left is None:
+        orders.lock_accounts(session, order.account_id)
+        left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
     if order.quantity_mode == "shares":
         if order.requested_shares is None:
             raise InvariantError(f"withdrawal order {order.id} by shares has no shares")
@@ -145,7 +153,7 @@ def execute_withdrawal(
         shares = left
     shares = max(Decimal(0), min(shares, left))
     paid = amount_for_shares(shares, nav, share_class.currency)
-    when = executed_at or orders.executed_at_for(day)
+    when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
     order.amount = paid
@@ -181,7 +189,8 @@ class OrderKind:
     name: str
     model: type[DepositOrder] | type[WithdrawalOrder]
     executable: Callable[[str, date], Select[Any]]
-    execute: Callable[[Session, Any, Decimal, date], ShareMovement | None]
+    # Runs a day's batch of the kind's orders at one NAV (one share class).
+    execute_batch: Callable[[Session, Sequence[Any], Decimal, date], None]
     record: Callable[[ExecutionSummary, Any, ShareClass, Decimal], None]
 
 
@@ -218,10 +227,50 @@ def _executable_withdrawals(share_class_id: str, day: date) -> Select[Any]:
     )
 
 
-def _flushed_withdrawal(session: Session, order: Any, nav: Decimal, day: date) -> ShareMovement | None:
-    movement = execute_withdrawal(session, order, nav, day)
-    session.flush()  # the next withdrawal of the account sees this one's shares gone
-    return movement
+def _deposit_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    when = orders.executed_at_for(session, day)  # one execution time for the batch
+    for order in batch:
+        execute_deposit(session, order, nav, day, executed_at=when)
+
+
+def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    """Lock the batch's accounts once and keep their balances as the orders execute, instead of
+    a lock and two sums per order."""
+    if not batch:
+        return
+    share_class_id = batch[0].share_class_id
+    account_ids = sorted({order.account_id for order in batch})
+    orders.lock_accounts(session, *account_ids)
+    session.flush()
+    held: dict[str, Decimal] = {}
+    reserved: dict[str, Decimal] = {}
+    for start in range(0, len(account_ids), 500):
+        chunk = account_ids[start : start + 500]
+        for (account_id,), (total,) in sums.grouped_sums(
+            session,
+            [ShareMovement.account_id],
+            [ShareMovement.shares],
+            ShareMovement.account_id.in_(chunk),
+            ShareMovement.share_class_id == share_class_id,
+        ):
+            held[account_id] = total
+        for (account_id,), (total,) in sums.grouped_sums(
+            session,
+            [WithdrawalOrder.account_id],
+            [WithdrawalOrder.reserved_shares],
+            WithdrawalOrder.account_id.in_(chunk),
+            WithdrawalOrder.share_class_id == share_class_id,
+            WithdrawalOrder.status == OrderStatus.PENDING.value,
+        ):
+            reserved[account_id] = total
+    zero = Decimal(0)
+    when = orders.executed_at_for(session, day)
+    for order in batch:
+        account = order.account_id
+        left = held.get(account, zero) - (reserved.get(account, zero) - order.reserved_shares)
+        execute_withdrawal(session, order, nav, day, executed_at=when, left=left)
+        held[account] = held.get(account, zero) - (order.shares or zero)
+        reserved[account] = reserved.get(account, zero) - order.reserved_shares
 
 
 # Deposits execute before withdrawals, so that a day's subscription can be redeemed the same day.
@@ -230,7 +279,7 @@ register_kind(
         "deposit",
         DepositOrder,
         _executable_deposits,
-        execute_deposit,
+        _deposit_batch,
         lambda summary, order, share_class, nav: summary.deposits.append(
             ExecutedDeposit(order, share_class, nav)
         ),
@@ -241,7 +290,7 @@ register_kind(
         "withdrawal",
         WithdrawalOrder,
         _executable_withdrawals,
-        _flushed_withdrawal,
+        _withdrawal_batch,
         lambda summary, order, share_class, nav: summary.withdrawals.append(
             ExecutedWithdrawal(order, share_class, nav)
         ),
@@ -270,12 +319,12 @@ def execute_share_class(
         pending = session.scalars(
             kind.executable(share_class.id, day).with_for_update().execution_options(populate_existing=True)
         ).all()
-        for order in pending:
-            if not forward_priced(method, order.created_at, nav_row.created_at):
-                continue  # it waits for the next NAV struck after its receipt
-            kind.execute(session, order, nav_row.value, day)
+        # Under unknownNAVs an order received after the NAV was published waits for the next one.
+        batch = [order for order in pending if forward_priced(method, order.created_at, nav_row.created_at)]
+        kind.execute_batch(session, batch, nav_row.value, day)
+        for order in batch:
             kind.record(summary, order, share_class, nav_row.value)
-            executed += 1
+        executed += len(batch)
         session.flush()
     return executed
 

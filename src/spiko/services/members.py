@@ -22,6 +22,7 @@ from spiko.db.models.identity import ApiKey, Investor, User, WebSession
 from spiko.db.models.members import MemberToken
 from spiko.db.types import utcnow
 from spiko.errors import ApplicationError, NotFoundError
+from spiko.i18n import N_
 from spiko.mail import Mailer, Message, send_after_commit
 from spiko.services import identity, security_events
 from spiko.services.security_events import Origin
@@ -37,6 +38,9 @@ class MemberError(ApplicationError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
+
+
+LINK_NOT_VALID = N_("This link is not valid. Check that you copied all of it, or ask for a new one.")
 
 
 class LinkRefused(Exception):
@@ -83,7 +87,9 @@ def _issue(
 def find_link(session: Session, purpose: str, token: str, *, lock: bool = False) -> MemberToken:
     """The live link of ``purpose`` whose token is ``token``; ``LinkRefused`` otherwise."""
     if not token or len(token) > 100 or not token.isascii():
-        raise LinkRefused("This link is not valid. Check that you copied all of it, or ask for a new one.")
+        raise LinkRefused(
+            N_("This link is not valid. Check that you copied all of it, or ask for a new one.")
+        )
     query = select(MemberToken).where(
         MemberToken.token_hash == sha256_hex(token), MemberToken.purpose == purpose
     )
@@ -91,13 +97,15 @@ def find_link(session: Session, purpose: str, token: str, *, lock: bool = False)
         query = query.with_for_update()
     link = session.scalar(query)
     if link is None:
-        raise LinkRefused("This link is not valid. Check that you copied all of it, or ask for a new one.")
+        raise LinkRefused(
+            N_("This link is not valid. Check that you copied all of it, or ask for a new one.")
+        )
     if link.used_at is not None:
         raise LinkRefused(
-            "This link was already used; each link works once. Ask for a new one if you need to."
+            N_("This link was already used; each link works once. Ask for a new one if you need to.")
         )
     if link.expires_at <= utcnow():
-        raise LinkRefused("This link has expired. Ask for a new one.")
+        raise LinkRefused(N_("This link has expired. Ask for a new one."))
     return link
 
 
@@ -260,7 +268,7 @@ def invitation_for(session: Session, token: str) -> tuple[MemberToken, Investor]
     link = find_link(session, INVITATION, token)
     investor = session.get(Investor, link.investor_id)
     if investor is None:
-        raise LinkRefused("This invitation is no longer valid.")
+        raise LinkRefused(N_("This invitation is no longer valid."))
     return link, investor
 
 
@@ -272,7 +280,7 @@ def accept_invitation(
     link = find_link(session, INVITATION, token, lock=True)
     if session.scalar(select(User.id).where(User.email == link.email)):
         raise LinkRefused(
-            "This address already has a Spiko sign-in; ask for an invitation to another address."
+            N_("This address already has a Spiko sign-in; ask for an invitation to another address.")
         )
     now = utcnow()
     link.used_at = now
@@ -441,7 +449,7 @@ def reset_password(
     link = find_link(session, PASSWORD_RESET, token, lock=True)
     user = session.get(User, link.user_id) if link.user_id else None
     if user is None:
-        raise LinkRefused("This link is not valid any more. Ask for a new one.")
+        raise LinkRefused(N_("This link is not valid any more. Ask for a new one."))
     now = utcnow()
     link.used_at = now
     user.password_hash = hash_password(password)
@@ -515,7 +523,7 @@ def verify_email(session: Session, token: str, *, origin: Origin) -> User:
     link = find_link(session, EMAIL_VERIFICATION, token, lock=True)
     user = session.get(User, link.user_id) if link.user_id else None
     if user is None or user.email != link.email:
-        raise LinkRefused("This link is not valid any more. Ask for a new one.")
+        raise LinkRefused(N_("This link is not valid any more. Ask for a new one."))
     link.used_at = utcnow()
     user.email_verified_at = link.used_at
     security_events.record(

@@ -19,7 +19,6 @@ from spiko.db.base import Base
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, WithdrawalOrder
-from spiko.db.types import utcnow
 from spiko.errors import BadRequestError, NotFoundError
 from spiko.services import clock, reference, sums
 
@@ -124,9 +123,10 @@ def received_at(session: Session, day: date | None = None) -> datetime:
     return datetime.combine(day, now.timetz())
 
 
-def executed_at_for(day: date) -> datetime:
-    """The execution timestamp of an order priced on ``day``: now when ``day`` is today (UTC)."""
-    now = utcnow()
+def executed_at_for(session: Session, day: date) -> datetime:
+    """The execution timestamp of an order priced on ``day``: the clock's now when ``day`` is its
+    today, else 17:00 UTC of that day (so ``executed_at`` always falls on the day that priced it)."""
+    now = clock.now(session)
     if now.date() == day:
         return now
     return datetime.combine(day, EXECUTION_TIME)

@@ -13,6 +13,9 @@ share class:
   removed. No account holds a negative number of shares.
 * **Cash.** The cash in (the ledger's subscriptions) minus the cash out (its redemptions) equals
   the cash the orders say: executed deposits' amounts minus executed withdrawals' payments.
+* **Corrections.** A correction (``order_corrections``) books a reversal and a new entry in the
+  ledger and leaves its order as executed, so on the orders' side the shares and cash in issue
+  move by what it changed (new minus old), from the day it was booked.
 * **Positions.** Every stored daily position of D (``daily_positions``) holds the shares the
   ledger gives its account.
 
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import DepositOrder, TransferOrder, WithdrawalOrder
+from spiko.db.models.register import OrderCorrection
 from spiko.db.models.reporting import DailyPosition
 from spiko.domain.money import exact_sum
 from spiko.errors import ApplicationError
@@ -106,11 +110,11 @@ def reconcile(
     if not share_classes:
         return []
     class_ids = [share_class.id for share_class in share_classes]
-    ledger = _ledger_by_kind(session, class_ids, day)
-    holdings = _holdings(session, class_ids, day)
+    ledger, holdings = _ledger(session, class_ids, day)
     deposits = _executed(session, DepositOrder, class_ids, day)
     withdrawals = _executed(session, WithdrawalOrder, class_ids, day)
     transfers = _transfers(session, class_ids, day)
+    corrected = _corrections(session, class_ids, day)
     positions = _stored_positions(session, class_ids, day)
     results = []
     for share_class in share_classes:
@@ -118,22 +122,23 @@ def reconcile(
         held = holdings[share_class.id]
         deposit_shares, deposit_cash = deposits.get(share_class.id, (ZERO, ZERO))
         withdrawal_shares, withdrawal_cash = withdrawals.get(share_class.id, (ZERO, ZERO))
-        subscribed_shares, cash_in = by_kind.get("subscription", (ZERO, ZERO))
-        redeemed_shares, cash_out = by_kind.get("redemption", (ZERO, ZERO))
+        corrected_shares, corrected_cash = corrected.get(share_class.id, (ZERO, ZERO))
+        _, cash_in = by_kind.get("subscription", (ZERO, ZERO))
+        _, cash_out = by_kind.get("redemption", (ZERO, ZERO))
         transferred_in, _ = by_kind.get("transfer_in", (ZERO, ZERO))
         transferred_out, _ = by_kind.get("transfer_out", (ZERO, ZERO))
         result = ShareClassReconciliation(
             day=day,
             share_class=share_class,
             holders_shares=exact_sum(held.values()),
-            shares_in_issue=deposit_shares - withdrawal_shares,
+            shares_in_issue=deposit_shares - withdrawal_shares + corrected_shares,
             holders=sum(1 for shares in held.values() if shares > 0),
             transferred_in=transferred_in,
             transferred_out=-transferred_out,
             transfer_orders_shares=transfers.get(share_class.id, ZERO),
             cash_in=cash_in,
             cash_out=cash_out,
-            orders_cash=deposit_cash - withdrawal_cash,
+            orders_cash=deposit_cash - withdrawal_cash + corrected_cash,
             positions_checked=len(positions[share_class.id]),
         )
         result.differences.extend(_differences(result, held, positions[share_class.id]))
@@ -191,34 +196,34 @@ def _differences(
     return found
 
 
-def _ledger_by_kind(
+def _ledger(
     session: Session, class_ids: list[str], day: date
-) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
-    """Shares and cash of the ledger per share class and kind of movement, up to ``day``."""
-    grouped: dict[str, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
-    for (class_id, kind), (shares, amount) in sums.grouped_sums(
+) -> tuple[dict[str, dict[str, tuple[Decimal, Decimal]]], dict[str, dict[str, Decimal]]]:
+    """From one read of the ledger up to ``day``: the shares and cash per share class and kind of
+    movement, and every account's holding per share class."""
+    by_kind: dict[str, dict[str, list[tuple[Decimal, Decimal]]]] = defaultdict(lambda: defaultdict(list))
+    by_account: dict[str, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for (class_id, account_id, kind), (shares, amount) in sums.grouped_sums(
         session,
-        [ShareMovement.share_class_id, ShareMovement.kind],
+        [ShareMovement.share_class_id, ShareMovement.account_id, ShareMovement.kind],
         [ShareMovement.shares, ShareMovement.amount],
         ShareMovement.share_class_id.in_(class_ids),
         ShareMovement.day <= day,
     ):
-        grouped[class_id][kind] = (shares, amount)
-    return grouped
-
-
-def _holdings(session: Session, class_ids: list[str], day: date) -> dict[str, dict[str, Decimal]]:
-    """Every account's holding per share class at the end of ``day``, from the ledger."""
-    held: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for (class_id, account_id), (shares,) in sums.grouped_sums(
-        session,
-        [ShareMovement.share_class_id, ShareMovement.account_id],
-        [ShareMovement.shares],
-        ShareMovement.share_class_id.in_(class_ids),
-        ShareMovement.day <= day,
-    ):
-        held[class_id][account_id] = shares
-    return held
+        by_kind[class_id][kind].append((shares, amount))
+        by_account[class_id][account_id].append(shares)
+    kinds = {
+        class_id: {
+            kind: (exact_sum(shares for shares, _ in pairs), exact_sum(amount for _, amount in pairs))
+            for kind, pairs in groups.items()
+        }
+        for class_id, groups in by_kind.items()
+    }
+    holdings = {
+        class_id: {account_id: exact_sum(shares) for account_id, shares in accounts.items()}
+        for class_id, accounts in by_account.items()
+    }
+    return defaultdict(dict, kinds), defaultdict(dict, holdings)
 
 
 def _executed(
@@ -250,6 +255,31 @@ def _transfers(session: Session, class_ids: list[str], day: date) -> dict[str, D
             TransferOrder.day <= day,
         )
     }
+
+
+def _corrections(session: Session, class_ids: list[str], day: date) -> dict[str, tuple[Decimal, Decimal]]:
+    """What the corrections booked up to ``day`` changed, per share class: the shares and cash a
+    deposit's correction adds (new minus old), or a withdrawal's takes away."""
+    changed: dict[str, tuple[Decimal, Decimal]] = {}
+    for (class_id, kind), (new_shares, old_shares, new_amount, old_amount) in sums.grouped_sums(
+        session,
+        [OrderCorrection.share_class_id, OrderCorrection.order_kind],
+        [
+            OrderCorrection.new_shares,
+            OrderCorrection.old_shares,
+            OrderCorrection.new_amount,
+            OrderCorrection.old_amount,
+        ],
+        OrderCorrection.share_class_id.in_(class_ids),
+        OrderCorrection.day <= day,
+    ):
+        sign = -1 if kind == "withdrawal" else 1
+        shares, cash = changed.get(class_id, (ZERO, ZERO))
+        changed[class_id] = (
+            shares + sign * (new_shares - old_shares),
+            cash + sign * (new_amount - old_amount),
+        )
+    return changed
 
 
 def _stored_positions(session: Session, class_ids: list[str], day: date) -> dict[str, dict[str, Decimal]]:

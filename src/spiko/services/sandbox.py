@@ -62,8 +62,46 @@ def advance_one_day(session: Session, annual_rate: Decimal) -> SandboxDay:
             for share_class in fund.share_classes:
                 execution.execute_share_class(session, share_class, day, summary)
     book_yields(session, previous + timedelta(days=1), day)
+    book_statements(session, previous, day)
     idempotency.purge_expired(session)
     return SandboxDay(day, [(share_classes[row.share_class_id], row) for row in navs], funded, summary, rates)
+
+
+def ended_months(previous: date, today: date) -> list[tuple[date, date]]:
+    """(first day, last day) of each month that ended as the clock moved from ``previous`` to
+    ``today``: its last day is ``previous`` or later, and before ``today``."""
+    months: list[tuple[date, date]] = []
+    start = previous.replace(day=1)
+    while True:
+        following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        end = following - timedelta(days=1)
+        if end >= today:
+            return months
+        if end >= previous:
+            months.append((start, end))
+        start = following
+
+
+def book_statements(session: Session, previous: date, today: date) -> int:
+    """Record a ``statement.available`` event for every account and share class with shares
+    booked by the end of each month that has just ended (once each, however often this runs)."""
+    from spiko.db.models.ledger import ShareMovement
+    from spiko.outbox import snapshots
+
+    share_classes = {sc.id: sc for sc in reference.list_share_classes(session)}
+    told = 0
+    for first, last in ended_months(previous, today):
+        holders = session.execute(
+            select(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+            .where(ShareMovement.day <= last)
+            .distinct()
+            .order_by(ShareMovement.investor_id, ShareMovement.account_id, ShareMovement.share_class_id)
+        ).all()
+        for investor_id, account_id, share_class_id in holders:
+            share_class = share_classes[share_class_id]
+            event = snapshots.statement_available(session, investor_id, account_id, share_class, first, last)
+            told += event is not None
+    return told
 
 
 def book_yields(session: Session, first: date, last: date) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from spiko.db.models.identity import User
 from spiko.db.models.members import SecurityEvent
 from spiko.db.types import utcnow
+from spiko.i18n import N_
 from spiko.mail import Mailer, Message, send_after_commit
 
 # The kinds of event, with the words the activity page uses for each.
@@ -41,30 +42,35 @@ INVITATION_CANCELED = "invitation_canceled"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 - a kind of event
 PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind of event
 EMAIL_VERIFIED = "email_verified"
+BANK_ACCOUNT_ADDED = "bank_account_added"
+BANK_ACCOUNT_REMOVED = "bank_account_removed"
 
 KINDS: dict[str, str] = {
-    SIGN_IN: "Signed in",
-    SIGN_IN_FAILED: "Failed sign-in attempt",
-    SIGN_OUT: "Signed out",
-    SESSIONS_ENDED: "Sessions ended",
-    FACTOR_ADDED: "Second factor added",
-    FACTOR_REMOVED: "Second factor removed",
-    API_KEY_CREATED: "API key created",
-    API_KEY_REVOKED: "API key revoked",
-    APP_AUTHORIZED: "App authorized",
-    APP_REVOKED: "App access revoked",
-    MEMBER_INVITED: "Member invited",
-    MEMBER_JOINED: "Member joined",
-    MEMBER_ROLE_CHANGED: "Member's role changed",
-    MEMBER_REMOVED: "Member removed",
-    INVITATION_CANCELED: "Invitation canceled",
-    PASSWORD_RESET_REQUESTED: "Password reset requested",
-    PASSWORD_CHANGED: "Password changed",
-    EMAIL_VERIFIED: "Email address verified",
+    SIGN_IN: N_("Signed in"),
+    SIGN_IN_FAILED: N_("Failed sign-in attempt"),
+    SIGN_OUT: N_("Signed out"),
+    SESSIONS_ENDED: N_("Sessions ended"),
+    FACTOR_ADDED: N_("Second factor added"),
+    FACTOR_REMOVED: N_("Second factor removed"),
+    API_KEY_CREATED: N_("API key created"),
+    API_KEY_REVOKED: N_("API key revoked"),
+    APP_AUTHORIZED: N_("App authorized"),
+    APP_REVOKED: N_("App access revoked"),
+    MEMBER_INVITED: N_("Member invited"),
+    MEMBER_JOINED: N_("Member joined"),
+    MEMBER_ROLE_CHANGED: N_("Member's role changed"),
+    MEMBER_REMOVED: N_("Member removed"),
+    INVITATION_CANCELED: N_("Invitation canceled"),
+    PASSWORD_RESET_REQUESTED: N_("Password reset requested"),
+    PASSWORD_CHANGED: N_("Password changed"),
+    EMAIL_VERIFIED: N_("Email address verified"),
+    BANK_ACCOUNT_ADDED: N_("Bank account added (withdrawal destination)"),
+    BANK_ACCOUNT_REMOVED: N_("Bank account removed"),
 }
 
 # A sign-in is mailed to the owners only when it comes from a new device (details["new_device"]).
-NOTIFY_OWNERS = frozenset({API_KEY_CREATED, APP_AUTHORIZED, FACTOR_REMOVED, SIGN_IN})
+# A new withdrawal destination is what a stolen session would add first: owners hear of it.
+NOTIFY_OWNERS = frozenset({API_KEY_CREATED, APP_AUTHORIZED, FACTOR_REMOVED, SIGN_IN, BANK_ACCOUNT_ADDED})
 
 MAX_USER_AGENT = 300
 MAX_IP = 64
@@ -160,6 +166,8 @@ def owner_notice(session: Session, event: SecurityEvent, *, link: str) -> Messag
         FACTOR_REMOVED: f"A second factor ({details.get('factor', 'unknown')}) "
         f"was removed from the sign-in of {who}.",
         SIGN_IN: f"{who} signed in from a device not seen before.",
+        BANK_ACCOUNT_ADDED: f"The bank account {details.get('iban', '')} was added by {who} "
+        "as a destination of withdrawals.",
     }[event.kind]
     lines = [
         what,

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import ShareClass
-from spiko.db.models.orders import Account, BankAccount, WithdrawalOrder
-from spiko.db.types import utcnow
+from spiko.db.models.orders import Account, WithdrawalOrder
 from spiko.domain.money import (
     amount_for_shares,
     decimals_of,
@@ -34,7 +33,7 @@ from spiko.errors import (
     ServiceUnavailableError,
 )
 from spiko.outbox import snapshots
-from spiko.services import orders, reference, register
+from spiko.services import bank_accounts, orders, reference, register
 
 WITHDRAWAL_STATUSES = ("pending", "executed", "canceled")
 QUANTITY_MODES = ("amount", "shares", "total")
@@ -58,7 +57,7 @@ def create_withdrawal(
 ) -> WithdrawalOrder:
     account = orders.owned(session, Account, account_id, investor_id, "Account")
     share_class = orders.share_class(session, share_class_id)
-    orders.owned(session, BankAccount, bank_account_id, investor_id, "Bank account")
+    bank_accounts.withdrawal_destination(session, bank_account_id, investor_id)
     if mode not in QUANTITY_MODES:
         raise BadRequestError(f"unknown quantity mode {mode!r}")
     if destination_type not in DESTINATION_TYPES:
@@ -227,7 +226,7 @@ def cancel_withdrawal(session: Session, withdrawal_id: str, investor_id: str) ->
     if order.status != "pending":
         raise BadRequestError(f"the withdrawal order is {order.status}; only pending orders can be canceled")
     order.status = "canceled"
-    order.canceled_at = utcnow()
+    order.canceled_at = orders.received_at(session)
     session.flush()
     snapshots.withdrawal_order(session, "canceled", order)
     return order

@@ -12,7 +12,8 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from spiko.auth import roles
-from spiko.web.rendering import render
+from spiko.i18n import N_
+from spiko.web.rendering import render, translate
 
 
 class PageForbidden(Exception):
@@ -46,9 +47,9 @@ def check_page_role(request: Request) -> None:
 PAGE_GUARD = [Depends(check_page_role)]
 
 _NEEDS = {
-    roles.ORDERS: "placing or canceling orders",
-    roles.MANAGE: "managing keys, apps, bank accounts and webhooks",
-    roles.MEMBERS: "managing members",
+    roles.ORDERS: N_("placing or canceling orders"),
+    roles.MANAGE: N_("managing keys, apps, bank accounts and webhooks"),
+    roles.MEMBERS: N_("managing members"),
 }
 
 
@@ -57,7 +58,12 @@ def forbidden_page(request: Request, refused: PageForbidden) -> Response:
         request,
         "error.html",
         status_code=403,
-        title="Not allowed",
-        message=f"Your role ({refused.role}) does not allow {_NEEDS.get(refused.permission, 'this page')}. "
-        "An owner of your organization can change your role on the Members page.",
+        title=translate(request, "Not allowed"),
+        message=translate(
+            request,
+            "Your role (%(role)s) does not allow %(what)s. "
+            "An owner of your organization can change your role on the Members page.",
+            role=refused.role,
+            what=translate(request, _NEEDS.get(refused.permission, N_("this page"))),
+        ),
     )

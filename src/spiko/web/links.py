@@ -15,16 +15,18 @@ from fastapi.responses import RedirectResponse, Response
 
 from spiko.auth.sessions import csrf_valid, start_session
 from spiko.context import AppContext
+from spiko.i18n import N_
 from spiko.services import members
 from spiko.services.members import LinkRefused, MemberError
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate
 from spiko.web.routes import csrf_refused
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
 
-RESET_SENT = (
+PASSWORDS_DIFFER = N_("The two passwords differ.")
+RESET_SENT = N_(
     "If an account uses this address, a link to choose a new password is on its way. "
     "It works once and for a limited time; check your spam folder if nothing arrives."
 )
@@ -39,8 +41,8 @@ def _refused_link(request: Request, refused: LinkRefused) -> Response:
         request,
         "error.html",
         status_code=400,
-        title="This link cannot be used",
-        message=refused.reason,
+        title=translate(request, "This link cannot be used"),
+        message=translate(request, refused.reason),
     )
 
 
@@ -82,7 +84,7 @@ def accept_invitation(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     if password != password_again:
-        return _invitation_page(request, token, error="The two passwords differ.", status_code=400)
+        return _invitation_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
@@ -92,7 +94,9 @@ def accept_invitation(
     except LinkRefused as refused:
         return _refused_link(request, refused)
     except MemberError as refused:
-        return _invitation_page(request, token, error=str(refused.fields["reason"]), status_code=400)
+        return _invitation_page(
+            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
+        )
     logger.info("member joined", extra={"fields": {"user_id": user.id}})
     return response
 
@@ -121,7 +125,9 @@ def password_reset_request(
             members.request_password_reset(
                 session, ctx.mailer, email, ttl_seconds=ctx.settings.password_reset_ttl_seconds, origin=origin
             )
-    return render(request, "password_reset_request.html", sent=True, email="", notice=RESET_SENT)
+    return render(
+        request, "password_reset_request.html", sent=True, email="", notice=translate(request, RESET_SENT)
+    )
 
 
 def _reset_page(
@@ -151,7 +157,7 @@ def password_reset(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     if password != password_again:
-        return _reset_page(request, token, error="The two passwords differ.", status_code=400)
+        return _reset_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
     ctx = _ctx(request)
     try:
         with ctx.transaction() as session:
@@ -159,15 +165,20 @@ def password_reset(
     except LinkRefused as refused:
         return _refused_link(request, refused)
     except MemberError as refused:
-        return _reset_page(request, token, error=str(refused.fields["reason"]), status_code=400)
+        return _reset_page(
+            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
+        )
     return render(
         request,
         "login.html",
         next="/",
         email="",
         error=None,
-        notice="Your password was changed and every browser signed in with it was signed out. "
-        "Sign in with the new password.",
+        notice=translate(
+            request,
+            "Your password was changed and every browser signed in with it was signed out. "
+            "Sign in with the new password.",
+        ),
     )
 
 

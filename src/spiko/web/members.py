@@ -19,7 +19,7 @@ from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import identity, members, security_events
 from spiko.services.security_events import Origin
-from spiko.web.rendering import render
+from spiko.web.rendering import render, translate, translate_plural
 from spiko.web.routes import signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -105,7 +105,9 @@ def change_members(
                     ttl_seconds=ctx.settings.invitation_ttl_seconds,
                     origin=origin,
                 )
-                notice = f"An invitation was sent to {identity.normalize_email(email)}."
+                notice = translate(
+                    request, "An invitation was sent to %(email)s.", email=identity.normalize_email(email)
+                )
             elif action == "role":
                 changed = members.change_role(
                     session,
@@ -115,7 +117,12 @@ def change_members(
                     role=role,
                     origin=origin,
                 )
-                notice = f"{changed.email} is now {changed.role}."
+                notice = translate(
+                    request,
+                    "%(email)s is now %(role)s.",
+                    email=changed.email,
+                    role=translate(request, changed.role),
+                )
             elif action == "remove":
                 removed = members.remove_member(
                     session,
@@ -124,9 +131,16 @@ def change_members(
                     member_id=member_id,
                     origin=origin,
                 )
-                notice = f"{removed.email} was removed and signed out everywhere."
+                notice = translate(
+                    request, "%(email)s was removed and signed out everywhere.", email=removed.email
+                )
                 if removed.revoked_client_ids:
-                    notice += f" {len(removed.revoked_client_ids)} API key(s) they created were revoked."
+                    notice += " " + translate_plural(
+                        request,
+                        "%(num)s API key they created was revoked.",
+                        "%(num)s API keys they created were revoked.",
+                        len(removed.revoked_client_ids),
+                    )
             elif action == "cancel":
                 canceled = members.cancel_invitation(
                     session,
@@ -135,9 +149,9 @@ def change_members(
                     actor_id=user.user_id,
                     origin=origin,
                 )
-                notice = f"The invitation to {canceled} was canceled."
+                notice = translate(request, "The invitation to %(email)s was canceled.", email=canceled)
             else:
-                return _page(request, user, status_code=400, error="Unknown action.")
+                return _page(request, user, status_code=400, error=translate(request, "Unknown action."))
     except ApiError as refused:
         status = 404 if refused.status == 404 else 400
         message = str(refused.fields.get("reason") or refused.fields.get("message") or refused)
@@ -165,7 +179,9 @@ def send_verification(request: Request, csrf_token: Annotated[str, Form(max_leng
             session, ctx.mailer, user.user_id, ttl_seconds=ctx.settings.email_verification_ttl_seconds
         )
     notice = (
-        f"A confirmation link was sent to {user.email}." if sent else "Your address is already confirmed."
+        translate(request, "A confirmation link was sent to %(email)s.", email=user.email)
+        if sent
+        else translate(request, "Your address is already confirmed.")
     )
     return _page(request, user, notice=notice)
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from spiko import i18n
 from spiko.auth.sessions import CSRF_COOKIE, csrf_seed, csrf_token_for
+from spiko.web import formatting
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,6 +39,7 @@ environment = Environment(
 # null translations only set the new-style gettext up; ``render`` passes each page the gettext
 # functions of its language, which take the place of these.
 environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+environment.filters.update(formatting.FILTERS)
 
 
 def _locale_of(context: Context) -> str:
@@ -147,6 +149,11 @@ def page_locale(request: Request) -> str:
 def translate(request: Request, message: str, /, **variables: Any) -> str:
     """``message`` in the page's language (for text made in Python: notices, errors, titles)."""
     return i18n.gettext(page_locale(request), message, **variables)
+
+
+def translate_plural(request: Request, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """The form of ``singular``/``plural`` for ``num`` in the page's language (``%(num)s`` is ``num``)."""
+    return i18n.ngettext(page_locale(request), singular, plural, num, **variables)
 
 
 SECURITY_HEADERS = {

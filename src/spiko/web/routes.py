@@ -60,7 +60,7 @@ def safe_next(target: str | None) -> str:
         and all(" " < char != "\x7f" for char in target)
     ):
         return target
-    return "/integrations"
+    return "/"
 
 
 def signed_in(request: Request) -> SignedInUser | None:
@@ -105,11 +105,6 @@ def signed_in_form(request: Request, csrf_token: str) -> SignedInUser | Response
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     return user
-
-
-@router.get("/")
-def home(request: Request) -> Response:
-    return RedirectResponse("/integrations", status_code=303)
 
 
 @router.get("/login")

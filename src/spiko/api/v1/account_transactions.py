@@ -21,7 +21,7 @@ from spiko.services.reporting.transactions import DEFAULT_LIMIT, MAX_LIMIT, list
 router = APIRouter(tags=["Account Transactions"], route_class=PresentedRoute)
 
 
-def _cursor_key(secret_key: str) -> bytes:
+def cursor_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"spiko/account-transactions-cursor\x00" + secret_key.encode()).digest()
 
 
@@ -52,7 +52,7 @@ def get_account_transactions(
 ) -> JSONResponse:
     page_size = _limit(limit)
     account_id = str(accountId)
-    key = _cursor_key(ctx.settings.secret_key)
+    key = cursor_key(ctx.settings.secret_key)
     position = None
     if cursor is not None:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -12,7 +14,12 @@ from sqlalchemy.orm import Session
 from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
 from spiko.api.routing import PresentedRoute
 from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount
-from spiko.errors import ApplicationError, HttpApiDecodeError
+from spiko.errors import (
+    ApplicationError,
+    DepositNotAllowedError,
+    HttpApiDecodeError,
+    SubscriptionNotAllowedError,
+)
 from spiko.presenters import deposit_orders as present
 from spiko.presenters.deposit_orders import DepositOrderBody, DirectDebitBody
 from spiko.services import deposits as service
@@ -36,6 +43,23 @@ class CreateDirectDebit(StrictModel):
     bankAccountId: uuid.UUID
 
 
+@contextmanager
+def subscription_words() -> Iterator[None]:
+    """The deprecated subscription routes speak of subscriptions where the services speak of
+    deposits: their refusals are renamed here, at the edge."""
+    try:
+        yield
+    except DepositNotAllowedError as error:
+        raise SubscriptionNotAllowedError(
+            error.fields["shareClassId"], error.fields["shareClassSymbol"]
+        ) from error
+    except ApplicationError as error:
+        code = error.fields.get("customErrorCode")
+        reason = str(error.fields["reason"]).replace("deposit", "subscription")
+        renamed = code.replace("Deposit", "Subscription") if isinstance(code, str) else None
+        raise ApplicationError(reason, renamed) from error
+
+
 def create_direct_debit_order(
     session: Session, investor_id: str, body: CreateDirectDebit, *, wording: str
 ) -> DirectDebitBody:
@@ -45,17 +69,17 @@ def create_direct_debit_order(
     try:
         if orders.share_class(session, share_class_id).currency != "EUR":
             raise ApplicationError("SEPA direct debits collect EUR only", "CurrencyNotSupported")
-        order = service.create_deposit(
-            session,
-            investor_id=investor_id,
-            account_id=str(body.accountId),
-            share_class_id=share_class_id,
-            amount=amount,
-            currency=body.amount.currency,
-            method="direct-debit",
-            bank_account_id=str(body.bankAccountId),
-            wording=wording,
-        )
+        with subscription_words() if wording == "Subscription" else nullcontext():
+            order = service.create_deposit(
+                session,
+                investor_id=investor_id,
+                account_id=str(body.accountId),
+                share_class_id=share_class_id,
+                amount=amount,
+                currency=body.amount.currency,
+                method="direct-debit",
+                bank_account_id=str(body.bankAccountId),
+            )
     except ApplicationError as error:
         code = error.fields.get("customErrorCode")
         path: list[str | int] = ["shareClassId"] if code == "CurrencyNotSupported" else ["amount", "value"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from spiko.api.deps import CurrentPrincipal, Idempotent, ReadSession, check_investor_param
 from spiko.api.routing import PresentedRoute
-from spiko.api.v1.deposit_orders import CreateDirectDebit, create_direct_debit_order
+from spiko.api.v1.deposit_orders import CreateDirectDebit, create_direct_debit_order, subscription_words
 from spiko.api.v1.inputs import AmountIn, StrictModel, parse_amount
 from spiko.presenters.subscription_orders import SubscriptionOrderBody, subscription_order
 from spiko.services import deposits as service
@@ -42,15 +42,15 @@ def create_subscription_order(
     amount = parse_amount(body.amount, ["amount"])
 
     def action(session: Session) -> SubscriptionOrderBody:
-        order = service.create_deposit(
-            session,
-            investor_id=principal.investor_id,
-            account_id=str(body.accountId),
-            share_class_id=str(body.shareClassId),
-            amount=amount,
-            currency=body.amount.currency,
-            wording="Subscription",
-        )
+        with subscription_words():
+            order = service.create_deposit(
+                session,
+                investor_id=principal.investor_id,
+                account_id=str(body.accountId),
+                share_class_id=str(body.shareClassId),
+                amount=amount,
+                currency=body.amount.currency,
+            )
         return subscription_order(order, orders.share_class(session, order.share_class_id))
 
     return idem.run(body, action)

@@ -20,6 +20,7 @@ from spiko.auth.oauth.fapi import ClientPolicy
 from spiko.auth.oauth.registration import ClientOptions, describe_options
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES
 from spiko.auth.secrets import constant_time_equals, random_token, sha256_hex
+from spiko.core.cache import TTLCache
 from spiko.core.text import is_clean
 from spiko.db.models.oauth import OAuthClient
 from spiko.db.types import utcnow
@@ -164,6 +165,37 @@ def find_live_client(session: Session, client_id: str) -> Client | None:
         select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.revoked_at.is_(None))
     ).first()
     return Client.from_row(row) if row else None
+
+
+class LiveClients:
+    """Live clients by ``client_id``, cached in this process for at most a second (as tokens are).
+
+    Read by the introspection fast path only (``spiko.auth.oauth.introspection``); the other
+    endpoints read the client in their own transaction. Cleared with the token cache on every
+    revocation (topic ``oauth_tokens``, which ``spiko oauth-clients revoke`` publishes).
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        # One-element tuples, so that "unknown or revoked" (None) is cached too.
+        self._cache: TTLCache[tuple[Client | None]] = TTLCache(
+            min(1.0, ctx.settings.api_key_cache_ttl_seconds)
+        )
+        ctx.invalidations.on("oauth_tokens", lambda _key: self._cache.clear(), self._cache.clear)
+
+    def cached(self, client_id: str) -> tuple[Client | None] | None:
+        """None when not cached; else the client, or None when it is unknown or revoked."""
+        return self._cache.get(client_id)
+
+    async def get(self, client_id: str) -> Client | None:
+        """From the cache, else one read in the thread pool shared by concurrent requests."""
+        if len(client_id) > 64:
+            return None
+        return (await self._cache.get_or_load(client_id, lambda: (self._read(client_id),)))[0]
+
+    def _read(self, client_id: str) -> Client | None:
+        with self._ctx.transaction(write=False) as session:
+            return find_live_client(session, client_id)
 
 
 def list_clients(session: Session, *, include_revoked: bool = False) -> list[dict[str, Any]]:

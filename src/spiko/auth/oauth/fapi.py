@@ -2,8 +2,9 @@
 
 A client registered with ``--fapi`` must push its authorization requests (RFC 9126), use PKCE
 with S256, bind its tokens with DPoP (RFC 9449), authenticate with ``private_key_jwt``
-(RFC 7523), and gets ES256-signed ID tokens. Each part can also be asked for on its own:
-``--require-par``, ``--dpop-only``, and ``--jwks``/``--jwks-uri`` for ``private_key_jwt``.
+(RFC 7523), and gets ID tokens signed with ES256 (by default) or PS256, the algorithms FAPI 2.0
+allows (section 5.4), as registered with ``--id-token-alg``. Each part can also be asked for on
+its own: ``--require-par``, ``--dpop-only``, and ``--jwks``/``--jwks-uri`` for ``private_key_jwt``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ KEY_AUTH_METHODS = frozenset({"private_key_jwt"})
 PUBLIC_AUTH_METHODS = frozenset({"none"})
 FAPI_ID_TOKEN_ALGORITHM = "ES256"  # noqa: S105 - algorithm names, not secrets
 DEFAULT_ID_TOKEN_ALGORITHM = "RS256"  # noqa: S105
+ID_TOKEN_ALGORITHMS = ("RS256", "ES256", "PS256")  # what a client may register
+FAPI_ID_TOKEN_ALGORITHMS = ("ES256", "PS256")  # FAPI 2.0 Security Profile, section 5.4
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class ClientPolicy:
     dpop_bound: bool = False
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    id_token_alg: str | None = None  # as registered; None: the profile's default
 
     @classmethod
     def from_row(cls, row: OAuthClient) -> ClientPolicy:
@@ -46,6 +50,7 @@ class ClientPolicy:
             dpop_bound=bool(row.dpop_bound) or fapi,
             jwks=json.loads(row.jwks) if row.jwks else None,
             jwks_uri=row.jwks_uri,
+            id_token_alg=row.id_token_signed_response_alg,
         )
 
     @property
@@ -67,6 +72,8 @@ class ClientPolicy:
 
     @property
     def id_token_algorithm(self) -> str:
+        if self.id_token_alg is not None:
+            return self.id_token_alg
         return FAPI_ID_TOKEN_ALGORITHM if self.is_fapi else DEFAULT_ID_TOKEN_ALGORITHM
 
 

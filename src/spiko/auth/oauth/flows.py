@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from spiko.auth.oauth import limits
 from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, basic_credentials_are_readable, oauth_error
 from spiko.auth.oauth.unit import UnitOfWork
+from spiko.core.ratelimit import DatabaseRateLimiter
 
 if TYPE_CHECKING:
     from spiko.auth.oauth.server import AuthorizationServer
@@ -28,38 +29,64 @@ def unreadable_credentials() -> OAuthResponse:
     )
 
 
-def _rate_limited(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse | None:
+def _rate_limited(
+    server: AuthorizationServer, http: HttpRequest, session: Any = None
+) -> OAuthResponse | None:
     """Token requests are limited per address, per client and per failing (client, address)."""
     try:
-        limits.check_before_authentication(server, http)
+        limits.check_before_authentication(server, http, session=session)
     except limits.TooManyTokenRequests as refused:
         retry = {"Retry-After": str(refused.retry_after)}
         return oauth_error(429, refused.error, refused.get_error_description(), retry)
     return None
 
 
+def _counters_in_the_request(server: AuthorizationServer) -> bool:
+    """On SQLite, the database counters are written in the request's own transaction.
+
+    Writers take turns on SQLite whatever happens: one write transaction per token request
+    instead of three (count the address, the request, count the client) is what the profile
+    asked for. On PostgreSQL each counter stays a transaction of its own, so that the row lock
+    on a busy address's counter is held for a moment, not for a whole token request.
+    """
+    return (
+        isinstance(server.ctx.rate_limiter, DatabaseRateLimiter)
+        and server.ctx.engine.dialect.name == "sqlite"
+    )
+
+
 def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
     """The token endpoint (RFC 6749 section 3.2): every grant registered on the server."""
     if not basic_credentials_are_readable(http.headers):
         return unreadable_credentials()
-    refused = _rate_limited(server, http)
-    if refused is not None:
-        return refused
+    folded = _counters_in_the_request(server)
+    if not folded:
+        refused = _rate_limited(server, http)
+        if refused is not None:
+            return refused
     server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
     units: list[UnitOfWork] = []
 
     def action(unit: UnitOfWork) -> OAuthResponse:
         units.append(unit)
+        if folded:
+            refused = _rate_limited(server, http, unit.session)
+            if refused is not None:
+                return refused
         try:
             response: OAuthResponse = server.create_token_response(http)
         except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure transport
-            return oauth_error(error.status_code or 400, error.error, error.get_error_description())
-        if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
-            response.set_header_default("DPoP-Nonce", server.dpop.nonces.current())
+            response = oauth_error(error.status_code or 400, error.error, error.get_error_description())
+        else:
+            if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
+                response.set_header_default("DPoP-Nonce", server.dpop.nonces.current())
+        if folded:
+            limits.count_outcome(server, http, unit, session=unit.session)
         return response
 
     answer = server.run(http, action)
-    limits.count_outcome(server, http, units[0])
+    if not folded:
+        limits.count_outcome(server, http, units[0])
     return answer
 
 
@@ -82,10 +109,6 @@ def endpoint(
 
 def revoke(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
     return endpoint(server, "revocation", http)
-
-
-def introspect(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
-    return endpoint(server, "introspection", http, write=False)
 
 
 def userinfo(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:

@@ -218,7 +218,8 @@ class ProofKeyForCodeExchange(CodeChallenge):  # type: ignore[misc]
 
 
 class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
-    """OpenID Connect Core 1.0 section 3.1: an RS256 ID token when ``openid`` was granted."""
+    """OpenID Connect Core 1.0 section 3.1: an ID token when ``openid`` was granted, signed with
+    the client's algorithm (RS256 by default, ES256 or PS256 for FAPI 2.0 clients)."""
 
     def __init__(self, server: AuthorizationServer) -> None:
         super().__init__(require_nonce=False)
@@ -235,7 +236,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
         return self.server.keys.signing_key(db(), self.get_client_algorithm(client))
 
     def get_client_algorithm(self, client: Any) -> str:
-        return fapi.policy_of(client).id_token_algorithm  # ES256 for FAPI 2.0 clients
+        return fapi.policy_of(client).id_token_algorithm  # as registered, or the profile's default
 
     def get_encode_header(self, client: Any) -> dict[str, str]:
         algorithm = self.get_client_algorithm(client)

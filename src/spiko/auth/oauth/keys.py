@@ -1,5 +1,6 @@
-"""ID token signing keys (RFC 7517 JWKs: RS256, and ES256 for FAPI 2.0 clients): kept in the
-database, rotatable; one signing key per algorithm.
+"""ID token signing keys (RFC 7517 JWKs: RS256, and ES256 and PS256 for FAPI 2.0 clients): kept
+in the database, rotatable; one signing key per algorithm (an RSA key is never shared by RS256
+and PS256, so each published key names the one algorithm it signs with).
 
 The private JWK is stored as a JWE (``dir`` + A256GCM, via joserfc) under a key derived from
 ``SPIKO_SECRET_KEY``. After ``spiko keys rotate`` the new key signs, and the retired one stays in the
@@ -39,7 +40,8 @@ logger = logging.getLogger("spiko.oauth.keys")
 
 ALGORITHM = "RS256"
 EC_ALGORITHM = "ES256"  # P-256, for FAPI 2.0 clients (spiko.auth.oauth.fapi)
-SIGNING_ALGORITHMS = (ALGORITHM, EC_ALGORITHM)
+PSS_ALGORITHM = "PS256"  # RSASSA-PSS, for FAPI 2.0 clients that register it
+SIGNING_ALGORITHMS = (ALGORITHM, EC_ALGORITHM, PSS_ALGORITHM)
 RSA_KEY_BITS = 2048
 SigningKey = RSAKey | ECKey
 KEY_CACHE_SECONDS = 5.0

@@ -15,7 +15,7 @@ token endpoint's settings for both.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -66,7 +66,7 @@ def _per_address_and_client(server: AuthorizationServer, endpoint: str) -> tuple
 
 
 def check_before_authentication(
-    server: AuthorizationServer, http: HttpRequest, endpoint: str = "token"
+    server: AuthorizationServer, http: HttpRequest, endpoint: str = "token", session: Any = None
 ) -> None:
     """Counted: the address's request. Peeked: its failed authentications as the claimed client,
     and the claimed client's authenticated requests (only the client itself adds to those)."""
@@ -75,27 +75,32 @@ def check_before_authentication(
     window = settings.token_window_seconds
     per_address, per_client = _per_address_and_client(server, endpoint)
     claimed = claimed_client_id(http)
-    verdict = limiter.hit(f"oauth:{endpoint}:address:{http.client_host}", per_address, window)
+    verdict = limiter.hit(f"oauth:{endpoint}:address:{http.client_host}", per_address, window, session)
     if verdict.allowed:
         failures = _failures_key(endpoint, claimed, http.client_host)
-        verdict = limiter.peek(failures, settings.token_failures_per_client_and_address, window)
+        verdict = limiter.peek(failures, settings.token_failures_per_client_and_address, window, session)
     if verdict.allowed:
-        verdict = limiter.peek(_client_key(endpoint, claimed), per_client, window)
+        verdict = limiter.peek(_client_key(endpoint, claimed), per_client, window, session)
     if not verdict.allowed:
         raise TooManyTokenRequests(verdict.retry_after, endpoint)
 
 
 def count_outcome(
-    server: AuthorizationServer, http: HttpRequest, unit: UnitOfWork, endpoint: str = "token"
+    server: AuthorizationServer,
+    http: HttpRequest,
+    unit: UnitOfWork,
+    endpoint: str = "token",
+    session: Any = None,
 ) -> None:
-    """After the request's transaction (the counters may live in the same database): a failed
-    client authentication counts for (claimed client, address), a passed one for the client."""
+    """After the request's transaction (the counters may live in the same database), or at its
+    end in ``session``: a failed client authentication counts for (claimed client, address), a
+    passed one for the client."""
     settings = server.settings
     limiter = server.ctx.rate_limiter
     window = settings.token_window_seconds
     _, per_client = _per_address_and_client(server, endpoint)
     if unit.authenticated_client_id is not None:
-        limiter.hit(_client_key(endpoint, unit.authenticated_client_id), per_client, window)
+        limiter.hit(_client_key(endpoint, unit.authenticated_client_id), per_client, window, session)
     elif unit.client_authentication_failed:
         failures = _failures_key(endpoint, claimed_client_id(http), http.client_host)
-        limiter.hit(failures, settings.token_failures_per_client_and_address, window)
+        limiter.hit(failures, settings.token_failures_per_client_and_address, window, session)

@@ -12,6 +12,7 @@ from authlib.oidc.discovery import OpenIDProviderMetadata
 
 from spiko.auth.oauth.client_auth import ASSERTION_ALGORITHMS
 from spiko.auth.oauth.dpop import SIGNING_ALGORITHMS as DPOP_ALGORITHMS
+from spiko.auth.oauth.fapi import ID_TOKEN_ALGORITHMS
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def openid_configuration(issuer: str, settings: Settings | None = None) -> OpenI
             "userinfo_endpoint": f"{issuer}/userinfo",
             "end_session_endpoint": f"{issuer}/oauth2/sessions/logout",
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGORITHMS),
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"],
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,

@@ -1,5 +1,6 @@
 """What a client may register beyond redirect URIs: its public keys for ``private_key_jwt``
-(RFC 7523, a JWK Set or a ``jwks_uri``), the FAPI 2.0 profile, PAR and DPoP requirements."""
+(RFC 7523, a JWK Set or a ``jwks_uri``), the FAPI 2.0 profile, PAR and DPoP requirements, and
+the algorithm of its ID tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from spiko.auth.oauth.fapi import FAPI2
+from spiko.auth.oauth.fapi import FAPI2, FAPI_ID_TOKEN_ALGORITHMS, ID_TOKEN_ALGORITHMS, ClientPolicy
 from spiko.db.models.oauth import OAuthClient
 from spiko.errors import BadRequestError
 
@@ -26,6 +27,7 @@ class ClientOptions:
     require_par: bool = False
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    id_token_alg: str | None = None
 
     @property
     def has_keys(self) -> bool:
@@ -41,6 +43,12 @@ class ClientOptions:
             raise BadRequestError("a FAPI 2.0 client is confidential: it authenticates with private_key_jwt")
         if self.fapi and not self.has_keys:
             raise BadRequestError("a FAPI 2.0 client needs its public keys (--jwks FILE or --jwks-uri URL)")
+        if self.id_token_alg is not None and self.id_token_alg not in ID_TOKEN_ALGORITHMS:
+            raise BadRequestError(f"ID tokens can be signed with {', '.join(ID_TOKEN_ALGORITHMS)}")
+        if self.fapi and self.id_token_alg not in (None, *FAPI_ID_TOKEN_ALGORITHMS):
+            raise BadRequestError(
+                f"a FAPI 2.0 client's ID tokens are signed with {' or '.join(FAPI_ID_TOKEN_ALGORITHMS)}"
+            )
         options = self
         if self.jwks is not None:
             options = replace(options, jwks=validate_jwks(self.jwks))
@@ -55,6 +63,7 @@ class ClientOptions:
             "profile": FAPI2 if self.fapi else None,
             "require_par": self.require_par or self.fapi,
             "dpop_bound": self.dpop_only or self.fapi,
+            "id_token_signed_response_alg": self.id_token_alg,
         }
 
 
@@ -113,4 +122,5 @@ def describe_options(row: OAuthClient) -> dict[str, Any]:
         "requirePushedAuthorizationRequests": bool(row.require_par) or row.profile == FAPI2,
         "dpopBoundAccessTokens": bool(row.dpop_bound) or row.profile == FAPI2,
         "jwksUri": row.jwks_uri,
+        "idTokenSignedResponseAlg": ClientPolicy.from_row(row).id_token_algorithm,
     }

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
 from spiko.auth.oauth import grants, limits, par, tokens
 from spiko.auth.oauth.client_auth import PrivateKeyJwt
-from spiko.auth.oauth.clients import Client, find_live_client
+from spiko.auth.oauth.clients import Client, LiveClients, find_live_client
 from spiko.auth.oauth.dpop import ProofVerifier
 from spiko.auth.oauth.dpop_tokens import TOKEN_TYPE, DPoPAccessTokenValidator, TokenBinding
 from spiko.auth.oauth.endpoints import (
@@ -76,6 +76,7 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
         self.settings = ctx.settings
         self.keys = KeyRing(ctx.settings)
         self.access_tokens = tokens.AccessTokenVerifier(ctx)
+        self.live_clients = LiveClients(ctx)  # for introspection's fast path
         self.replay = make_replay_store(ctx)  # single-use jti of DPoP proofs and client assertions
         self.dpop = ProofVerifier(ctx.settings, self.replay)
         self.resource_replay = make_resource_replay_store(ctx)  # proofs on /v1

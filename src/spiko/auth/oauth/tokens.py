@@ -260,6 +260,8 @@ class AccessEntry:
     known: bool
     jkt: str | None = None  # bound to this DPoP key: usable only with a proof of it
     role: str | None = None  # the role of the member who authorized the app, now (spiko.auth.roles)
+    user_id: str = ""  # the grant's user (``sub`` in introspection)
+    issued_at: float = 0.0  # epoch seconds
 
 
 UNKNOWN = AccessEntry("", "", "", "", 0.0, False, False)
@@ -274,13 +276,18 @@ class AccessTokenVerifier:
     def cached(self, token_hash: str) -> AccessEntry | None:
         return self._cache.get(token_hash)
 
-    def load(self, token_hash: str) -> AccessEntry:
-        """Read the token's state from the database (and cache it, found or not).
+    async def entry(self, token_hash: str) -> AccessEntry:
+        """From the cache on the event loop, else one read in the thread pool shared by every
+        request for the same token meanwhile (when an entry expires under load, one query
+        refills it instead of one per waiting request)."""
+        return await self._cache.get_or_load(token_hash, lambda: self.read(token_hash))
+
+    def read(self, token_hash: str) -> AccessEntry:
+        """The token's state in the database (``entry`` caches it, found or not).
 
         The entry's one-second life counts from before the read, and a ``clear`` made while the
-        read was in flight keeps it out of the cache (see ``TTLCache.set_if_current``).
+        read was in flight keeps it out of the cache (see ``TTLCache.get_or_load``).
         """
-        ticket = self._cache.ticket()
         with self._ctx.transaction(write=False) as session:
             row = session.execute(
                 select(
@@ -294,6 +301,8 @@ class AccessTokenVerifier:
                     OAuthClient.revoked_at,
                     OAuthToken.dpop_jkt,
                     User.role,
+                    OAuthGrant.user_id,
+                    OAuthToken.issued_at,
                 )
                 .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
                 .join(OAuthClient, OAuthClient.id == OAuthGrant.client_pk)
@@ -307,9 +316,18 @@ class AccessTokenVerifier:
             live = revoked is None and grant_revoked is None and client_revoked is None
             expires_at = expires.timestamp()
             entry = AccessEntry(
-                investor_id, grant_id, client_id, scope, expires_at, live, True, row[8], row[9]
+                investor_id,
+                grant_id,
+                client_id,
+                scope,
+                expires_at,
+                live,
+                True,
+                row[8],
+                role=row[9],
+                user_id=row[10],
+                issued_at=row[11].timestamp(),
             )
-        self._cache.set_if_current(token_hash, entry, ticket)
         return entry
 
     def clear(self) -> None:

@@ -34,6 +34,8 @@ class OAuthClient(Base):
     profile: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "fapi2" or None
     require_par: Mapped[bool] = mapped_column(Boolean, default=False)
     dpop_bound: Mapped[bool] = mapped_column(Boolean, default=False)
+    # RS256, PS256 or ES256; None: the profile's default (spiko.auth.oauth.fapi).
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class OAuthConsent(Base):

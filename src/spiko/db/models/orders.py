@@ -34,7 +34,12 @@ class Account(Base):
 
 
 class BankAccount(Base):
-    """An investor's own bank account, where withdrawals are paid (added by operators)."""
+    """An investor's own bank account, where withdrawals are paid.
+
+    Operators add them (usable at once); investors add their own in the investor app, usable
+    from ``usable_from`` (the operator's cooling-off period). A removed one keeps its row
+    (``removed_at``): past withdrawals name it.
+    """
 
     __tablename__ = "bank_accounts"
     __table_args__ = (UniqueConstraint("investor_id", "iban", name="uq_bank_accounts_investor_iban"),)
@@ -46,6 +51,9 @@ class BankAccount(Base):
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(16), default="operator", server_default="operator")
+    usable_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DepositOrder(Base):

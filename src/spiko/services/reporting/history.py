@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -173,12 +173,17 @@ class Holding:
         return self.position.yield_total
 
 
-def holdings(session: Session, investor_id: str) -> list[Holding]:
-    """Every (account, share class) the investor ever held, valued today at the latest NAV."""
+def holdings(
+    session: Session, investor_id: str, pairs: Sequence[tuple[Account, str]] | None = None
+) -> list[Holding]:
+    """Every (account, share class) the investor ever held, valued today at the latest NAV
+    (``pairs``: those pairs, when the caller already looked them up)."""
     today = clock.today(session)
     classes = {sc.id: sc for sc in session.scalars(select(ShareClass))}
     result = []
-    for account, class_id in store.investor_accounts_holding(session, investor_id):
+    if pairs is None:
+        pairs = store.investor_accounts_holding(session, investor_id)
+    for account, class_id in pairs:
         sc = classes[class_id]
         last_movement = store.last_movement_day(session, account.id, sc.id)
         day = max(today, last_movement) if last_movement else today
@@ -200,7 +205,12 @@ class AccountTotal:
 
 
 def portfolio_totals(
-    session: Session, investor_id: str, currency: str | None, *, max_rate_age_days: int | None = None
+    session: Session,
+    investor_id: str,
+    currency: str | None,
+    *,
+    max_rate_age_days: int | None = None,
+    known_holdings: list[Holding] | None = None,
 ) -> list[AccountTotal]:
     """Per account: the native balance per currency, and its sum converted to one currency.
 
@@ -209,8 +219,9 @@ def portfolio_totals(
     (``reference.fx_quote``), rounded half up to the target's minor unit (``money.convert``);
     the total is the exact sum of those conversions. A currency without a rate, or whose rate is
     older than ``max_rate_age_days``, is refused with the reason (and the rate's date).
+    ``known_holdings``: the investor's ``holdings``, when the caller already has them.
     """
-    positions = holdings(session, investor_id)
+    positions = holdings(session, investor_id) if known_holdings is None else known_holdings
     if currency is None:
         held = {h.share_class.currency for h in positions if h.position.shares > 0}
         currency = held.pop() if len(held) == 1 else "EUR"

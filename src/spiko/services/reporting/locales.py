@@ -1,22 +1,14 @@
-"""Words, numbers and dates of the account statement in English, French, Spanish, Italian and German."""
+"""Words of the account statement in English, French, Spanish, Italian and German; its numbers,
+amounts and dates as CLDR writes them in each language (Babel, through ``spiko.i18n``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-LOCALES = ("en", "fr", "es", "it", "de")
+from spiko import i18n
 
-# (thousands separator, decimal separator). French groups with a no-break space.
-_SEPARATORS = {"en": (",", "."), "fr": ("\u00a0", ","), "es": (".", ","), "it": (".", ","), "de": (".", ",")}
-
-_MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
-}
+LOCALES = i18n.LOCALES
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -252,44 +244,31 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The statement is drawn in the standard Helvetica font (WinAnsi), which has no narrow no-break
+# space (U+202F, CLDR's French group and percent separator): the statement uses the no-break space.
+_PDF_SPACES = str.maketrans({"\u202f": "\u00a0"})
+
+
 def format_number(value: Decimal, decimals: int, locale: str) -> str:
-    """``value`` with exactly ``decimals`` decimals (half up) and the locale's separators."""
-    thousands, point = _SEPARATORS[locale]
-    quantized = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    sign = "-" if quantized < 0 else ""
-    whole, _, fraction = format(abs(quantized), "f").partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    text = thousands.join(groups)
-    return sign + text + (point + fraction if fraction else "")
+    """``value`` with exactly ``decimals`` decimals (half up) and the locale's separators (CLDR)."""
+    return i18n.format_number(value, locale, decimals).translate(_PDF_SPACES)
 
 
 def format_money(value: Decimal, currency: str, locale: str, decimals: int = 2) -> str:
-    return f"{format_number(value, decimals, locale)} {currency}"
+    """An amount as the locale writes it (CLDR): ``€1,234.50`` (en), ``1 234,50 €`` (fr)."""
+    return i18n.format_money(value, currency, locale, decimals).translate(_PDF_SPACES)
 
 
 def format_date(day: date, locale: str) -> str:
-    """A short date: 28/11/2026 (fr, es, it), 28.11.2026 (de), 28 Nov 2026 (en)."""
-    if locale == "en":
-        return f"{day.day} {_MONTHS['en'].split()[day.month - 1][:3]} {day.year}"
-    separator = "." if locale == "de" else "/"
-    return f"{day.day:02d}{separator}{day.month:02d}{separator}{day.year}"
+    """A date in CLDR's medium style: 28 Nov 2026 (en), 28 nov. 2026 (fr), 28.11.2026 (de)."""
+    return i18n.format_date(day, locale, "medium").translate(_PDF_SPACES)
 
 
 def format_long_date(day: date, locale: str) -> str:
-    month = _MONTHS[locale].split()[day.month - 1]
-    if locale == "es":
-        return f"{day.day} de {month} de {day.year}"
-    if locale == "de":
-        return f"{day.day}. {month} {day.year}"
-    return f"{day.day} {month} {day.year}"
+    """A date with the month spelled out: 1 January 2025 (en), 1 de enero de 2025 (es)."""
+    return i18n.format_date(day, locale, "long").translate(_PDF_SPACES)
 
 
 def format_month(day: date, locale: str) -> str:
-    month = _MONTHS[locale].split()[day.month - 1]
-    if locale == "es":
-        return f"{month} de {day.year}"
-    return f"{month} {day.year}"
+    """A month and its year: January 2025 (en), enero de 2025 (es)."""
+    return i18n.format_month(day, locale).translate(_PDF_SPACES)

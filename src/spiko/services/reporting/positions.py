@@ -13,6 +13,7 @@ stored, because their NAV may still come.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from spiko.context import AppContext
@@ -45,14 +46,26 @@ from spiko.domain.positions import (
 from spiko.errors import NotFoundError
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4f4e-9a51-2d8c0b9e7a11")
+_ID_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 ONE_DAY = timedelta(days=1)
 # The widest period one request may ask for (ten years of days).
 MAX_DAYS = 3660
 
 
 def position_id(account_id: str, share_class_id: str, day: date) -> str:
-    """A name-based id: the same position keeps its id when it is recomputed."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{account_id}/{share_class_id}/{day.isoformat()}"))
+    """A name-based id (``uuid5``): the same position keeps its id when it is recomputed.
+
+    Computed as :func:`uuid.uuid5` does, without its objects: a close computes one per account.
+    """
+    digest = bytearray(
+        hashlib.sha1(  # noqa: S324 - the UUID v5 construction, not a security use
+            _ID_NAMESPACE_BYTES + f"{account_id}/{share_class_id}/{day.isoformat()}".encode()
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def day_start(day: date) -> datetime:
@@ -301,6 +314,26 @@ def materialize(
     return len(rows)
 
 
+_COPY_COLUMNS: list[str] = []
+
+
+def _insert_positions(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert stored positions: by COPY on PostgreSQL (a close writes one row per account), by
+    executemany on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(DailyPositionRow), rows)
+        return len(rows)
+    if not _COPY_COLUMNS:
+        _COPY_COLUMNS.extend(rows[0])
+    table_columns = DailyPositionRow.__mapper__.columns
+    columns = ", ".join(f'"{table_columns[name].name}"' for name in _COPY_COLUMNS)
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY daily_positions ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in _COPY_COLUMNS])
+    return len(rows)
+
+
 def book_day(session: Session, share_class: ShareClass, day: date, previous_close: date | None) -> int:
     """Store the positions of every account of the share class for each day after
     ``previous_close`` up to ``day`` (the daily close); returns how many rows it stored.
@@ -316,32 +349,30 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
         DailyPositionRow.share_class_id == share_class.id, DailyPositionRow.day > (previous_close or date.min)
     )
     stale.delete(synchronize_session=False)
+    moved, investors = _window_movements(session, share_class.id, start, day)
+    carried: list[str] = []  # accounts whose days PostgreSQL carries forward by itself
     states: dict[str, tuple[str, PositionState]] = {}
     if previous_close is not None:
-        for row in session.execute(
-            select(DailyPositionRow.investor_id, DailyPositionRow.account_id, *_POSITION_COLUMNS).where(
-                DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
-            )
-        ):
+        query = select(DailyPositionRow.investor_id, DailyPositionRow.account_id, *_POSITION_COLUMNS).where(
+            DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            held = session.scalars(
+                select(DailyPositionRow.account_id).where(
+                    DailyPositionRow.day == previous_close, DailyPositionRow.share_class_id == share_class.id
+                )
+            ).all()
+            carried = [account_id for account_id in held if account_id not in moved]
+            movers = [account_id for account_id in held if account_id in moved]
+            rows_of_movers: list[Any] = []
+            for chunk_start in range(0, len(movers), 500):
+                chunk = movers[chunk_start : chunk_start + 500]
+                rows_of_movers.extend(session.execute(query.where(DailyPositionRow.account_id.in_(chunk))))
+            state_rows: Iterable[Any] = rows_of_movers
+        else:
+            state_rows = session.execute(query)
+        for row in state_rows:
             states[row.account_id] = (row.investor_id, _to_domain(row).state())
-    movement_query = select(
-        ShareMovement.investor_id,
-        ShareMovement.account_id,
-        ShareMovement.day,
-        ShareMovement.kind,
-        ShareMovement.shares,
-        ShareMovement.amount,
-        ShareMovement.cost,
-    ).where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= day)
-    if start is not None:
-        movement_query = movement_query.where(ShareMovement.day >= start)
-    moved: dict[str, dict[date, list[Movement]]] = defaultdict(lambda: defaultdict(list))
-    investors: dict[str, str] = {}
-    for investor_id, account_id, moved_on, kind, shares, amount, cost in session.execute(
-        movement_query.order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
-    ):
-        moved[account_id][moved_on].append(Movement(moved_on, MovementKind(kind), shares, amount, cost))
-        investors[account_id] = investor_id
     newcomers = [account_id for account_id in moved if account_id not in states]
     older: set[str] = set()
     if previous_close is not None and newcomers:
@@ -379,15 +410,107 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
         ):
             rows.append(_row_values(investor_id, account_id, share_class.id, position, previous_shares))
             previous_shares = position.shares
-        if len(rows) >= 2000:
-            session.execute(insert(DailyPositionRow), rows)
-            stored += len(rows)
+        if len(rows) >= 5000:
+            stored += _insert_positions(session, rows)
             rows = []
     if rows:
-        session.execute(insert(DailyPositionRow), rows)
-        stored += len(rows)
+        stored += _insert_positions(session, rows)
+    if carried and previous_close is not None:
+        stored += _carry_in_sql(session, share_class, carried, previous_close, day, navs, decimals)
     for account_id in sorted(older):
         stored += materialize(session, account_id, share_class, through=day)
+    return stored
+
+
+def _window_movements(
+    session: Session, share_class_id: str, start: date | None, day: date
+) -> tuple[dict[str, dict[date, list[Movement]]], dict[str, str]]:
+    """The share class's movements dated from ``start`` (or ever) to ``day``, by account and day."""
+    query = select(
+        ShareMovement.investor_id,
+        ShareMovement.account_id,
+        ShareMovement.day,
+        ShareMovement.kind,
+        ShareMovement.shares,
+        ShareMovement.amount,
+        ShareMovement.cost,
+    ).where(ShareMovement.share_class_id == share_class_id, ShareMovement.day <= day)
+    if start is not None:
+        query = query.where(ShareMovement.day >= start)
+    moved: dict[str, dict[date, list[Movement]]] = defaultdict(lambda: defaultdict(list))
+    investors: dict[str, str] = {}
+    for investor_id, account_id, moved_on, kind, shares, amount, cost in session.execute(
+        query.order_by(ShareMovement.day, ShareMovement.executed_at, ShareMovement.id)
+    ):
+        moved[account_id][moved_on].append(Movement(moved_on, MovementKind(kind), shares, amount, cost))
+        investors[account_id] = investor_id
+    return moved, investors
+
+
+# Carries each account's stored position of the previous day over one day without movements:
+# the same shares, cost and totals; the holdings at the day's NAV rounded down to the minor unit
+# (``domain.positions.holdings_value``), the day's yield their change. What ``roll_positions``
+# computes for such a day, done by PostgreSQL for the accounts of a close that did not move.
+_CARRY_SQL = text(
+    """
+    INSERT INTO daily_positions (
+        id, investor_id, account_id, share_class_id, day, status, nav_id, nav_day, nav,
+        shares, holdings, cost_basis, subscriptions, redemptions, transfers, "yield",
+        realized_gain, transferred_gain, subscriptions_total, redemptions_total, transfers_total,
+        yield_total, realized_gain_total, transferred_gain_total, accrual_at
+    )
+    SELECT n.id, p.investor_id, p.account_id, p.share_class_id, CAST(:day AS date), :status,
+        COALESCE(CAST(:nav_id AS varchar), p.nav_id), COALESCE(CAST(:nav_day AS date), p.nav_day),
+        COALESCE(CAST(:nav AS numeric), p.nav),
+        p.shares, h.holdings, p.cost_basis, 0, 0, 0, h.holdings - p.holdings, 0, 0,
+        p.subscriptions_total, p.redemptions_total, p.transfers_total,
+        p.yield_total + (h.holdings - p.holdings), p.realized_gain_total, p.transferred_gain_total,
+        CASE WHEN (CAST(:published AS boolean) AND p.shares > 0) OR h.holdings <> p.holdings
+             THEN CAST(:accrual_at AS timestamptz) END
+    FROM daily_positions p
+    JOIN unnest(CAST(:accounts AS varchar[]), CAST(:ids AS varchar[])) AS n(account_id, id)
+        ON n.account_id = p.account_id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN COALESCE(CAST(:nav AS numeric), p.nav) IS NULL THEN 0
+            ELSE floor(p.shares * COALESCE(CAST(:nav AS numeric), p.nav) * CAST(:scale AS numeric))
+                 / CAST(:scale AS numeric)
+        END AS holdings
+    ) h
+    WHERE p.share_class_id = :share_class_id AND p.day = CAST(:previous AS date)
+    """
+)
+
+
+def _carry_in_sql(
+    session: Session,
+    share_class: ShareClass,
+    accounts: Sequence[str],
+    previous_close: date,
+    day: date,
+    navs: dict[date, Nav],
+    decimals: int,
+) -> int:
+    stored = 0
+    for current in days_between(previous_close + ONE_DAY, day):
+        nav = navs.get(current)
+        session.execute(
+            _CARRY_SQL,
+            {
+                "day": current,
+                "previous": current - ONE_DAY,
+                "status": (PositionStatus.NAV if nav else PositionStatus.NO_NAV).value,
+                "nav_id": nav.nav_id if nav else None,
+                "nav_day": nav.day if nav else None,
+                "nav": nav.value if nav else None,
+                "published": nav is not None,
+                "accrual_at": accrual_time(current),
+                "scale": Decimal(10) ** decimals,
+                "accounts": list(accounts),
+                "ids": [position_id(account_id, share_class.id, current) for account_id in accounts],
+                "share_class_id": share_class.id,
+            },
+        )
+        stored += len(accounts)
     return stored
 
 

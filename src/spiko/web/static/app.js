@@ -51,3 +51,23 @@ function markScrollingTables() {
 }
 window.addEventListener("DOMContentLoaded", markScrollingTables);
 window.addEventListener("resize", markScrollingTables);
+
+// A form whose button says data-once is sent once: a double click does not post it twice (the
+// idempotency key it carries would make a second post harmless anyway).
+for (const button of document.querySelectorAll("button[data-once]")) {
+  const form = button.form;
+  if (!form) continue;
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sent) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "yes";
+  });
+}
+
+// The dashboard's period menu shows its choice at once.
+const period = document.querySelector("form.period select");
+if (period) {
+  period.addEventListener("change", () => period.form.submit());
+}

@@ -4,7 +4,8 @@ window.addEventListener("DOMContentLoaded", function () {
   window.ui = SwaggerUIBundle({
     url: root.getAttribute("data-openapi-url"),
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    // No deep links: each would put a link inside the button that opens an operation.
+    deepLinking: false,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
   });

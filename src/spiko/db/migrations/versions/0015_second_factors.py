@@ -7,7 +7,7 @@
 (address, device, last seen).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import spiko.db.types
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
