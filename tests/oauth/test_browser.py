@@ -90,7 +90,7 @@ def test_sign_in_consent_and_redirect_in_chromium(live_server, database_url, tmp
             assert "/login" in page.url  # signed out: first sign in
             page.fill("input[name=email]", person.email)
             page.fill("input[name=password]", person.password)
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.wait_for_selector("[data-testid=consent]")  # back at the request, asked to consent
             assert page.inner_text("[data-testid=client-name]") == "Chromium Budget App"
             assert "offline" in page.inner_text("[data-testid=consent]")

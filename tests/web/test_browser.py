@@ -21,7 +21,7 @@ def test_create_a_key_and_see_its_secret_once(live_server, ctx, tmp_path):
         assert page.url.startswith(live_server.url + "/login")
         page.fill("input[name=email]", person.email)
         page.fill("input[name=password]", person.password)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url(live_server.url + "/integrations")
 
         page.fill("input[name=name]", "Treasury reporting")

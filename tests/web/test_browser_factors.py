@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pyotp
 import pytest
+from sqlalchemy import update
 
+from spiko.db.models.identity import WebSession
+from spiko.db.types import utcnow
 from tests.chromium import chromium
 from tests.conftest import LiveServer, create_investor, start_server, stop_server
 
@@ -25,7 +29,7 @@ def server(database_url, tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-u
 
 
 def sign_in_with_password(page, url: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url + "/login")
+    page.goto(url + "/login?next=%2Fintegrations")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("form[action='/login'] button[type=submit]")
@@ -112,7 +116,7 @@ def test_passkeys_in_chromium(server, ctx, tmp_path):
 
         # Without a password: the passkey alone (its user verified by the authenticator).
         page.click("text=Sign in with a passkey")
-        page.wait_for_url("**/integrations")
+        page.wait_for_url(server.url + "/")  # the dashboard, signed in
         sign_out(page)
 
         # As the second step after the password.
@@ -122,6 +126,19 @@ def test_passkeys_in_chromium(server, ctx, tmp_path):
         page.wait_for_url("**/integrations")
         used = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"][0]
         assert used["signCount"] >= 2  # each use counted, and checked by the server
+
+        # Step-up: five minutes later, a new API key asks for the passkey again first.
+        with ctx.transaction() as session:
+            session.execute(update(WebSession).values(verified_at=utcnow() - timedelta(minutes=6)))
+        page.goto(server.url + "/integrations")
+        page.fill("input[name=name]", "After step-up")
+        page.click("text=Create API key")
+        page.wait_for_url("**/login/step-up**")
+        page.click("text=Confirm with a passkey")
+        page.wait_for_url("**/integrations")
+        page.fill("input[name=name]", "After step-up")
+        page.click("text=Create API key")
+        assert page.get_by_test_id("client-secret").inner_text().startswith("sks_")
 
         # An authenticator without the passkey: the prompt fails and nobody is signed in.
         sign_out(page)

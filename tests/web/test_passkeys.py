@@ -174,3 +174,29 @@ def test_removing_a_passkey(signed_in_client, ctx):
     assert removed.status_code == 200 and "was removed" in removed.text
     with ctx.transaction(write=False) as session:
         assert session.scalar(select(Passkey.id)) is None
+
+
+def test_a_required_factor_can_be_a_passkey_set_up_at_sign_in(client, investor, database_url):
+    from tests.conftest import run_cli
+
+    assert run_cli(database_url, "investors", "require-2fa", "--email", investor.email).returncode == 0
+    answer = sign_in(client, investor.email, investor.password)
+    assert answer.headers["location"].startswith("/login/enroll")
+    page = client.get("/login/enroll")
+    device = SoftAuthenticator()
+    done = client.post(
+        "/settings/security/passkeys",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "credential": device.create(passkey_options(page.text, "passkey-register")),
+            "name": "Phone",
+            "next": "/authorized-apps",
+        },
+    )
+    assert done.status_code == 200
+    assert done.text.count('data-testid="recovery-code"') == 10
+    assert 'href="/authorized-apps"' in done.text
+    assert client.get("/integrations").status_code == 200
+    # From now on that passkey signs in on its own.
+    client.cookies.delete("spiko_session")
+    assert passwordless(client, device).status_code == 303

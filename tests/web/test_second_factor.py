@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -170,6 +171,10 @@ def test_an_operator_can_require_a_second_factor(client, investor, database_url,
     }
     removed = client.post("/settings/security/totp/remove", data={"csrf_token": csrf_token(security.text)})
     assert removed.status_code == 200 and "was removed" in removed.text
+    actions = [
+        json.loads(line)["action"] for line in run_cli(database_url, "audit", "list").stdout.splitlines()
+    ]
+    assert actions.count("investor.require_second_factor") == 2  # on, then off
 
 
 def test_an_operator_can_reset_the_factors_of_a_user_who_lost_them(with_totp, investor, database_url):
@@ -177,7 +182,12 @@ def test_an_operator_can_reset_the_factors_of_a_user_who_lost_them(with_totp, in
     reset = run_cli(database_url, "investors", "reset-2fa", "--email", investor.email)
     assert reset.returncode == 0, reset.stderr
     assert reset.json()["factorsRemoved"] == 11  # the app and ten recovery codes
-    assert sign_in(client, investor.email, investor.password).headers["location"] == "/integrations"
+    actions = [
+        json.loads(line)["action"] for line in run_cli(database_url, "audit", "list").stdout.splitlines()
+    ]
+    assert "user.reset_second_factors" in actions
+    signed = sign_in(client, investor.email, investor.password, next_path="/integrations")
+    assert signed.headers["location"] == "/integrations"  # no second step any more
 
 
 def test_one_code_posted_twice_at_once_signs_in_once(with_totp, clock, investor, client_with, ctx):

@@ -154,7 +154,7 @@ def require_second_factor(args: argparse.Namespace) -> dict[str, Any]:
 
 def reset_second_factors(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.auth.sessions import end_sessions
-    from spiko.services import audit, factors
+    from spiko.services import audit, factors, security_events
 
     with context() as ctx, ctx.transaction() as session:
         user = _user(session, args.email)
@@ -166,6 +166,15 @@ def reset_second_factors(args: argparse.Namespace) -> dict[str, Any]:
             subject=f"user:{user.email}",
             details={"investorId": user.investor_id, "factorsRemoved": removed, "sessionsEnded": ended},
         )
+        if removed:  # the owners hear of it, as of any factor removed
+            security_events.record(
+                session,
+                user.investor_id,
+                user.id,
+                security_events.FACTOR_REMOVED,
+                {"factor": "every second factor, by an operator"},
+                mailer=ctx.mailer,
+            )
         return {"email": user.email, "factorsRemoved": removed, "sessionsEnded": ended}
 
 

@@ -7,7 +7,7 @@
 (address, device, last seen).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0018
 """
 
 from __future__ import annotations
