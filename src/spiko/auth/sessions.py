@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from spiko.auth.secrets import constant_time_equals, derive_key, keyed_hash, random_token, sha256_hex
 from spiko.db.models.identity import Investor, User, WebSession
 from spiko.db.types import utcnow
+from spiko.errors import InvariantError
 
 SESSION_COOKIE = "spiko_session"
 CSRF_COOKIE = "spiko_csrf"
@@ -153,7 +154,8 @@ def pending_sign_in(session: Session, request: Request, stage: str) -> WebSessio
 def finish_sign_in(session: Session, request: Request, response: Response, pending: WebSession) -> WebSession:
     """The second step succeeded: the waiting session gives way to a signed-in one, under a new token."""
     user = session.get(User, pending.user_id)
-    assert user is not None  # the row cascades away with its user
+    if user is None:  # the row cascades away with its user
+        raise InvariantError("user is missing")
     return start_session(session, request, response, user)
 
 

@@ -19,7 +19,7 @@ from spiko.db.models.funds import ExchangeRate, Fund, NetAssetValue, NonOperatin
 from spiko.domain import calendar
 from spiko.domain import nav as nav_rules
 from spiko.domain.money import CURRENCIES, quantum
-from spiko.errors import ApplicationError, ConflictError, NotFoundError
+from spiko.errors import ApplicationError, ConflictError, InvariantError, NotFoundError
 
 EXCHANGE_RATE_KINDS = ("indicative", "execution")
 
@@ -403,7 +403,8 @@ class StaleRateError(ApplicationError):
     """The rate in force is older than the configured bound (``SPIKO_FX_MAX_AGE_DAYS``)."""
 
     def __init__(self, quote: FxQuote, on: date, max_age_days: int) -> None:
-        assert quote.day is not None
+        if quote.day is None:
+            raise InvariantError("quote.day is missing")
         super().__init__(
             f"the latest {quote.base}/{quote.quote} rate is of {quote.day.isoformat()}, "
             f"{quote.age_days(on)} days before {on.isoformat()}: older than the {max_age_days} days "
@@ -474,7 +475,10 @@ def fx_quote(
         and found.age_days(on_or_before) > max_age_days
     )
     if stale:
-        assert found is not None and on_or_before is not None and max_age_days is not None
+        if not (found is not None and on_or_before is not None and max_age_days is not None):
+            raise InvariantError(
+                "expected found is not None and on_or_before is not None and max_age_days is not None"
+            )
         raise StaleRateError(found, on_or_before, max_age_days)
     return found
 

@@ -27,6 +27,7 @@ from spiko.auth.sessions import (
 )
 from spiko.auth.stepup import require_recent_factor
 from spiko.db.models.identity import User
+from spiko.errors import InvariantError
 from spiko.i18n import N_
 from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
@@ -67,7 +68,8 @@ def _totp_setup(request: Request, session: Session, user: User) -> dict[str, str
 def security_page(request: Request, user: SignedInUser, status_code: int = 200, **extra: Any) -> Response:
     with _ctx(request).transaction(write=False) as session:
         account = session.get(User, user.user_id)
-        assert account is not None
+        if account is None:
+            raise InvariantError("account is missing")
         context: dict[str, Any] = {
             "protection": factors.factors_of(session, account),
             "sessions": active_sessions(session, user.user_id),
@@ -176,20 +178,23 @@ def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) 
     if not actor.enrolling:
         return None
     pending = pending_sign_in(session, actor.request, ENROLL)
-    assert pending is not None
+    if pending is None:
+        raise InvariantError("pending is missing")
     page = render(
         actor.request, "recovery_codes.html", recovery_codes=codes or [], next=actor.enrolling_next or "/"
     )
     finish_sign_in(session, actor.request, page, pending)
     user = session.get(User, pending.user_id)
-    assert user is not None
+    if user is None:
+        raise InvariantError("user is missing")
     signed_in_effects(actor.request, page, session, user, "enrollment")
     return page
 
 
 def _factor_added(actor: _Actor, codes: list[str] | None) -> Response:
     """The security page after the commit, so it lists the new factor."""
-    assert actor.signed is not None
+    if actor.signed is None:
+        raise InvariantError("actor.signed is missing")
     return security_page(actor.request, actor.signed, notice=N_("Second factor added."), recovery_codes=codes)
 
 
@@ -250,7 +255,8 @@ def remove_totp(request: Request, csrf_token: Annotated[str, Form(max_length=200
     try:
         with _ctx(request).transaction() as session:
             user = actor.user(session)
-            assert user is not None
+            if user is None:
+                raise InvariantError("user is missing")
             factors.remove_totp(session, user)
             _record(request, session, user, security_events.FACTOR_REMOVED, {"factor": "authenticator app"})
     except FactorRefused as refused:
@@ -306,7 +312,8 @@ def remove_passkey(
     try:
         with _ctx(request).transaction() as session:
             user = actor.user(session)
-            assert user is not None
+            if user is None:
+                raise InvariantError("user is missing")
             removed = factors.remove_passkey(session, user, passkey_id)
             name = removed.name
             _record(
@@ -326,7 +333,8 @@ def new_recovery_codes(request: Request, csrf_token: Annotated[str, Form(max_len
         return to_login(request)
     with _ctx(request).transaction() as session:
         user = actor.user(session)
-        assert user is not None
+        if user is None:
+            raise InvariantError("user is missing")
         if not factors.factors_of(session, user).any:
             return actor.page(400, error=N_("Set up a second factor first."))
         codes = factors.new_recovery_codes(session, _ctx(request).settings.secret_key, user)
@@ -351,7 +359,8 @@ def end_one_session(
         ended = end_sessions(session, actor.signed.user_id, session_id)
         if ended:
             user = session.get(User, actor.signed.user_id)
-            assert user is not None
+            if user is None:
+                raise InvariantError("user is missing")
             _record(request, session, user, security_events.SESSIONS_ENDED, {"sessions": ended})
     if not ended:
         return actor.page(404, error=N_("That session has ended already."))
@@ -367,7 +376,8 @@ def end_every_session(request: Request, csrf_token: Annotated[str, Form(max_leng
         return to_login(request)
     with _ctx(request).transaction() as session:
         user = session.get(User, actor.signed.user_id)
-        assert user is not None
+        if user is None:
+            raise InvariantError("user is missing")
         ended = end_sessions(session, actor.signed.user_id)
         _record(
             request, session, user, security_events.SESSIONS_ENDED, {"sessions": ended, "everywhere": True}

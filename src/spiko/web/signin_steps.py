@@ -31,6 +31,7 @@ from spiko.auth.sessions import (
     start_session,
 )
 from spiko.db.models.identity import User, WebSession
+from spiko.errors import InvariantError
 from spiko.i18n import N_
 from spiko.services import factors, security_events
 from spiko.services.factors import FactorRefused
@@ -100,7 +101,8 @@ def _verify_page(
     **extra: Any,
 ) -> Response:
     user = session.get(User, pending.user_id)
-    assert user is not None
+    if user is None:
+        raise InvariantError("user is missing")
     options = factors.authentication_options(
         session, relying_party(request), purpose="second-factor", subject=pending.id, user=user
     )
@@ -164,7 +166,8 @@ def verify(
         if pending is None:
             return _expired(request)
         user = session.get(User, pending.user_id)
-        assert user is not None
+        if user is None:
+            raise InvariantError("user is missing")
         used = factors.check_code(session, ctx.settings.secret_key, user, code, ctx.factor_clock())
         if used is not None:
             finish_sign_in(session, request, response, pending)
@@ -200,7 +203,8 @@ def verify_with_passkey(
             if pending is None:
                 return _expired(request)
             user = session.get(User, pending.user_id)
-            assert user is not None
+            if user is None:
+                raise InvariantError("user is missing")
             pending_user = user.id
             factors.check_passkey(
                 session,
@@ -267,7 +271,8 @@ def sign_in_with_passkey(
                 session, relying_party(request), credential, purpose="login", subject="", user=None
             )
             user = session.get(User, passkey.user_id)
-            assert user is not None
+            if user is None:
+                raise InvariantError("user is missing")
             start_session(session, request, response, user)
             signed_in_effects(request, response, session, user, "passkey")
             user_id = user.id
@@ -290,7 +295,8 @@ def enroll_page(request: Request, next: str | None = None) -> Response:
         if pending is None:
             return RedirectResponse("/login", status_code=303)
         user = session.get(User, pending.user_id)
-        assert user is not None
+        if user is None:
+            raise InvariantError("user is missing")
         return enrollment_page(request, session, user, safe_next(next))
 
 
@@ -302,7 +308,8 @@ def _step_up_page(
 ) -> Response:
     with _ctx(request).transaction(write=False) as session:
         account = session.get(User, user.user_id)
-        assert account is not None
+        if account is None:
+            raise InvariantError("account is missing")
         protection = factors.factors_of(session, account)
         options = factors.authentication_options(
             session, relying_party(request), purpose="step-up", subject=user.session_id, user=account
@@ -361,7 +368,8 @@ def step_up(
     error = WRONG_CODE
     with ctx.transaction() as session:
         account = session.get(User, user.user_id)
-        assert account is not None
+        if account is None:
+            raise InvariantError("account is missing")
         protection = factors.factors_of(session, account)
         if credential:
             try:
