@@ -233,8 +233,9 @@ def test_pages_walk_every_transaction_once_and_stay_stable_while_new_ones_arrive
             )
             seen += [item["id"] for item in page["items"]]
             if page_number == 1 and direction == "desc":
-                # A new order arrives between two pages: it is newer than everything listed, so
-                # the pages still to come neither repeat nor skip anything.
+                # A new order arrives between two pages, a day later: it is newer than everything
+                # listed, so the pages still to come neither repeat nor skip anything.
+                ledger.next_day()
                 ledger.book_deposit(investor, ids["a"], "500.00")
             if not page["hasMore"]:
                 assert page["nextCursor"] is None
