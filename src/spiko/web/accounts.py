@@ -25,7 +25,7 @@ from spiko.services.reporting import history
 from spiko.services.reporting.transactions import MAX_LIMIT, list_transactions
 from spiko.web import exports
 from spiko.web.rendering import render, translate
-from spiko.web.routes import signed_in, to_login
+from spiko.web.routes import app_context, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,10 +33,6 @@ PAGE_SIZE = 25
 TYPES = ("deposit", "withdrawal", "transfer", "yield")
 # The most rows one export holds (ten years of daily yields and orders, with room to spare).
 MAX_EXPORT_ROWS = 100_000
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _filters(transaction_type: str | None, direction: str, search: str | None) -> dict[str, Any]:
@@ -69,7 +65,7 @@ def account_page(
     user = signed_in(request)
     if user is None:
         return to_login(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     filters = _filters(transactionType, direction, search)
     key = cursor_key(ctx.settings.secret_key)
     position: Cursor | None = None
@@ -161,7 +157,7 @@ def export_transactions(
         return to_login(request)
     filters = _filters(transactionType, direction, search)
     try:
-        items = _every_item(_ctx(request), user.investor_id, account_id, filters)
+        items = _every_item(app_context(request), user.investor_id, account_id, filters)
     except NotFoundError:
         return _not_found(request)
     rows = [exports.row(item) for item in items]

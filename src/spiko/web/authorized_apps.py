@@ -10,18 +10,12 @@ from fastapi.responses import Response
 from spiko.auth.oauth import consent, tokens
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.sessions import SignedInUser
-from spiko.context import AppContext
 from spiko.services import security_events
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate
-from spiko.web.routes import signed_in, signed_in_form, to_login
+from spiko.web.routes import app_context, signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
-
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 def _page(
@@ -32,7 +26,7 @@ def _page(
     notice: str | None = None,
     error: str | None = None,
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         apps = consent.authorized_apps(session, user.investor_id)
     return render(
         request,
@@ -62,7 +56,7 @@ def revoke_authorized_app(
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
-    ctx = _ctx(request)
+    ctx = app_context(request)
     with ctx.transaction() as session:
         apps = {app.client_id: app for app in consent.authorized_apps(session, user.investor_id)}
         app = apps.get(client_id)

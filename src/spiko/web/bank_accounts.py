@@ -16,19 +16,14 @@ from fastapi.responses import Response
 
 from spiko.auth.sessions import SignedInUser
 from spiko.auth.stepup import require_recent_factor
-from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import bank_accounts, security_events
 from spiko.web.rendering import render, translate
-from spiko.web.routes import signed_in, signed_in_form, to_login
+from spiko.web.routes import app_context, signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF")
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _page(
@@ -40,7 +35,7 @@ def _page(
     notice: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    ctx = _ctx(request)
+    ctx = app_context(request)
     with ctx.transaction(write=False) as session:
         rows = [
             (row, bank_accounts.status(row))
@@ -83,7 +78,7 @@ def change_bank_accounts(
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
-    ctx = _ctx(request)
+    ctx = app_context(request)
     origin = security_events.Origin.of(request)
     if remove:
         try:

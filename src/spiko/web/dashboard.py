@@ -17,19 +17,14 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from spiko.auth.sessions import SignedInUser
-from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.services import deposits, order_estimates, withdrawals
 from spiko.services.reporting import dashboard, history
 from spiko.web import charts
 from spiko.web.rendering import render
-from spiko.web.routes import signed_in, to_login
+from spiko.web.routes import app_context, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,7 @@ def home(request: Request, period: str = dashboard.DEFAULT_PERIOD) -> Response:
 
 
 def dashboard_page(request: Request, user: SignedInUser, period: str) -> Response:
-    ctx = _ctx(request)
+    ctx = app_context(request)
     if period not in dashboard.PERIODS:
         period = dashboard.DEFAULT_PERIOD
 

@@ -8,19 +8,20 @@ nothing. The reset request answers the same words whether or not the email has a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from spiko.auth.sessions import csrf_valid, start_session
-from spiko.context import AppContext
 from spiko.i18n import N_
 from spiko.services import members
 from spiko.services.members import LinkRefused, MemberError
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate
-from spiko.web.routes import csrf_refused
+from spiko.web.routes import app_context, csrf_refused
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
@@ -30,10 +31,6 @@ RESET_SENT = N_(
     "If an account uses this address, a link to choose a new password is on its way. "
     "It works once and for a limited time; check your spam folder if nothing arrives."
 )
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _refused_link(request: Request, refused: LinkRefused) -> Response:
@@ -52,7 +49,7 @@ def _refused_link(request: Request, refused: LinkRefused) -> Response:
 def _invitation_page(
     request: Request, token: str, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         try:
             link, investor = members.invitation_for(session, token)
         except LinkRefused as refused:
@@ -73,6 +70,29 @@ def invitation(request: Request, token: str) -> Response:
     return _invitation_page(request, token)
 
 
+def _new_password(
+    request: Request,
+    token: str,
+    csrf_token: str,
+    passwords: tuple[str, str],
+    page: Callable[..., Response],
+    change: Callable[[Session], Response],
+) -> Response:
+    """A form that sets a password from an emailed link: the passwords typed twice must agree;
+    ``change`` runs in one transaction; a refused link or password shows ``page`` again."""
+    if not csrf_valid(request, csrf_token):
+        return csrf_refused(request)
+    if passwords[0] != passwords[1]:
+        return page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
+    try:
+        with app_context(request).transaction() as session:
+            return change(session)
+    except LinkRefused as refused:
+        return _refused_link(request, refused)
+    except MemberError as refused:
+        return page(request, token, error=translate(request, str(refused.fields["reason"])), status_code=400)
+
+
 @router.post("/invitations/{token}")
 def accept_invitation(
     request: Request,
@@ -81,24 +101,14 @@ def accept_invitation(
     password_again: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not csrf_valid(request, csrf_token):
-        return csrf_refused(request)
-    if password != password_again:
-        return _invitation_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
-    ctx = _ctx(request)
-    try:
-        with ctx.transaction() as session:
-            user = members.accept_invitation(session, token, password, origin=Origin.of(request))
-            response = RedirectResponse("/", status_code=303)
-            start_session(session, request, response, user)
-    except LinkRefused as refused:
-        return _refused_link(request, refused)
-    except MemberError as refused:
-        return _invitation_page(
-            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
-        )
-    logger.info("member joined", extra={"fields": {"user_id": user.id}})
-    return response
+    def accept(session: Session) -> Response:
+        user = members.accept_invitation(session, token, password, origin=Origin.of(request))
+        response = RedirectResponse("/", status_code=303)
+        start_session(session, request, response, user)
+        logger.info("member joined", extra={"fields": {"user_id": user.id}})
+        return response
+
+    return _new_password(request, token, csrf_token, (password, password_again), _invitation_page, accept)
 
 
 # --- password reset ---------------------------------------------------------------------------
@@ -117,7 +127,7 @@ def password_reset_request(
 ) -> Response:
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     origin = Origin.of(request)
     # Limited per address, so nobody fills a stranger's mailbox from here.
     if ctx.rate_limiter.hit(f"password-reset:{origin.ip}", 10, 3600).allowed:
@@ -133,7 +143,7 @@ def password_reset_request(
 def _reset_page(
     request: Request, token: str, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         try:
             link = members.find_link(session, members.PASSWORD_RESET, token)
         except LinkRefused as refused:
@@ -154,20 +164,16 @@ def password_reset(
     password_again: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not csrf_valid(request, csrf_token):
-        return csrf_refused(request)
-    if password != password_again:
-        return _reset_page(request, token, error=translate(request, PASSWORDS_DIFFER), status_code=400)
-    ctx = _ctx(request)
-    try:
-        with ctx.transaction() as session:
-            members.reset_password(session, ctx.mailer, token, password, origin=Origin.of(request))
-    except LinkRefused as refused:
-        return _refused_link(request, refused)
-    except MemberError as refused:
-        return _reset_page(
-            request, token, error=translate(request, str(refused.fields["reason"])), status_code=400
-        )
+    ctx = app_context(request)
+
+    def reset(session: Session) -> Response:
+        members.reset_password(session, ctx.mailer, token, password, origin=Origin.of(request))
+        return _password_changed(request)
+
+    return _new_password(request, token, csrf_token, (password, password_again), _reset_page, reset)
+
+
+def _password_changed(request: Request) -> Response:
     return render(
         request,
         "login.html",
@@ -187,7 +193,7 @@ def password_reset(
 
 @router.get("/verify-email/{token}")
 def verify_email_page(request: Request, token: str) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         try:
             link = members.find_link(session, members.EMAIL_VERIFICATION, token)
         except LinkRefused as refused:
@@ -202,7 +208,7 @@ def verify_email(
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
     try:
-        with _ctx(request).transaction() as session:
+        with app_context(request).transaction() as session:
             user = members.verify_email(session, token, origin=Origin.of(request))
             email = user.email
     except LinkRefused as refused:

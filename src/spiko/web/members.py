@@ -15,21 +15,16 @@ from spiko.auth import roles
 from spiko.auth.oauth.runtime import oauth_server
 from spiko.auth.sessions import SignedInUser
 from spiko.auth.stepup import require_recent_factor
-from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import identity, members, security_events
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate, translate_plural
-from spiko.web.routes import signed_in, signed_in_form, to_login
+from spiko.web.routes import app_context, signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
 
 PATH = "/settings/members"
 ACTIVITY_PAGE_SIZE = 100
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _page(
@@ -42,7 +37,7 @@ def _page(
     email: str = "",
     role: str = roles.VIEWER,
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         people = members.list_members(session, user.investor_id)
         invitations = members.pending_invitations(session, user.investor_id)
     me = next((person for person in people if person.id == user.user_id), None)
@@ -90,7 +85,7 @@ def change_members(
         return user
     if (again := require_recent_factor(request, user, back_to=PATH)) is not None:
         return again
-    ctx = _ctx(request)
+    ctx = app_context(request)
     origin = Origin.of(request)
     try:
         with ctx.transaction() as session:
@@ -173,7 +168,7 @@ def send_verification(request: Request, csrf_token: Annotated[str, Form(max_leng
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
-    ctx = _ctx(request)
+    ctx = app_context(request)
     with ctx.transaction() as session:
         sent = members.send_email_verification(
             session, ctx.mailer, user.user_id, ttl_seconds=ctx.settings.email_verification_ttl_seconds
@@ -193,7 +188,7 @@ def activity_page(request: Request) -> Response:
     if user is None:
         return to_login(request)
     everyone = roles.holds(user.role, roles.MANAGE)
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         events = security_events.list_events(
             session,
             user.investor_id,

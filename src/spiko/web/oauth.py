@@ -31,23 +31,17 @@ from spiko.auth.oauth.tokens import GrantUser
 from spiko.auth.oauth.unit import UnitOfWork
 from spiko.auth.sessions import SignedInUser, csrf_valid, current_user, end_session
 from spiko.auth.stepup import require_recent_factor
-from spiko.context import AppContext
 from spiko.db.models.identity import WebSession
 from spiko.services import security_events
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate
-from spiko.web.routes import csrf_refused, to_login
+from spiko.web.routes import app_context, csrf_refused, to_login
 
 router = APIRouter(include_in_schema=False)
 
 
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
-
-
 def _server(request: Request) -> AuthorizationServer:
-    return oauth_server(_ctx(request))
+    return oauth_server(app_context(request))
 
 
 # -- authorization endpoint (RFC 6749 section 3.1) -------------------------------------------------
@@ -192,7 +186,7 @@ def _authorize(
                 security_events.APP_AUTHORIZED,
                 {"client_name": client.name, "client_id": client.client_id, "scope": scope},
                 Origin.of(request),
-                mailer=_ctx(request).mailer,
+                mailer=app_context(request).mailer,
             )
             return _authorization_response(server, oauth_request, grant_user, grant)
         if decision == "deny":

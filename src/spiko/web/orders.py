@@ -21,7 +21,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from spiko.auth.sessions import SignedInUser
-from spiko.context import AppContext
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.orders import Account, BankAccount
 from spiko.errors import ApiError, BadRequestError, NotFoundError
@@ -37,7 +36,7 @@ from spiko.services import (
     withdrawals,
 )
 from spiko.web.rendering import render, translate
-from spiko.web.routes import signed_in, signed_in_form, to_login
+from spiko.web.routes import app_context, signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,10 +44,6 @@ KINDS = ("deposit", "withdrawal", "transfer")
 WITHDRAWAL_MODES = ("amount", "shares", "total")
 TRANSFER_MODES = {"amount": "in-amount", "shares": "in-shares", "total": "total"}
 _NUMBER = re.compile(r"\d{1,15}(\.\d{1,18})?")
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _number(text: str, what: str) -> Decimal:
@@ -116,7 +111,7 @@ def _form_page(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         choices = _choices(session, user.investor_id)
     return render(
         request,
@@ -248,7 +243,7 @@ def post_order(
     )
     if step == "edit":
         return _form_page(request, user, form)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     if step != "confirm":
         try:
             with ctx.transaction(write=False) as session:
@@ -315,7 +310,7 @@ def orders_page(request: Request, notice: str | None = None) -> Response:
     user = signed_in(request)
     if user is None:
         return to_login(request)
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         lines = _lines(session, user.investor_id)
         names = {a.id: a.name or a.id for a in accounts.list_accounts(session, user.investor_id)}
     message = translate(request, "The order was canceled.") if notice == "canceled" else None
@@ -372,7 +367,7 @@ def order_page(request: Request, kind: str, order_id: str, placed: str | None = 
     if user is None:
         return to_login(request)
     try:
-        with _ctx(request).transaction(write=False) as session:
+        with app_context(request).transaction(write=False) as session:
             found = _order(session, user.investor_id, kind, order_id)
     except NotFoundError:
         return _no_such_order(request)
@@ -387,7 +382,7 @@ def cancel_order(
     if isinstance(user, Response):
         return user
     try:
-        with _ctx(request).transaction() as session:
+        with app_context(request).transaction() as session:
             if kind == "deposit":
                 deposits.cancel_deposit(session, order_id, user.investor_id)
             elif kind == "withdrawal":

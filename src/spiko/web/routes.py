@@ -41,7 +41,8 @@ router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("spiko.web")
 
 
-def _ctx(request: Request) -> AppContext:
+def app_context(request: Request) -> AppContext:
+    """The application's context (settings, database, caches) a request is served with."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -68,12 +69,12 @@ def signed_in(request: Request) -> SignedInUser | None:
     if hasattr(request.state, "signed_in_user"):
         known: SignedInUser | None = request.state.signed_in_user
         return known
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         user = current_user(session, request)
     if user is not None and (
         user.last_seen_at is None or utcnow() - user.last_seen_at >= LAST_SEEN_PRECISION
     ):
-        with _ctx(request).transaction() as session:
+        with app_context(request).transaction() as session:
             touch(session, user.session_id)
     request.state.signed_in_user = user
     return user
@@ -120,7 +121,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 def relying_party(request: Request) -> RelyingParty:
-    settings = _ctx(request).settings
+    settings = app_context(request).settings
     return RelyingParty.for_issuer(settings.issuer, settings.secret_key)
 
 
@@ -145,7 +146,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=4096)] = "",
 ) -> Response:
-    ctx = _ctx(request)
+    ctx = app_context(request)
     settings = ctx.settings
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
@@ -215,7 +216,7 @@ def signed_in_effects(
     (a browser without this account's device cookie has not signed in as it before, and the
     owners hear of it) and make the browser a known device of the account (spiko.auth.throttle).
     A sign-in still waiting for its second step does neither."""
-    ctx = _ctx(request)
+    ctx = app_context(request)
     settings = ctx.settings
     account = throttle.account_key(user.email)
     device = throttle.known_device(settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), account)
@@ -275,7 +276,7 @@ def _integrations_page(
     access: str = "full",
     chosen: list[str] | None = None,
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         keys = identity.list_api_keys(session, user.investor_id)
     return render(
         request,
@@ -287,7 +288,7 @@ def _integrations_page(
         error=error,
         notice=notice,
         name=name,
-        max_keys=_ctx(request).settings.max_api_keys_per_investor,
+        max_keys=app_context(request).settings.max_api_keys_per_investor,
         access=access,
         chosen=chosen or [],
         families=api_scopes.FAMILIES,
@@ -325,7 +326,7 @@ def change_keys(
         return _revoke_key(request, user, revoke)
     if (again := require_recent_factor(request, user, back_to="/integrations")) is not None:
         return again
-    ctx = _ctx(request)
+    ctx = app_context(request)
     chosen = (scope or [])[: len(api_scopes.API_SCOPES)]
     scopes = {"full": None, "read": [api_scopes.READ], "custom": chosen}.get(access, chosen)
     try:
@@ -368,7 +369,7 @@ def change_keys(
 
 
 def _revoke_key(request: Request, user: SignedInUser, client_id: str) -> Response:
-    ctx = _ctx(request)
+    ctx = app_context(request)
     try:
         with ctx.transaction() as session:
             # Admins and owners revoke any of the investor's keys; other members only their own.

@@ -8,6 +8,7 @@ since it only ever takes access away.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import segno
@@ -34,7 +35,7 @@ from spiko.services.factors import FactorRefused
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render
 from spiko.web.routes import (
-    _ctx,
+    app_context,
     csrf_refused,
     relying_party,
     safe_next,
@@ -58,7 +59,7 @@ def qr_svg(uri: str) -> str:
 def _totp_setup(request: Request, session: Session, user: User) -> dict[str, str] | None:
     from spiko.auth import totp
 
-    secret = factors.pending_totp_secret(session, _ctx(request).settings.secret_key, user)
+    secret = factors.pending_totp_secret(session, app_context(request).settings.secret_key, user)
     if secret is None:
         return None
     uri = totp.provisioning_uri(secret, user.email, "Spiko")
@@ -66,7 +67,7 @@ def _totp_setup(request: Request, session: Session, user: User) -> dict[str, str
 
 
 def security_page(request: Request, user: SignedInUser, status_code: int = 200, **extra: Any) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         account = session.get(User, user.user_id)
         if account is None:
             raise InvariantError("account is missing")
@@ -104,7 +105,13 @@ def enrollment_page(
 def _record(request: Request, session: Session, user: User, kind: str, details: dict[str, Any]) -> None:
     """A security event in the change's transaction (owners are mailed of a factor removed)."""
     security_events.record(
-        session, user.investor_id, user.id, kind, details, Origin.of(request), mailer=_ctx(request).mailer
+        session,
+        user.investor_id,
+        user.id,
+        kind,
+        details,
+        Origin.of(request),
+        mailer=app_context(request).mailer,
     )
 
 
@@ -138,7 +145,7 @@ class _Actor:
     def page(self, status_code: int = 200, **extra: Any) -> Response:
         if self.signed is not None:
             return security_page(self.request, self.signed, status_code, **extra)
-        with _ctx(self.request).transaction(write=False) as session:
+        with app_context(self.request).transaction(write=False) as session:
             user = self.user(session)
             if user is None:
                 return RedirectResponse("/login", status_code=303)
@@ -152,7 +159,7 @@ def _actor(
 ) -> _Actor | Response:
     signed = signed_in(request)
     if signed is None:
-        with _ctx(request).transaction(write=False) as session:
+        with app_context(request).transaction(write=False) as session:
             if pending_sign_in(session, request, ENROLL) is None:
                 return to_login(request)
         if not csrf_valid(request, csrf_token):
@@ -169,7 +176,7 @@ def _first_factor_added(actor: _Actor, session: Session, user: User, had_factor:
     """Recovery codes for a user whose first factor this is (shown once, on the page that answers)."""
     if had_factor:
         return None
-    return factors.new_recovery_codes(session, _ctx(actor.request).settings.secret_key, user)
+    return factors.new_recovery_codes(session, app_context(actor.request).settings.secret_key, user)
 
 
 def _after_enrollment(actor: _Actor, session: Session, codes: list[str] | None) -> Response | None:
@@ -208,14 +215,54 @@ def start_totp(
     if isinstance(actor, Response):
         return actor
     try:
-        with _ctx(request).transaction() as session:
+        with app_context(request).transaction() as session:
             user = actor.user(session)
             if user is None:
                 return to_login(request)
-            factors.start_totp(session, _ctx(request).settings.secret_key, user, "Spiko")
+            factors.start_totp(session, app_context(request).settings.secret_key, user, "Spiko")
     except FactorRefused as refused:
         return actor.page(400, error=str(refused))
     return actor.page()
+
+
+def _add_factor(actor: _Actor, kind: str, add: Callable[[Session, User], dict[str, Any]]) -> Response:
+    """Add a factor with ``add`` (which answers the security event's details) in one transaction:
+    the event, the first factor's recovery codes, and the end of a sign-in that was waiting for it."""
+    request = actor.request
+    try:
+        with app_context(request).transaction() as session:
+            user = actor.user(session)
+            if user is None:
+                return to_login(request)
+            had_factor = factors.factors_of(session, user).any
+            _record(request, session, user, security_events.FACTOR_ADDED, add(session, user))
+            codes = _first_factor_added(actor, session, user, had_factor)
+            answer = _after_enrollment(actor, session, codes)
+            logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": kind}})
+    except FactorRefused as refused:
+        return actor.page(400, error=str(refused))
+    return answer or _factor_added(actor, codes)
+
+
+def _remove_factor(
+    actor: _Actor, kind: str, remove: Callable[[Session, User], dict[str, Any]], notice: str
+) -> Response:
+    """Remove a factor of a signed-in user with ``remove`` (which answers the security event's
+    details; its ``name``, when there is one, fills the notice's)."""
+    request = actor.request
+    if actor.signed is None:
+        return to_login(request)
+    try:
+        with app_context(request).transaction() as session:
+            user = actor.user(session)
+            if user is None:
+                raise InvariantError("user is missing")
+            details = remove(session, user)
+            _record(request, session, user, security_events.FACTOR_REMOVED, details)
+    except FactorRefused as refused:
+        return actor.page(400, error=str(refused))
+    logger.info("second factor removed", extra={"fields": {"user_id": actor.signed.user_id, "kind": kind}})
+    return actor.page(notice=notice, notice_name=details.get("name"))
 
 
 @router.post(PAGE + "/totp/confirm")
@@ -228,21 +275,13 @@ def confirm_totp(
     actor = _actor(request, csrf_token, next)
     if isinstance(actor, Response):
         return actor
-    try:
-        with _ctx(request).transaction() as session:
-            user = actor.user(session)
-            if user is None:
-                return to_login(request)
-            had_factor = factors.factors_of(session, user).any
-            ctx = _ctx(request)
-            factors.confirm_totp(session, ctx.settings.secret_key, user, code, ctx.factor_clock())
-            _record(request, session, user, security_events.FACTOR_ADDED, {"factor": "authenticator app"})
-            codes = _first_factor_added(actor, session, user, had_factor)
-            answer = _after_enrollment(actor, session, codes)
-            logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "totp"}})
-    except FactorRefused as refused:
-        return actor.page(400, error=str(refused))
-    return answer or _factor_added(actor, codes)
+    ctx = app_context(request)
+
+    def confirm(session: Session, user: User) -> dict[str, Any]:
+        factors.confirm_totp(session, ctx.settings.secret_key, user, code, ctx.factor_clock())
+        return {"factor": "authenticator app"}
+
+    return _add_factor(actor, "totp", confirm)
 
 
 @router.post(PAGE + "/totp/remove")
@@ -250,19 +289,12 @@ def remove_totp(request: Request, csrf_token: Annotated[str, Form(max_length=200
     actor = _actor(request, csrf_token)
     if isinstance(actor, Response):
         return actor
-    if actor.enrolling:
-        return to_login(request)
-    try:
-        with _ctx(request).transaction() as session:
-            user = actor.user(session)
-            if user is None:
-                raise InvariantError("user is missing")
-            factors.remove_totp(session, user)
-            _record(request, session, user, security_events.FACTOR_REMOVED, {"factor": "authenticator app"})
-    except FactorRefused as refused:
-        return actor.page(400, error=str(refused))
-    logger.info("second factor removed", extra={"fields": {"user_id": actor.signed.user_id, "kind": "totp"}})  # type: ignore[union-attr]
-    return actor.page(notice=N_("The authenticator app was removed."))
+
+    def remove(session: Session, user: User) -> dict[str, Any]:
+        factors.remove_totp(session, user)
+        return {"factor": "authenticator app"}
+
+    return _remove_factor(actor, "totp", remove, N_("The authenticator app was removed."))
 
 
 @router.post(PAGE + "/passkeys")
@@ -276,26 +308,12 @@ def add_passkey(
     actor = _actor(request, csrf_token, next)
     if isinstance(actor, Response):
         return actor
-    try:
-        with _ctx(request).transaction() as session:
-            user = actor.user(session)
-            if user is None:
-                return to_login(request)
-            had_factor = factors.factors_of(session, user).any
-            added = factors.add_passkey(session, relying_party(request), user, credential, name)
-            _record(
-                request,
-                session,
-                user,
-                security_events.FACTOR_ADDED,
-                {"factor": "passkey", "name": added.name},
-            )
-            codes = _first_factor_added(actor, session, user, had_factor)
-            answer = _after_enrollment(actor, session, codes)
-            logger.info("second factor added", extra={"fields": {"user_id": user.id, "kind": "passkey"}})
-    except FactorRefused as refused:
-        return actor.page(400, error=str(refused))
-    return answer or _factor_added(actor, codes)
+
+    def add(session: Session, user: User) -> dict[str, Any]:
+        added = factors.add_passkey(session, relying_party(request), user, credential, name)
+        return {"factor": "passkey", "name": added.name}
+
+    return _add_factor(actor, "passkey", add)
 
 
 @router.post(PAGE + "/passkeys/remove")
@@ -307,21 +325,12 @@ def remove_passkey(
     actor = _actor(request, csrf_token)
     if isinstance(actor, Response):
         return actor
-    if actor.enrolling:
-        return to_login(request)
-    try:
-        with _ctx(request).transaction() as session:
-            user = actor.user(session)
-            if user is None:
-                raise InvariantError("user is missing")
-            removed = factors.remove_passkey(session, user, passkey_id)
-            name = removed.name
-            _record(
-                request, session, user, security_events.FACTOR_REMOVED, {"factor": "passkey", "name": name}
-            )
-    except FactorRefused as refused:
-        return actor.page(400, error=str(refused))
-    return actor.page(notice=N_("The passkey “%(name)s” was removed."), notice_name=name)
+
+    def remove(session: Session, user: User) -> dict[str, Any]:
+        removed = factors.remove_passkey(session, user, passkey_id)
+        return {"factor": "passkey", "name": removed.name}
+
+    return _remove_factor(actor, "passkey", remove, N_("The passkey “%(name)s” was removed."))
 
 
 @router.post(PAGE + "/recovery-codes")
@@ -331,13 +340,13 @@ def new_recovery_codes(request: Request, csrf_token: Annotated[str, Form(max_len
         return actor
     if actor.enrolling:
         return to_login(request)
-    with _ctx(request).transaction() as session:
+    with app_context(request).transaction() as session:
         user = actor.user(session)
         if user is None:
             raise InvariantError("user is missing")
         if not factors.factors_of(session, user).any:
             return actor.page(400, error=N_("Set up a second factor first."))
-        codes = factors.new_recovery_codes(session, _ctx(request).settings.secret_key, user)
+        codes = factors.new_recovery_codes(session, app_context(request).settings.secret_key, user)
         _record(request, session, user, security_events.FACTOR_ADDED, {"factor": "recovery codes"})
     return actor.page(notice=N_("New recovery codes: the earlier ones no longer work."), recovery_codes=codes)
 
@@ -355,7 +364,7 @@ def end_one_session(
         return to_login(request)
     if session_id == actor.signed.session_id:
         return _sign_out_here(request)
-    with _ctx(request).transaction() as session:
+    with app_context(request).transaction() as session:
         ended = end_sessions(session, actor.signed.user_id, session_id)
         if ended:
             user = session.get(User, actor.signed.user_id)
@@ -374,7 +383,7 @@ def end_every_session(request: Request, csrf_token: Annotated[str, Form(max_leng
         return actor
     if actor.signed is None:
         return to_login(request)
-    with _ctx(request).transaction() as session:
+    with app_context(request).transaction() as session:
         user = session.get(User, actor.signed.user_id)
         if user is None:
             raise InvariantError("user is missing")
@@ -390,6 +399,6 @@ def end_every_session(request: Request, csrf_token: Annotated[str, Form(max_leng
 
 def _sign_out_here(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
-    with _ctx(request).transaction() as session:
+    with app_context(request).transaction() as session:
         end_session(session, request, response)
     return response

@@ -38,7 +38,7 @@ from spiko.services.factors import FactorRefused
 from spiko.services.security_events import Origin
 from spiko.web.rendering import render, translate
 from spiko.web.routes import (
-    _ctx,
+    app_context,
     csrf_refused,
     relying_party,
     safe_next,
@@ -68,7 +68,9 @@ def _expired(request: Request) -> Response:
 
 
 def _code_counter(request: Request, user_id: str) -> throttle.Counter:
-    return throttle.Counter(f"second-factor:user:{user_id}", _ctx(request).settings.second_factor_attempts)
+    return throttle.Counter(
+        f"second-factor:user:{user_id}", app_context(request).settings.second_factor_attempts
+    )
 
 
 def _failed(request: Request, user_id: str | None, step: str) -> None:
@@ -76,7 +78,7 @@ def _failed(request: Request, user_id: str | None, step: str) -> None:
     request.app.state.metrics.login_failures.labels("second_factor").inc()
     if user_id is None:
         return
-    with _ctx(request).transaction() as session:
+    with app_context(request).transaction() as session:
         user = session.get(User, user_id)
         if user is not None:
             security_events.record(
@@ -117,9 +119,18 @@ def _verify_page(
     )
 
 
+def _verify_again(request: Request, next_path: str, status_code: int, **extra: Any) -> Response:
+    """The second step's page again, saying why (or the sign-in expired page, when it has)."""
+    with app_context(request).transaction(write=False) as session:
+        pending = pending_sign_in(session, request, SECOND_FACTOR)
+        if pending is None:
+            return _expired(request)
+        return _verify_page(request, session, pending, next_path, status_code=status_code, **extra)
+
+
 @router.get("/login/verify")
 def verify_page(request: Request, next: str | None = None) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         pending = pending_sign_in(session, request, SECOND_FACTOR)
         if pending is None:
             return RedirectResponse("/login", status_code=303)
@@ -135,7 +146,7 @@ def verify(
 ) -> Response:
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     target = safe_next(next)
     with ctx.transaction(write=False) as session:
         pending = pending_sign_in(session, request, SECOND_FACTOR)
@@ -145,19 +156,7 @@ def verify(
     counter = _code_counter(request, user_id)
     wait = ctx.sign_in_throttle.attempt([counter])
     if not wait.allowed:
-        with ctx.transaction(write=False) as session:
-            pending = pending_sign_in(session, request, SECOND_FACTOR)
-            if pending is None:
-                return _expired(request)
-            page = _verify_page(
-                request,
-                session,
-                pending,
-                target,
-                status_code=429,
-                error=TOO_MANY,
-                error_time=wait.retry_at_text,
-            )
+        page = _verify_again(request, target, 429, error=TOO_MANY, error_time=wait.retry_at_text)
         page.headers["Retry-After"] = str(wait.retry_after)
         return page
     response = RedirectResponse(target, status_code=303)
@@ -174,11 +173,7 @@ def verify(
             signed_in_effects(request, response, session, user, used)
     if used is None:
         _failed(request, user_id, "code")
-        with ctx.transaction(write=False) as session:
-            pending = pending_sign_in(session, request, SECOND_FACTOR)
-            if pending is None:
-                return _expired(request)
-            return _verify_page(request, session, pending, target, status_code=400, error=WRONG_CODE)
+        return _verify_again(request, target, 400, error=WRONG_CODE)
     ctx.sign_in_throttle.succeeded(counter, [])
     logger.info("sign-in second step", extra={"fields": {"user_id": user_id, "with": used}})
     return response
@@ -193,7 +188,7 @@ def verify_with_passkey(
 ) -> Response:
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     target = safe_next(next)
     response = RedirectResponse(target, status_code=303)
     pending_user: str | None = None
@@ -218,11 +213,7 @@ def verify_with_passkey(
             signed_in_effects(request, response, session, user, "passkey")
     except FactorRefused as refused:
         _failed(request, pending_user, "passkey")
-        with ctx.transaction(write=False) as session:
-            pending = pending_sign_in(session, request, SECOND_FACTOR)
-            if pending is None:
-                return _expired(request)
-            return _verify_page(request, session, pending, target, status_code=400, error=str(refused))
+        return _verify_again(request, target, 400, error=str(refused))
     return response
 
 
@@ -241,7 +232,7 @@ def sign_in_with_passkey(
 
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     target = safe_next(next)
     address = client_address(request)
     counter = throttle.Counter(f"passkey:address:{address}", ctx.settings.login_attempts_per_address)
@@ -290,7 +281,7 @@ def sign_in_with_passkey(
 def enroll_page(request: Request, next: str | None = None) -> Response:
     from spiko.web.security import enrollment_page
 
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         pending = pending_sign_in(session, request, ENROLL)
         if pending is None:
             return RedirectResponse("/login", status_code=303)
@@ -306,7 +297,7 @@ def enroll_page(request: Request, next: str | None = None) -> Response:
 def _step_up_page(
     request: Request, user: SignedInUser, next_path: str, status_code: int = 200, **extra: Any
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         account = session.get(User, user.user_id)
         if account is None:
             raise InvariantError("account is missing")
@@ -350,7 +341,7 @@ def step_up(
         return to_login(request)
     if not csrf_valid(request, csrf_token):
         return csrf_refused(request)
-    ctx = _ctx(request)
+    ctx = app_context(request)
     target = safe_next(next)
     counter = _code_counter(request, user.user_id)
     wait = ctx.sign_in_throttle.attempt([counter])

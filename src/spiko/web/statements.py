@@ -10,27 +10,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from spiko.auth.sessions import SignedInUser
-from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.services import accounts, clock, reference
 from spiko.services.reporting import statements
 from spiko.services.reporting.locales import LOCALES
 from spiko.web.rendering import render
-from spiko.web.routes import signed_in, to_login
+from spiko.web.routes import app_context, signed_in, to_login
 
 router = APIRouter(include_in_schema=False)
 
 LOCALE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "it": "Italiano", "de": "Deutsch"}
 
 
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
-
-
 def _page(
     request: Request, user: SignedInUser, *, status_code: int = 200, error: str | None = None
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         today = clock.today(session)
         owned = accounts.list_accounts(session, user.investor_id)
         classes = reference.list_share_classes(session)
@@ -74,7 +69,7 @@ def download_statement(
         return to_login(request)
     try:
         pdf, filename = statements.account_statement(
-            _ctx(request),
+            app_context(request),
             investor_id=user.investor_id,
             account_id=account or None,
             share_class_symbol=shareClass,

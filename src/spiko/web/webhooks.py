@@ -12,21 +12,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from spiko.auth.sessions import SignedInUser
-from spiko.context import AppContext
 from spiko.errors import ApiError
 from spiko.i18n import N_
 from spiko.services import events, webhooks
 from spiko.web.rendering import render, translate
-from spiko.web.routes import signed_in, signed_in_form, to_login
+from spiko.web.routes import app_context, signed_in, signed_in_form, to_login
 
 router = APIRouter(include_in_schema=False)
 
 PATH = "/settings/webhooks"
 LOG_LENGTH = 10
-
-
-def _ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _page(
@@ -39,7 +34,7 @@ def _page(
     error: str | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
-    with _ctx(request).transaction(write=False) as session:
+    with app_context(request).transaction(write=False) as session:
         endpoints = []
         for endpoint in webhooks.list_endpoints(session, user.investor_id):
             log, _ = webhooks.list_deliveries(
@@ -84,7 +79,7 @@ def change_webhooks(
     user = signed_in_form(request, csrf_token)
     if isinstance(user, Response):
         return user
-    ctx = _ctx(request)
+    ctx = app_context(request)
     try:
         if action == "create":
             chosen = event_types or None
