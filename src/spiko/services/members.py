@@ -397,6 +397,24 @@ def remove_member(
 # --- password reset and email verification ----------------------------------------------------
 
 
+def _reissue(session: Session, purpose: str, user: User, ttl_seconds: int) -> str:
+    """A new link of ``purpose`` for ``user``, and the end of every earlier one: only the newest
+    link works (an older one may sit in a mailbox someone else reads)."""
+    session.execute(
+        update(MemberToken)
+        .where(MemberToken.user_id == user.id, MemberToken.purpose == purpose, MemberToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    return _issue(
+        session,
+        purpose,
+        investor_id=user.investor_id,
+        email=user.email,
+        user_id=user.id,
+        ttl_seconds=ttl_seconds,
+    )
+
+
 def request_password_reset(
     session: Session, mailer: Mailer | None, email: str, *, ttl_seconds: int, origin: Origin
 ) -> None:
@@ -404,24 +422,7 @@ def request_password_reset(
     user = identity.find_user_by_email(session, email) if len(email) <= 320 else None
     if user is None:
         return
-    # Only the newest link works: an older one, maybe in a mailbox someone else reads, stops.
-    session.execute(
-        update(MemberToken)
-        .where(
-            MemberToken.user_id == user.id,
-            MemberToken.purpose == PASSWORD_RESET,
-            MemberToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
-    token = _issue(
-        session,
-        PASSWORD_RESET,
-        investor_id=user.investor_id,
-        email=user.email,
-        user_id=user.id,
-        ttl_seconds=ttl_seconds,
-    )
+    token = _reissue(session, PASSWORD_RESET, user, ttl_seconds)
     security_events.record(
         session, user.investor_id, user.id, security_events.PASSWORD_RESET_REQUESTED, {}, origin
     )
@@ -488,23 +489,7 @@ def send_email_verification(
         raise NotFoundError("No such user")
     if user.email_verified_at is not None:
         return False
-    session.execute(
-        update(MemberToken)
-        .where(
-            MemberToken.user_id == user.id,
-            MemberToken.purpose == EMAIL_VERIFICATION,
-            MemberToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
-    token = _issue(
-        session,
-        EMAIL_VERIFICATION,
-        investor_id=user.investor_id,
-        email=user.email,
-        user_id=user.id,
-        ttl_seconds=ttl_seconds,
-    )
+    token = _reissue(session, EMAIL_VERIFICATION, user, ttl_seconds)
     link = mailer.link(f"/verify-email/{token}") if mailer else f"/verify-email/{token}"
     send_after_commit(
         session,
