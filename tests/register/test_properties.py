@@ -205,7 +205,8 @@ def _check(ctx, investor_id, account_ids, share_class_id, fund_id, closed_ledger
         latest_correction = {}
         every_correction = corrections.list_corrections(session)
         for row in every_correction:  # the order's last correction says what it is now
-            if row.order_id not in latest_correction or row.sequence > latest_correction[row.order_id].sequence:
+            known = latest_correction.get(row.order_id)
+            if known is None or row.sequence > known.sequence:
                 latest_correction[row.order_id] = row
         balanced = [result.balanced for result in reconcile.reconcile(session)]
 

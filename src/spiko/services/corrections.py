@@ -58,10 +58,14 @@ def current_entry(session: Session, order: Order) -> tuple[Decimal, Decimal, Dec
 
 def _find(session: Session, order_id: str) -> Order:
     if orders.looks_like_id(order_id):
-        for model in (DepositOrder, WithdrawalOrder):
-            found = session.scalar(select(model).where(model.id == order_id).with_for_update())
-            if found is not None:
-                return found
+        deposit = session.scalar(select(DepositOrder).where(DepositOrder.id == order_id).with_for_update())
+        if deposit is not None:
+            return deposit
+        withdrawal = session.scalar(
+            select(WithdrawalOrder).where(WithdrawalOrder.id == order_id).with_for_update()
+        )
+        if withdrawal is not None:
+            return withdrawal
     raise NotFoundError(f"no deposit or withdrawal order {order_id}")
 
 
