@@ -7,9 +7,10 @@ then withdrawals by shares). "Midway" is observed from outside the process, neve
 * PostgreSQL: the test holds the row lock of an account with a withdrawal to execute; the close
   executes Tuesday's deposits (ledger rows written, uncommitted: ``pg_locks`` shows its row-exclusive
   lock on ``share_movements``), then waits for that lock (``pg_stat_activity``), and is killed there.
-* SQLite: on a register large enough for the close to take seconds, the close holds the write lock
-  (another ``BEGIN IMMEDIATE`` is refused) and has spent CPU time in it (``/proc/PID/stat``) before
-  it is killed, while still running.
+* SQLite: on a register large enough for the close to take a second or more, the close holds the
+  write lock (another ``BEGIN IMMEDIATE`` is refused) and has spent CPU time in it
+  (``/proc/PID/stat``); it is then frozen (SIGSTOP), seen still holding the lock (so its
+  transaction has not committed), and killed.
 """
 
 from __future__ import annotations
@@ -200,7 +201,10 @@ def _kill_midway_sqlite(database_url: str, tmp_path: Any) -> None:
         process = _start_close(database_url, tmp_path)
         _wait(writing, "it took the write lock", process)
         started = _cpu_seconds(process.pid)
-        _wait(lambda: _cpu_seconds(process.pid) - started >= 0.5 and writing(), "it worked a while", process)
+        _wait(lambda: _cpu_seconds(process.pid) - started >= 0.2, "it worked a while", process)
+        # Frozen, it still holds the write lock: its transaction has not committed, and is killed so.
+        process.send_signal(signal.SIGSTOP)
+        assert writing(), "the close committed before it could be stopped"
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=60) == -signal.SIGKILL
     finally:
@@ -227,7 +231,7 @@ def _tuesday(ctx: Any) -> dict[str, int]:
 
 def test_a_close_killed_midway_leaves_the_day_open_and_runs_again_cleanly(ctx, database_url, tmp_path):
     postgres = ctx.engine.dialect.name == "postgresql"
-    world = _populate(ctx, 200 if postgres else 3000)
+    world = _populate(ctx, 200 if postgres else 6000)
     assert _tuesday(ctx) == {"closes": 0, "positions": 0, "movements": 0, "executed": 0, "audited": 0}
     if postgres:
         _kill_midway_postgresql(database_url, tmp_path, world["locked"])
