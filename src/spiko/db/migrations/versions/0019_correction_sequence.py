@@ -5,6 +5,9 @@ entry is its last correction's new entry, and two corrections booked at the same
 sandbox clock stands still) are still told apart. Existing rows are numbered in the order they
 were booked.
 
+``ix_share_movements_corrections``: a partial index of the ledger rows of corrections, by account
+and booking time, which an account's transactions read to list a correction's two entries.
+
 Revision ID: 0019
 Revises: 0018
 """
@@ -39,9 +42,17 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_order_corrections_order_id"), ["order_id", "sequence"]
         )
+    op.create_index(
+        "ix_share_movements_corrections",
+        "share_movements",
+        ["account_id", "executed_at", "id"],
+        postgresql_where=sa.text("correction_id IS NOT NULL"),
+        sqlite_where=sa.text("correction_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_share_movements_corrections", table_name="share_movements")
     with op.batch_alter_table("order_corrections", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_order_corrections_order_id"), type_="unique")
         batch_op.drop_column("sequence")
