@@ -295,3 +295,32 @@ def test_moves_between_ones_own_accounts_carry_the_cost_and_realize_nothing(
         both = combine([first, second])
         assert both.transfers_total == 0  # what leaves one account enters the other, at cost
         assert both.total_gain == both.yield_total
+
+
+def test_a_corrected_redemption_gives_its_shares_back_and_redeems_again() -> None:
+    """The reversal of a redemption (shares back, amount negative) is applied before the day's
+    outgoing movements; the gain it realized stays realized, and the identity still holds."""
+    monday, tuesday, wednesday = date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 8)
+    navs = {
+        monday: Nav(monday, Decimal("1.000000")),
+        tuesday: Nav(tuesday, Decimal("1.100000")),
+        wednesday: Nav(wednesday, Decimal("1.100000")),
+    }
+    movements = {
+        monday: [Movement(monday, MovementKind.SUBSCRIPTION, Decimal("100"), Decimal("100.00"))],
+        # Every share redeemed at 1.10 (realizing 10.00) ...
+        tuesday: [Movement(tuesday, MovementKind.REDEMPTION, Decimal("-100"), Decimal("110.00"))],
+        # ... corrected on Wednesday to 1.05: the new entry listed first, still applied after.
+        wednesday: [
+            Movement(wednesday, MovementKind.REDEMPTION, Decimal("-100"), Decimal("105.00")),
+            Movement(wednesday, MovementKind.REDEMPTION, Decimal("100"), Decimal("-110.00")),
+        ],
+    }
+    days = [monday, tuesday, wednesday]
+    positions = roll_positions(PositionState.empty_before(monday), days, movements, navs)
+    last = positions[-1]
+    assert last.shares == 0 and last.holdings == 0 and last.cost_basis == 0
+    assert last.redemptions == Decimal("-5.00") and last.redemptions_total == Decimal("105.00")
+    # Realized: 10.00 when they left, then 105.00 - 110.00 when they left again at their new cost.
+    assert last.realized_gain_total == Decimal("5.00")
+    assert last.yield_total == last.realized_gain_total + last.unrealized_gain == Decimal("5.00")

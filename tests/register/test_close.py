@@ -220,7 +220,7 @@ def test_a_correction_is_a_reversal_plus_a_new_entry_on_an_open_day(world, inves
         }
     assert stored[TODAY] == Decimal("10000") and stored[TUESDAY] == Decimal("10453")
     code, _, err = cli("orders", "correct", "not-an-order", "--nav", "1.1", "--reason", "x")
-    assert code == 1 and "no deposit order" in err
+    assert code == 1 and "no deposit or withdrawal order" in err
 
 
 def test_the_positions_a_close_books_are_the_ledger_rolled_forward(world, investor, cli):

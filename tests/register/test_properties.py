@@ -1,12 +1,15 @@
 """Properties of the register over random sequences of orders, daily closes and corrections.
 
 On the real database, through the services: deposits (created at random times of day, funded),
-withdrawals, transfers, instant redemptions, corrections and daily closes of a forward-priced
-(unknownNAVs) fund whose NAVs are published at random times of the day. After each sequence:
+withdrawals, transfers, instant redemptions, corrections of deposits and of withdrawals (by shares
+and, for instant redemptions, by amount) and daily closes of a forward-priced (unknownNAVs) fund
+whose NAVs are published at random times of the day. After each sequence:
 
 1. No share and no cent is created or destroyed: summed over the accounts, the ledger equals the
-   shares bought by executed deposits (as corrected) minus the shares redeemed, and every closed
-   day's stored positions equal the ledger summed through that day, account by account.
+   shares bought by executed deposits minus the shares redeemed (both as corrected), its cash in
+   and out equal what the orders (as corrected) say, every correction is two ledger rows, the
+   register reconciles, and every closed day's stored positions equal the ledger summed through
+   that day, account by account.
 2. Forward pricing: no order executed at a NAV published before (or when) it was received, nor
    on a day before its trade day.
 3. Closed days stay closed: no ledger row is dated on a day closed before the row was written.
@@ -36,6 +39,7 @@ from spiko.services import (
     corrections,
     deposits,
     identity,
+    reconcile,
     reference,
     transfers,
     withdrawals,
@@ -61,6 +65,9 @@ operations = st.one_of(
         st.just("instant"), account_index, st.integers(100_00, 2000_00).map(lambda n: Decimal(n).scaleb(-2))
     ),
     st.tuples(st.just("correct"), st.integers(0, 20), st.integers(-3000, 3000)),
+    st.tuples(st.just("correct-withdrawal"), st.integers(0, 20), st.integers(-3000, 3000)),
+    st.tuples(st.just("correct-withdrawal"), st.integers(0, 20), st.integers(-3000, 3000)),
+    st.tuples(st.just("nav"), minutes, st.integers(-2000, 3000)),
     st.tuples(st.just("nav"), minutes, st.integers(-2000, 3000)),
     st.tuples(
         st.just("close"),
@@ -80,11 +87,11 @@ def _run(ctx, action):
 
 
 @settings(
-    max_examples=8,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(st.lists(operations, min_size=8, max_size=30))
+@given(st.lists(operations, min_size=15, max_size=40))
 def test_closes_and_corrections_conserve_shares_and_cash_and_price_forward(world, steps):
     ctx = world.ctx
     ukx = world.share_classes["UKTBL"]
@@ -107,6 +114,7 @@ def test_closes_and_corrections_conserve_shares_and_cash_and_price_forward(world
         if reference.nav_on(session, ukx, day) is None:
             reference.publish_nav(session, ukx, day, Decimal("1.000000"))
     deposit_ids: list[str] = []
+    withdrawal_ids: list[str] = []
     closed_ledgers: dict = {}  # closed day -> the ids of the rows dated on or before it, at its close
 
     def at(minute: int) -> None:
@@ -126,23 +134,31 @@ def test_closes_and_corrections_conserve_shares_and_cash_and_price_forward(world
                 _run(ctx, lambda s, w=order.wire_reference: deposits.fund_deposit(s, reference_text=w))
         elif kind == "withdraw":
             at(step[3])
-            _run(ctx, lambda s, st=step: withdrawals.create_withdrawal(
+            order = _run(ctx, lambda s, st=step: withdrawals.create_withdrawal(
                 s, investor_id=investor_id, account_id=account_ids[st[1]], share_class_id=ukx,
                 bank_account_id=bank_id, mode="shares", shares=st[2]))  # fmt: skip
+            if order is not None:
+                withdrawal_ids.append(order.id)
         elif kind == "transfer":
             _run(ctx, lambda s, st=step: transfers.create_transfer(
                 s, investor_id=investor_id, from_account_id=account_ids[st[1]],
                 to_account_id=account_ids[st[2]], share_class_id=ukx, mode="in-shares",
                 shares=st[3]))  # fmt: skip
         elif kind == "instant":
-            _run(ctx, lambda s, st=step: withdrawals.create_instant_redemption(
+            order = _run(ctx, lambda s, st=step: withdrawals.create_instant_redemption(
                 s, investor_id=investor_id, investor_type="organization",
                 account_id=account_ids[st[1]], share_class_id=ukx, bank_account_id=bank_id,
                 amount=st[2], currency="GBP"))  # fmt: skip
+            if order is not None:
+                withdrawal_ids.append(order.id)  # by amount
         elif kind == "correct" and deposit_ids:
             target = deposit_ids[step[1] % len(deposit_ids)]
             nav = (Decimal("1.000000") * (1 + Decimal(step[2]).scaleb(-6))).quantize(Decimal("0.000001"))
-            _run(ctx, lambda s, t=target, n=nav: corrections.correct_deposit(s, t, nav=n, reason="property"))
+            _run(ctx, lambda s, t=target, n=nav: corrections.correct_order(s, t, nav=n, reason="property"))
+        elif kind == "correct-withdrawal" and withdrawal_ids:
+            target = withdrawal_ids[step[1] % len(withdrawal_ids)]
+            nav = (Decimal("1.000000") * (1 + Decimal(step[2]).scaleb(-6))).quantize(Decimal("0.000001"))
+            _run(ctx, lambda s, t=target, n=nav: corrections.correct_order(s, t, nav=n, reason="property"))
         elif kind == "nav":
             at(step[1])
             with ctx.transaction() as session:
@@ -187,8 +203,12 @@ def _check(ctx, investor_id, account_ids, share_class_id, fund_id, closed_ledger
         }
         stored = list(session.scalars(select(DailyPosition).where(DailyPosition.investor_id == investor_id)))
         latest_correction = {}
-        for row in corrections.list_corrections(session):
-            latest_correction[row.order_id] = row
+        every_correction = corrections.list_corrections(session)
+        for row in every_correction:  # the order's last correction says what it is now
+            known = latest_correction.get(row.order_id)
+            if known is None or row.sequence > known.sequence:
+                latest_correction[row.order_id] = row
+        balanced = [result.balanced for result in reconcile.reconcile(session)]
 
     # 1. Shares: the ledger equals deposits (as corrected) minus withdrawals.
     bought = sum(
@@ -199,8 +219,32 @@ def _check(ctx, investor_id, account_ids, share_class_id, fund_id, closed_ledger
         ),
         Decimal(0),
     )
-    redeemed = sum((w.shares for w in withdrawal_rows if w.status == "executed"), Decimal(0))
+    redeemed = sum(
+        (
+            latest_correction[w.id].new_shares if w.id in latest_correction else w.shares
+            for w in withdrawal_rows
+            if w.status == "executed"
+        ),
+        Decimal(0),
+    )
     assert sum((m.shares for m in movements), Decimal(0)) == bought - redeemed
+    # Cash: what the ledger says came in and went out is what the orders (as corrected) say.
+    paid_in = sum((d.amount for d in deposit_rows if d.status == "executed"), Decimal(0))
+    paid_out = sum(
+        (
+            latest_correction[w.id].new_amount if w.id in latest_correction else w.amount
+            for w in withdrawal_rows
+            if w.status == "executed"
+        ),
+        Decimal(0),
+    )
+    assert sum((m.amount for m in movements if m.kind == "subscription"), Decimal(0)) == paid_in
+    assert sum((m.amount for m in movements if m.kind == "redemption"), Decimal(0)) == paid_out
+    # Every correction is a reversal plus a new entry carrying its id, and the register balances.
+    mine = {m.order_id for m in movements}
+    for correction in (row for row in every_correction if row.order_id in mine):
+        assert sum(1 for m in movements if m.correction_id == correction.id) == 2
+    assert all(balanced)
     for account in account_ids:
         assert sum((m.shares for m in movements if m.account_id == account), Decimal(0)) >= 0
     # Every closed day's stored position is the ledger through that day.

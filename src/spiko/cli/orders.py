@@ -70,7 +70,7 @@ def register(commands: Any) -> None:
     correct = command(
         orders,
         "correct",
-        "correct an executed deposit's NAV: a reversal plus a new entry, booked on an open day",
+        "reprice an executed deposit or withdrawal: a reversal plus a new entry, booked on an open day",
         correct_order,
     )
     correct.add_argument("order_id", metavar="ORDER_ID")
@@ -202,7 +202,7 @@ def correct_order(args: argparse.Namespace) -> dict[str, Any]:
     from spiko.services import audit, corrections
 
     with context() as ctx, ctx.transaction() as session:
-        correction = corrections.correct_deposit(session, args.order_id, nav=args.nav, reason=args.reason)
+        correction = corrections.correct_order(session, args.order_id, nav=args.nav, reason=args.reason)
         body = _correction(correction)
         audit.record(
             session,

@@ -30,6 +30,10 @@ The rules, in the order they are applied for each calendar day D (midnight to mi
   transferred gain = transfer value − cost removed, and the receiving investor's cost basis
   starts at that value. Unrealized gain = holdings − remaining cost basis. Together,
   realized + transferred + unrealized = yield total (the total gain), to the cent.
+* **Corrections.** The reversal of a subscription takes its shares back and its cash out of the
+  subscriptions and the cost basis; the reversal of a redemption gives its shares back, takes its
+  cash out of the redemptions and adds it to the cost basis (the gain realized when they left
+  stays realized). The new entry is an ordinary subscription or redemption.
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ class PositionStatus(StrEnum):
 @dataclass(frozen=True)
 class Movement:
     """One execution on the share ledger: ``shares`` signed (+ in, − out), ``amount`` positive cash
-    (both negative on the reversal of a subscription, the first half of a correction);
+    (both negative on the reversal of a subscription, the first half of a correction; on the
+    reversal of a redemption the shares come back, positive, and the amount is negative);
     ``cost`` the cost basis a transfer between one investor's own accounts carries (None for other
     movements, and for transfers recorded before the cost was kept)."""
 
@@ -239,6 +244,8 @@ def _roll(
 
 
 def _day_order(movement: Movement) -> int:
+    if movement.kind is MovementKind.REDEMPTION and movement.shares > 0:
+        return 0  # the reversal of a redemption gives shares back: with the incoming movements
     if movement.kind in _OUTGOING:
         return 2
     return 1 if movement.shares < 0 else 0
@@ -268,6 +275,13 @@ def _roll_one_day(
             shares += movement.shares
             cost += amount
             subscriptions += amount
+            continue
+        if movement.kind is MovementKind.REDEMPTION and movement.shares > 0 and amount <= 0:
+            # The reversal of a redemption (a correction): its shares come back at the cash they
+            # were paid, which becomes their cost; the gain realized when they left stays.
+            shares += movement.shares
+            cost -= amount
+            redemptions += amount
             continue
         if movement.kind in (MovementKind.SUBSCRIPTION, MovementKind.TRANSFER_IN):
             if movement.shares < 0:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal, TypedDict
 
 from spiko.db.models.funds import ShareClass
+from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import DepositOrder, TransferOrder, WithdrawalOrder
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.errors import InvariantError
@@ -221,6 +222,48 @@ def _withdrawal(item: Transaction, order: WithdrawalOrder) -> WithdrawalItem | C
     }
 
 
+def _deposit_correction(item: Transaction, row: ShareMovement, order: DepositOrder) -> DepositItem:
+    """One entry of a deposit's correction: a subscription executed when the correction was booked,
+    its shares and amount negated on the reversal."""
+    share_class = item.share_class
+    return {
+        **_deposit(item, order),
+        **_common(item, row.executed_at, row.id),
+        "sharesAmount": shares_text(row.shares, share_class.share_decimals),
+        "netAssetValue": _nav(share_class, row.nav),
+        "amount": money(row.amount, row.currency),
+        "confirmedAt": timestamp(row.executed_at),
+        "status": "executed",
+    }
+
+
+def _withdrawal_correction(item: Transaction, row: ShareMovement, order: WithdrawalOrder) -> WithdrawalItem:
+    """One entry of a withdrawal's correction: a redemption executed when the correction was booked,
+    its shares and amount negated on the reversal."""
+    share_class = item.share_class
+    common: _WithdrawalCommon = {
+        **_common(item, row.executed_at, row.id),
+        "orderType": "Redemption",
+        "scheduled": None,
+        "shareClassNetAssetValueAtCreation": _nav(share_class, row.nav),
+        "exchangeRateAtCreation": None,
+        **_bank(item),
+        "recurringWithdrawalScheduleId": None,
+        "destinationWalletNetwork": None,
+        "destinationWalletAddress": None,
+        "stablecoinCode": None,
+        "stablecoinTransactionHash": None,
+    }
+    return {
+        **common,
+        "sharesAmount": shares_text(-row.shares, share_class.share_decimals),  # redeemed: positive
+        "netAssetValue": _nav(share_class, row.nav),
+        "amount": money(row.amount, row.currency),
+        "confirmedAt": timestamp(row.executed_at),
+        "status": "executed",
+    }
+
+
 def _transfer(item: Transaction, order: TransferOrder) -> _Transfer:
     share_class = item.share_class
     return {
@@ -252,6 +295,12 @@ def _yield(item: Transaction, row: DailyPositionRow) -> YieldItem:
 
 def transaction(item: Transaction) -> TransactionItem:
     row = item.row
+    if isinstance(row, ShareMovement):
+        if isinstance(item.order, DepositOrder):
+            return _deposit_correction(item, row, item.order)
+        if isinstance(item.order, WithdrawalOrder):
+            return _withdrawal_correction(item, row, item.order)
+        raise InvariantError(f"correction entry {row.id} is listed without its order")
     if isinstance(row, DepositOrder):
         return _deposit(item, row)
     if isinstance(row, WithdrawalOrder):

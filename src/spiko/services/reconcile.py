@@ -15,7 +15,9 @@ share class:
   the cash the orders say: executed deposits' amounts minus executed withdrawals' payments.
 * **Corrections.** A correction (``order_corrections``) books a reversal and a new entry in the
   ledger and leaves its order as executed, so on the orders' side the shares and cash in issue
-  move by what it changed (new minus old), from the day it was booked.
+  move by what it changed (new minus old), from the day it was booked. Its ledger rows are
+  subscriptions or redemptions like any other, so the cash in and out count them: a withdrawal's
+  correction changes the cash out by what the new entry pays minus what the reversal takes back.
 * **Positions.** Every stored daily position of D (``daily_positions``) holds the shares the
   ledger gives its account.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spiko.db.base import Base, uuid_pk
@@ -38,6 +38,15 @@ class ShareMovement(Base):
     __table_args__ = (
         Index("ix_share_movements_account_class_day", "account_id", "share_class_id", "day"),
         Index("ix_share_movements_investor_day", "investor_id", "day"),
+        # The entries of corrections, as an account's transactions list them (a few rows).
+        Index(
+            "ix_share_movements_corrections",
+            "account_id",
+            "executed_at",
+            "id",
+            postgresql_where=text("correction_id IS NOT NULL"),
+            sqlite_where=text("correction_id IS NOT NULL"),
+        ),
         CheckConstraint("kind IN ('subscription', 'redemption', 'transfer_in', 'transfer_out')", name="kind"),
     )
 

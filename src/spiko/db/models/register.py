@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spiko.db.base import Base, uuid_pk
@@ -32,11 +32,16 @@ class OrderCorrection(Base):
     """
 
     __tablename__ = "order_corrections"
-    __table_args__ = (Index("ix_order_corrections_order", "order_id"),)
+    __table_args__ = (
+        Index("ix_order_corrections_order", "order_id"),
+        UniqueConstraint("order_id", "sequence"),
+    )
 
     id: Mapped[str] = uuid_pk()
     order_id: Mapped[str] = mapped_column(String(36))
     order_kind: Mapped[str] = mapped_column(String(16))  # "deposit" | "withdrawal"
+    # 1 for an order's first correction, 2 for the next: its last one says what the order is now.
+    sequence: Mapped[int] = mapped_column(Integer)
     share_class_id: Mapped[str] = mapped_column(ForeignKey("share_classes.id", ondelete="RESTRICT"))
     day: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500))

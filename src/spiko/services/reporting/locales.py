@@ -49,6 +49,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redemption": "Redemption",
         "transfer_in": "Transfer in",
         "transfer_out": "Transfer out",
+        "reversal": "reversal",
+        "corrected": "correction",
         "page": "Page {page}",
         "note": (
             "Positions are valued at the net asset value (NAV) per share of each day, rounded down to "
@@ -95,6 +97,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redemption": "Rachat",
         "transfer_in": "Transfert reçu",
         "transfer_out": "Transfert émis",
+        "reversal": "contre-passation",
+        "corrected": "correction",
         "page": "Page {page}",
         "note": (
             "Les positions sont valorisées à la valeur liquidative (VL) par part de chaque jour, "
@@ -141,6 +145,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redemption": "Reembolso",
         "transfer_in": "Traspaso recibido",
         "transfer_out": "Traspaso emitido",
+        "reversal": "anulación",
+        "corrected": "corrección",
         "page": "Página {page}",
         "note": (
             "Las posiciones se valoran al valor liquidativo (VL) por participación de cada día, "
@@ -187,6 +193,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redemption": "Rimborso",
         "transfer_in": "Trasferimento ricevuto",
         "transfer_out": "Trasferimento inviato",
+        "reversal": "storno",
+        "corrected": "rettifica",
         "page": "Pagina {page}",
         "note": (
             "Le posizioni sono valutate al valore netto d'inventario (NAV) per quota di ogni giorno, "
@@ -233,6 +241,8 @@ LABELS: dict[str, dict[str, str]] = {
         "redemption": "Rücknahme",
         "transfer_in": "Übertragung erhalten",
         "transfer_out": "Übertragung gesendet",
+        "reversal": "Storno",
+        "corrected": "Korrektur",
         "page": "Seite {page}",
         "note": (
             "Bestände werden zum Nettoinventarwert (NAV) je Anteil des jeweiligen Tages bewertet und "

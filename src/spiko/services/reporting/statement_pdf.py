@@ -48,6 +48,9 @@ class StatementMovement:
     nav: Decimal
     amount: Decimal  # signed: + in, − out
     reference: str
+    # The two rows of a correction: "reversal" (the entry taken back, negated) or "entry" (the
+    # corrected one); None for every other movement.
+    correction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,10 @@ def render_statement(statement: Statement, locale: str = "en", show_shares: bool
         head += [labels["nav"], labels["amount"], labels["reference"]]
         rows: list[list[str]] = [head]
         for movement in statement.movements:
-            row = [format_date(movement.day, locale), labels[movement.kind]]
+            kind = labels[movement.kind]
+            if movement.correction is not None:
+                kind += f" ({labels['reversal' if movement.correction == 'reversal' else 'corrected']})"
+            row = [format_date(movement.day, locale), kind]
             if show_shares:
                 row.append(shares(movement.shares))
             row += [nav(movement.nav), money(movement.amount), movement.reference[:8]]

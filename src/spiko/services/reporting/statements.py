@@ -28,6 +28,13 @@ from spiko.services.reporting.statement_pdf import (
 _SIGN = {"subscription": 1, "transfer_in": 1, "redemption": -1, "transfer_out": -1}
 
 
+def _correction(row: ShareMovement) -> str | None:
+    """Which row of a correction this is: the reversal takes shares back the wrong way for its kind."""
+    if row.correction_id is None:
+        return None
+    return "reversal" if row.shares * _SIGN[row.kind] < 0 else "entry"
+
+
 def _position(position: DailyPosition) -> StatementPosition:
     return StatementPosition(
         position.day, position.shares, position.nav.value if position.nav else None, position.holdings
@@ -95,8 +102,12 @@ def account_statement(
                 nav=row.nav,
                 amount=row.amount * _SIGN[row.kind],
                 reference=row.order_id,
+                correction=_correction(row),
             )
-            for row in rows
+            # A correction's reversal before its new entry.
+            for row in sorted(
+                rows, key=lambda r: (r.day, r.executed_at, r.correction_id or "", _correction(r) == "entry")
+            )
         ]
         label = None
         if account_id is not None:

@@ -1,11 +1,18 @@
-"""An account's transactions: its deposit, withdrawal and transfer orders and its daily yield accruals.
+"""An account's transactions: its deposit, withdrawal and transfer orders, the entries of their
+corrections, and its daily yield accruals.
 
-One listing merges five sources — deposits, withdrawals, transfers out, transfers in, and the
-yield accruals of the materialized daily positions — each read through an index on
-``(account, timestamp, id)`` with the page's keyset condition and ``LIMIT page + 1``, then merged
-in memory. The cost of a page is therefore a few index range reads of at most ``limit + 1``
-rows each, whatever the number of transactions the account has. The sort key is an order's
-creation time, or for a yield accrual the midnight (UTC) ending its day, then the id.
+One listing merges seven sources — deposits, withdrawals, transfers out, transfers in, the ledger
+rows of corrections of deposits and of withdrawals, and the yield accruals of the materialized
+daily positions — each read with the page's keyset condition and ``LIMIT page + 1`` (the orders
+and accruals through an index on ``(account, timestamp, id)``), then merged in memory. The cost
+of a page is therefore a few range reads of at most ``limit + 1`` rows each, whatever the number
+of transactions the account has. The sort key is an order's creation time, a correction entry's
+booking time, or for a yield accrual the midnight (UTC) ending its day, then the id.
+
+A correction shows as two items of its order's type (a deposit's are subscriptions, a
+withdrawal's redemptions), both executed when the correction was booked: the reversal of the
+order's entry until then, its shares and amount negated, and the new entry at the corrected NAV.
+Each has the id of its ledger row; searching for the order's id finds the order and its entries.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from spiko.db.models.funds import NetAssetValue, ShareClass
 from spiko.db.models.identity import Investor
+from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import Account, BankAccount, DepositOrder, TransferOrder, WithdrawalOrder
 from spiko.db.models.reporting import DailyPosition as DailyPositionRow
 from spiko.db.types import UTCDateTime
@@ -43,7 +51,11 @@ _SOURCE_WORDS = {
     "transfer_out": "transfer transferfrom",
     "transfer_in": "transfer transferto",
     "yield": "yield",
+    "deposit_correction": "deposit subscription correction",
+    "withdrawal_correction": "withdrawal redemption correction",
 }
+# The ledger kind of a correction's rows, per source.
+_CORRECTION_KINDS = {"deposit_correction": "subscription", "withdrawal_correction": "redemption"}
 
 
 @dataclass(frozen=True)
@@ -123,13 +135,26 @@ def _fetch(
     elif source == "transfer_in":
         model, account_column = TransferOrder, TransferOrder.to_account_id
         search_columns = [TransferOrder.id, TransferOrder.status, TransferOrder.amount]
+    elif source in _CORRECTION_KINDS:
+        model, account_column = ShareMovement, ShareMovement.account_id
+        search_columns = [ShareMovement.order_id, ShareMovement.correction_id, ShareMovement.amount]
     else:
         model, account_column = DailyPositionRow, DailyPositionRow.account_id
         search_columns = [DailyPositionRow.day, DailyPositionRow.yield_]
-    timestamp_column = DailyPositionRow.accrual_at if source == "yield" else model.created_at
+    if source == "yield":
+        timestamp_column = DailyPositionRow.accrual_at
+    elif source in _CORRECTION_KINDS:
+        timestamp_column = ShareMovement.executed_at
+    else:
+        timestamp_column = model.created_at
     conditions = [account_column == account_id]
     if source == "yield":
         conditions.append(DailyPositionRow.accrual_at.is_not(None))
+    if source in _CORRECTION_KINDS:
+        conditions += [
+            ShareMovement.correction_id.is_not(None),
+            ShareMovement.kind == _CORRECTION_KINDS[source],
+        ]
     keyset = _keyset(timestamp_column, model.id, cursor, direction)
     if keyset is not None:
         conditions.append(keyset)
@@ -139,16 +164,26 @@ def _fetch(
     query = _ordered(select(model).where(and_(*conditions)), timestamp_column, model.id, direction, limit)
     entries = []
     for row in session.scalars(query):
-        timestamp = row.accrual_at if source == "yield" else row.created_at
+        timestamp = getattr(row, timestamp_column.key)
         entries.append(_Entry(timestamp, row.id, source, row))
     return entries
 
 
 def sources_for(transaction_type: str | None) -> list[str]:
     if transaction_type is None:
-        return ["deposit", "withdrawal", "transfer_out", "transfer_in", "yield"]
+        return [
+            "deposit",
+            "deposit_correction",
+            "withdrawal",
+            "withdrawal_correction",
+            "transfer_out",
+            "transfer_in",
+            "yield",
+        ]
     if transaction_type == "transfer":
         return ["transfer_out", "transfer_in"]
+    if transaction_type in ("deposit", "withdrawal"):
+        return [transaction_type, f"{transaction_type}_correction"]
     return [transaction_type]
 
 
@@ -177,20 +212,29 @@ def list_transactions(
 
 # --- what a page's items need -------------------------------------------------------------------
 
-TransactionRow = DepositOrder | WithdrawalOrder | TransferOrder | DailyPositionRow
+TransactionRow = DepositOrder | WithdrawalOrder | TransferOrder | DailyPositionRow | ShareMovement
 
 
 @dataclass(frozen=True)
 class Transaction:
     """One item of the listing, with what its wire shape needs (``presenters.account_transactions``)."""
 
-    source: str  # "deposit", "withdrawal", "transfer_out", "transfer_in" or "yield"
+    source: str  # "deposit", "withdrawal", "transfer_out", "transfer_in", "yield" or "…_correction"
     row: TransactionRow
     account_id: str
     share_class: ShareClass
     bank_account: BankAccount | None = None
     nav_at_creation: Decimal | None = None  # withdrawals: the NAV in force on their creation day
     investor_name: str = ""  # transfers: the investor on both sides
+    order: DepositOrder | WithdrawalOrder | None = None  # a correction entry's order
+
+    @property
+    def reversal(self) -> bool:
+        """Whether a correction entry is the reversal: it moves shares against its kind."""
+        row = self.row
+        if not isinstance(row, ShareMovement):
+            return False
+        return row.shares < 0 if row.kind == "subscription" else row.shares > 0
 
     @property
     def estimate(self) -> Decimal:
@@ -262,9 +306,30 @@ class _Loader:
         index = bisect.bisect_right(days, day) - 1
         return rows[index] if index >= 0 else None
 
+    def load_orders(self, entries: Sequence[_Entry]) -> dict[str, DepositOrder | WithdrawalOrder]:
+        """The orders of the page's correction entries, one read per kind."""
+        found: dict[str, DepositOrder | WithdrawalOrder] = {}
+        deposit_ids = {e.row.order_id for e in entries if e.source == "deposit_correction"}
+        if deposit_ids:
+            found.update(
+                (row.id, row)
+                for row in self.session.scalars(select(DepositOrder).where(DepositOrder.id.in_(deposit_ids)))
+            )
+        withdrawal_ids = {e.row.order_id for e in entries if e.source == "withdrawal_correction"}
+        if withdrawal_ids:
+            found.update(
+                (row.id, row)
+                for row in self.session.scalars(
+                    select(WithdrawalOrder).where(WithdrawalOrder.id.in_(withdrawal_ids))
+                )
+            )
+        return found
+
     def load(self, entries: Sequence[_Entry]) -> list[Transaction]:
         self.load_navs(entries)
+        corrected = self.load_orders(entries)
         bank_ids = {e.row.bank_account_id for e in entries if e.source in ("deposit", "withdrawal")}
+        bank_ids |= {order.bank_account_id for order in corrected.values()}
         bank_ids.discard(None)
         banks = (
             {
@@ -283,7 +348,12 @@ class _Loader:
         items = []
         for entry in entries:
             row = entry.row
+            order = corrected.get(row.order_id) if entry.source in _CORRECTION_KINDS else None
+            if entry.source in _CORRECTION_KINDS and order is None:
+                raise InvariantError(f"the order {row.order_id} of correction entry {row.id} does not exist")
             bank_id = row.bank_account_id if entry.source in ("deposit", "withdrawal") else None
+            if order is not None:
+                bank_id = order.bank_account_id
             nav = self.nav_at(row.share_class_id, row.created_day) if entry.source == "withdrawal" else None
             items.append(
                 Transaction(
@@ -294,6 +364,7 @@ class _Loader:
                     bank_account=banks.get(bank_id) if bank_id else None,
                     nav_at_creation=nav.value if nav is not None else None,
                     investor_name=investor_name,
+                    order=order,
                 )
             )
         return items
