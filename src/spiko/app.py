@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from spiko import __version__
 from spiko.api import oauth as oauth_api
@@ -38,6 +39,8 @@ from spiko.api.v1 import (
     withdrawal_orders,
     yields,
 )
+from spiko.auth.oauth.introspection import PATH as INTROSPECTION_PATH
+from spiko.auth.oauth.introspection import IntrospectionFastPath
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
@@ -209,6 +212,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
+class SpikoApp(FastAPI):
+    """The application, with the introspection fast path (``spiko.auth.oauth.introspection``) in
+    front of everything, FastAPI's own per-request work included."""
+
+    introspection: IntrospectionFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.introspection is not None and scope["type"] == "http" and scope["path"] == INTROSPECTION_PATH:
+            await self.introspection(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application without the fast path: what it passes every other request to."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     if ctx is None:
         ctx = AppContext(settings or Settings.from_env())
@@ -257,7 +277,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             access_lines.flush()
             ctx.invalidations.close()
 
-    app = FastAPI(
+    app = SpikoApp(
         title="Spiko",
         version=__version__,
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
@@ -292,6 +312,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         app.add_middleware(StrictTransportSecurityMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
+    # In front of all of it: the common introspection, answered from the caches (the same bytes,
+    # counted and logged the same way); every other request goes on to the application unchanged.
+    app.introspection = IntrospectionFastPath(app.handle, ctx=ctx, metrics=metrics)
     return app
 
 
