@@ -45,7 +45,10 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT / "src"))
+# The code a server's database is set up with: its own (the baseline's extracted source for the
+# baseline server, see ``setup_database``), so that its migrations and models are the ones it runs.
+SRC = Path(os.environ.get("BENCH_SPIKO_SRC") or ROOT / "src")
+sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(BENCH))
 
 from oauth_bench import (  # noqa: E402
@@ -59,6 +62,9 @@ from oauth_bench import (  # noqa: E402
     sign_in,
     wait_up,
 )
+
+# oauth_bench put this checkout's ``src`` first: the server's own source tree goes before it.
+sys.path.insert(0, str(SRC))
 
 PEER = BENCH / "peer"
 # The code before the token services were profiled and made fast (issue 12 item 3): the rates
@@ -191,31 +197,15 @@ class Spiko:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> Spiko:
-        from spiko.auth.oauth.clients import register_client
-        from spiko.config import Settings
-        from spiko.context import AppContext
-        from spiko.db.migrate import upgrade
-        from spiko.services import identity
-
         folder = self.workdir / f"{self.name}-{self.workers}"
         folder.mkdir()
         self.database_url = f"sqlite:///{folder / 'spiko.db'}"
-        upgrade(self.database_url)
         port = free_port()
         self.issuer = f"http://127.0.0.1:{port}"
-        ctx = AppContext(Settings(database_url=self.database_url, secret_key=SECRET_KEY, issuer=self.issuer))
         self.email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password 123"
-        with ctx.transaction() as session:
-            investor, _ = identity.create_investor(
-                session, name="Bench Treasury SAS", email=self.email, password=password
-            )
-            client = register_client(session, name="Bench App", redirect_uris=[REDIRECT_URI], public=False)
-            key = identity.create_api_key(
-                session, ctx.api_keys, investor_id=investor.id, name="bench", max_live_keys=20
-            )
-        ctx.close()
-        self.client_id, self.secret = client.client_id, client.client_secret or ""
-        self.api_key = basic(key.client_id, key.client_secret)
+        made = json.loads(self._own_code("setup", self.database_url, self.issuer, self.email, password))
+        self.client_id, self.secret = made["client_id"], made["secret"]
+        self.api_key = basic(made["key_id"], made["key_secret"])
         env = {
             **os.environ,
             "PYTHONPATH": str(self.src),
@@ -254,35 +244,17 @@ class Spiko:
 
     def mint_codes(self, count: int) -> list[str]:
         """Authorization codes as the authorization endpoint stores them (consent already given)."""
-        from sqlalchemy import create_engine, select
-        from sqlalchemy.orm import Session
+        return self._own_code("mint", self.database_url, self.client_id, self.email, str(count)).split()
 
-        from spiko.auth.oauth.tokens import hash_token
-        from spiko.db.models.identity import User
-        from spiko.db.models.oauth import OAuthAuthorizationCode, OAuthClient
-        from spiko.db.types import utcnow
-
-        engine = create_engine(self.database_url)
-        codes = [secrets.token_urlsafe(32) for _ in range(count)]
-        with Session(engine) as session, session.begin():
-            client_pk = session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == self.client_id))
-            user = session.scalars(select(User).where(User.email == self.email)).one()
-            now = utcnow()
-            session.add_all(
-                OAuthAuthorizationCode(
-                    code_hash=hash_token(code),
-                    client_pk=client_pk,
-                    investor_id=user.investor_id,
-                    user_id=user.id,
-                    redirect_uri=REDIRECT_URI,
-                    scope="offline",
-                    auth_time=now,
-                    expires_at=now + timedelta(hours=1),
-                )
-                for code in codes
-            )
-        engine.dispose()
-        return codes
+    def _own_code(self, *command: str) -> str:
+        """Runs ``command`` of this script with the server's own source tree (``SRC``)."""
+        env = {**os.environ, "BENCH_SPIKO_SRC": str(self.src), "PYTHONPATH": str(self.src)}
+        done = subprocess.run(
+            [sys.executable, __file__, "--own-code", *command], env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} with {self.src} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
     def refresh_chains(self, count: int) -> list[str]:
         codes = self.mint_codes(count)
@@ -292,6 +264,73 @@ class Spiko:
     def stop(self) -> None:
         stop(self.process)
         self.extra["log"].close()
+
+
+def setup_database(database_url: str, issuer: str, email: str, password: str) -> dict[str, str]:
+    """A fresh database, migrated, with one investor, one confidential app and one API key."""
+    from spiko.auth.oauth.clients import register_client
+    from spiko.config import Settings
+    from spiko.context import AppContext
+    from spiko.db.migrate import upgrade
+    from spiko.services import identity
+
+    upgrade(database_url)
+    ctx = AppContext(Settings(database_url=database_url, secret_key=SECRET_KEY, issuer=issuer))
+    with ctx.transaction() as session:
+        investor, _ = identity.create_investor(
+            session, name="Bench Treasury SAS", email=email, password=password
+        )
+        client = register_client(session, name="Bench App", redirect_uris=[REDIRECT_URI], public=False)
+        key = identity.create_api_key(
+            session, ctx.api_keys, investor_id=investor.id, name="bench", max_live_keys=20
+        )
+    ctx.close()
+    return {
+        "client_id": client.client_id,
+        "secret": client.client_secret or "",
+        "key_id": key.client_id,
+        "key_secret": key.client_secret,
+    }
+
+
+def mint_codes(database_url: str, client_id: str, email: str, count: int) -> list[str]:
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from spiko.auth.oauth.tokens import hash_token
+    from spiko.db.models.identity import User
+    from spiko.db.models.oauth import OAuthAuthorizationCode, OAuthClient
+    from spiko.db.types import utcnow
+
+    engine = create_engine(database_url)
+    codes = [secrets.token_urlsafe(32) for _ in range(count)]
+    with Session(engine) as session, session.begin():
+        client_pk = session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))
+        user = session.scalars(select(User).where(User.email == email)).one()
+        now = utcnow()
+        session.add_all(
+            OAuthAuthorizationCode(
+                code_hash=hash_token(code),
+                client_pk=client_pk,
+                investor_id=user.investor_id,
+                user_id=user.id,
+                redirect_uri=REDIRECT_URI,
+                scope="offline",
+                auth_time=now,
+                expires_at=now + timedelta(hours=1),
+            )
+            for code in codes
+        )
+    engine.dispose()
+    return codes
+
+
+def own_code(command: list[str]) -> None:
+    """``--own-code setup|mint ...``: run by ``Spiko._own_code`` with a server's source tree."""
+    if command[0] == "setup":
+        print(json.dumps(setup_database(*command[1:5])))
+    else:
+        print("\n".join(mint_codes(command[1], command[2], command[3], int(command[4]))))
 
 
 def stop(process: subprocess.Popen[Any] | None) -> None:
@@ -488,6 +527,9 @@ def v1_against_bare(args: argparse.Namespace, workdir: Path, server: Spiko) -> d
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--own-code"]:
+        own_code(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with ('none': skip)")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
