@@ -152,8 +152,32 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-def wrk(url: str, seconds: int, connections: int, script: str | None = None, headers: Any = None) -> float:
-    """Requests per second; refuses a run with any non-2xx answer or socket error."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its live children (a server's workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    script: str | None = None,
+    headers: Any = None,
+    cpu: tuple[int, list[float]] | None = None,
+) -> float:
+    """Requests per second; refuses a run with any non-2xx answer or socket error. With ``cpu``
+    (a server's pid, a list), appends the server's CPU milliseconds per request to the list."""
     command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -163,6 +187,7 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
         script_file.write(script)
         script_file.close()
         command += ["-s", script_file.name]
+    cpu_before = process_cpu_seconds(cpu[0]) if cpu else 0.0
     try:
         output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60).stdout
     finally:
@@ -172,6 +197,10 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", output)
     if not match or errors:
         raise RuntimeError(f"wrk failed or saw errors on {url}:\n{output}")
+    if cpu:
+        requests = re.search(r"(\d+) requests in", output)
+        used = process_cpu_seconds(cpu[0]) - cpu_before
+        cpu[1].append(round(1000 * used / max(1, int(requests.group(1)) if requests else 1), 3))
     return float(match.group(1))
 
 
@@ -241,6 +270,11 @@ class Spiko:
                 "access_token"
             ]
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def mint_codes(self, count: int) -> list[str]:
         """Authorization codes as the authorization endpoint stores them (consent already given)."""
@@ -375,8 +409,14 @@ def baseline_source(revision: str, workdir: Path) -> Path:
     return target / "src"
 
 
-def mean(values: list[float]) -> float:
-    return round(sum(values) / len(values), 1)
+def mean(values: list[float], digits: int = 1) -> float:
+    return round(sum(values) / len(values), digits)
+
+
+def ratio(reference: list[float], measured: list[float]) -> float:
+    """CPU milliseconds per request of ``reference`` over ``measured``'s: how many times as many
+    requests ``measured`` answers with the same CPU (above 1: it is the cheaper)."""
+    return round(sum(reference) / sum(measured), 2)
 
 
 # -- the measures ----------------------------------------------------------------------------------
@@ -410,20 +450,27 @@ def introspection(args: argparse.Namespace, workdir: Path, baseline: Path | None
             answer = httpx.post(url, content=body, headers=form).json()
             assert answer.get("active") is True, (name, answer)
             wrk(url, 2, args.connections, scripts[name])  # warm up
+        pids = {"peer": peer.pid, **{server.name: server.pid for server in servers}}
         rates: dict[str, list[float]] = {name: [] for name in targets}
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             for name, (url, _, _) in targets.items():
-                rates[name].append(wrk(url, args.seconds, args.connections, scripts[name]))
+                rate = wrk(url, args.seconds, args.connections, scripts[name], cpu=(pids[name], cpu[name]))
+                rates[name].append(rate)
             log(
-                f"introspection round {round_ + 1}: "
-                + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items())
+                f"introspection round {round_ + 1} (load {load_average()}): "
+                + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.3f} ms CPU)" for k, v in rates.items())
             )
         result: dict[str, Any] = {f"{name}_per_s": mean(values) for name, values in rates.items()}
+        result.update({f"{name}_cpu_ms_per_request": mean(values, 3) for name, values in cpu.items()})
         result["spiko_vs_peer"] = round(result["spiko_per_s"] / result["peer_per_s"], 2)
+        result["spiko_vs_peer_by_cpu"] = ratio(cpu["peer"], cpu["spiko"])
         if baseline is not None:
             result["baseline_vs_peer"] = round(result["baseline_per_s"] / result["peer_per_s"], 2)
             result["spiko_vs_baseline"] = round(result["spiko_per_s"] / result["baseline_per_s"], 2)
+            result["spiko_vs_baseline_by_cpu"] = ratio(cpu["baseline"], cpu["spiko"])
         result["rounds"] = rates
+        result["cpu_rounds"] = cpu
         return result
     finally:
         stop(peer)
@@ -441,6 +488,8 @@ def token_endpoint(
         servers.append(Spiko("baseline", baseline, 2, workdir).start())
     exchanges: dict[str, list[float]] = {server.name: [] for server in servers}
     refreshes: dict[str, list[float]] = {server.name: [] for server in servers}
+    exchange_cpu: dict[str, list[float]] = {server.name: [] for server in servers}
+    refresh_cpu: dict[str, list[float]] = {server.name: [] for server in servers}
     try:
         for round_ in range(args.rounds + 1):  # the first round warms up
             for server in servers:
@@ -453,7 +502,14 @@ def token_endpoint(
                     authorization=lua_string(basic(server.client_id, server.secret)),
                     redirect=lua_string(REDIRECT_URI),
                 )
-                rate = wrk(server.issuer + "/oauth2/token", args.seconds, args.connections, script)
+                cpu: list[float] = []
+                rate = wrk(
+                    server.issuer + "/oauth2/token",
+                    args.seconds,
+                    args.connections,
+                    script,
+                    cpu=(server.pid, cpu),
+                )
                 chains_file = workdir / f"chains-{server.name}.txt"
                 chains_file.write_text("\n".join(server.refresh_chains(2 * args.connections)) + "\n")
                 script = CHAINS.format(
@@ -462,15 +518,24 @@ def token_endpoint(
                     target=lua_string("/oauth2/token"),
                     authorization=lua_string(basic(server.client_id, server.secret)),
                 )
-                refresh_rate = wrk(server.issuer + "/oauth2/token", args.seconds, args.connections, script)
+                refresh_rate = wrk(
+                    server.issuer + "/oauth2/token",
+                    args.seconds,
+                    args.connections,
+                    script,
+                    cpu=(server.pid, cpu),
+                )
                 if round_ > 0:
                     exchanges[server.name].append(rate)
                     refreshes[server.name].append(refresh_rate)
+                    exchange_cpu[server.name].append(cpu[0])
+                    refresh_cpu[server.name].append(cpu[1])
             if round_ > 0:
                 log(
-                    f"token round {round_}: "
+                    f"token round {round_} (load {load_average()}): "
                     + ", ".join(
-                        f"{name} exchanges {exchanges[name][-1]:.0f}/s refreshes {refreshes[name][-1]:.0f}/s"
+                        f"{name} exchanges {exchanges[name][-1]:.0f}/s ({exchange_cpu[name][-1]:.2f} ms CPU)"
+                        f" refreshes {refreshes[name][-1]:.0f}/s ({refresh_cpu[name][-1]:.2f} ms CPU)"
                         for name in exchanges
                     )
                 )
@@ -481,6 +546,8 @@ def token_endpoint(
     for name in exchanges:
         result[f"{name}_code_exchange_per_s"] = mean(exchanges[name])
         result[f"{name}_refresh_per_s"] = mean(refreshes[name])
+        result[f"{name}_code_exchange_cpu_ms"] = mean(exchange_cpu[name], 3)
+        result[f"{name}_refresh_cpu_ms"] = mean(refresh_cpu[name], 3)
     if baseline is not None:
         result["code_exchange_vs_baseline"] = round(
             result["spiko_code_exchange_per_s"] / result["baseline_code_exchange_per_s"], 2
@@ -488,7 +555,10 @@ def token_endpoint(
         result["refresh_vs_baseline"] = round(
             result["spiko_refresh_per_s"] / result["baseline_refresh_per_s"], 2
         )
+        result["code_exchange_vs_baseline_by_cpu"] = ratio(exchange_cpu["baseline"], exchange_cpu["spiko"])
+        result["refresh_vs_baseline_by_cpu"] = ratio(refresh_cpu["baseline"], refresh_cpu["spiko"])
     result["rounds"] = {"code_exchange": exchanges, "refresh": refreshes}
+    result["cpu_rounds"] = {"code_exchange": exchange_cpu, "refresh": refresh_cpu}
     return result, servers[0]
 
 
@@ -512,17 +582,26 @@ def v1_against_bare(args: argparse.Namespace, workdir: Path, server: Spiko) -> d
         wrk(bare_url, 2, args.connections)
         wrk(url, 2, args.connections, headers=key)
         rates: dict[str, list[float]] = {"bare": [], "api_key": [], "bearer": []}
+        cpu: dict[str, list[float]] = {"bare": [], "api_key": [], "bearer": []}
         for round_ in range(args.rounds):
-            rates["bare"].append(wrk(bare_url, args.seconds, args.connections))
-            rates["api_key"].append(wrk(url, args.seconds, args.connections, headers=key))
-            rates["bearer"].append(wrk(url, args.seconds, args.connections, headers=bearer))
-            log(f"/v1 round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
+            rates["bare"].append(wrk(bare_url, args.seconds, args.connections, cpu=(bare.pid, cpu["bare"])))
+            for name, sent in (("api_key", key), ("bearer", bearer)):
+                rate = wrk(url, args.seconds, args.connections, headers=sent, cpu=(server.pid, cpu[name]))
+                rates[name].append(rate)
+            log(
+                f"/v1 round {round_ + 1} (load {load_average()}): "
+                + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.3f} ms CPU)" for k, v in rates.items())
+            )
     finally:
         stop(bare)
     result: dict[str, Any] = {f"{name}_per_s": mean(values) for name, values in rates.items()}
+    result.update({f"{name}_cpu_ms_per_request": mean(values, 3) for name, values in cpu.items()})
     result["api_key_vs_bare"] = round(result["api_key_per_s"] / result["bare_per_s"], 2)
     result["bearer_vs_bare"] = round(result["bearer_per_s"] / result["bare_per_s"], 2)
+    result["api_key_vs_bare_by_cpu"] = ratio(cpu["bare"], cpu["api_key"])
+    result["bearer_vs_bare_by_cpu"] = ratio(cpu["bare"], cpu["bearer"])
     result["rounds"] = rates
+    result["cpu_rounds"] = cpu
     return result
 
 
