@@ -278,6 +278,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             ctx.invalidations.close()
 
     app = SpikoApp(
+        # The server's observability is its own (spiko.core.observability: Prometheus metrics, JSON
+        # logs): FastAPI's OpenTelemetry bridge would only look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="Spiko",
         version=__version__,
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
