@@ -22,6 +22,8 @@ from spiko import __version__
 from spiko.api import oauth as oauth_api
 from spiko.api import ops
 from spiko.api import sandbox as sandbox_routes
+from spiko.api.introspection_fast_path import PATH as INTROSPECTION_PATH
+from spiko.api.introspection_fast_path import IntrospectionFastPath
 from spiko.api.v0 import public
 from spiko.api.v1 import (
     account_transactions,
@@ -39,8 +41,6 @@ from spiko.api.v1 import (
     withdrawal_orders,
     yields,
 )
-from spiko.auth.oauth.introspection import PATH as INTROSPECTION_PATH
-from spiko.auth.oauth.introspection import IntrospectionFastPath
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
@@ -213,7 +213,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class SpikoApp(FastAPI):
-    """The application, with the introspection fast path (``spiko.auth.oauth.introspection``) in
+    """The application, with the introspection fast path (``spiko.api.introspection_fast_path``) in
     front of everything, FastAPI's own per-request work included."""
 
     introspection: IntrospectionFastPath | None = None

@@ -1,4 +1,4 @@
-"""The introspection fast path (``oauth.introspection.IntrospectionFastPath``): in front of the
+"""The introspection fast path (``api.introspection_fast_path``): in front of the
 whole application, it answers the common case with the very bytes of the full path, and hands
 everything else to the application unchanged."""
 
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from spiko.api.introspection_fast_path import IntrospectionFastPath
 from spiko.app import create_app
-from spiko.auth.oauth.introspection import IntrospectionFastPath
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.observability import Metrics
