@@ -19,8 +19,12 @@ on 127.0.0.1:
 3. **/v1 with an API key and with a Bearer token** against a bare FastAPI route returning the
    same JSON with no authentication and no database, 2 workers each, alternating.
 
-Every response must be a 2xx. Prints the load average before and after, each round's rates,
-and the ratios; a JSON report on stdout.
+Each server's database is set up by its own code (the baseline's by a subprocess run on its
+extracted source tree: its migrations, its models). Beside every rate, the CPU the server used per
+request (user + system time of the server and its workers, from /proc, over the wrk run): on a
+shared machine the figure to compare. Every response must be a 2xx. Prints the load average
+before and after and with each round, each round's rates and CPU per request, and the ratios of
+both; a JSON report on stdout.
 """
 
 from __future__ import annotations
