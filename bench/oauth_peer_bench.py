@@ -19,8 +19,12 @@ on 127.0.0.1:
 3. **/v1 with an API key and with a Bearer token** against a bare FastAPI route returning the
    same JSON with no authentication and no database, 2 workers each, alternating.
 
-Every response must be a 2xx. Prints the load average before and after, each round's rates,
-and the ratios; a JSON report on stdout.
+Each server's database is set up by its own code (the baseline's by a subprocess run on its
+extracted source tree: its migrations, its models). Beside every rate, the CPU the server used per
+request (user + system time of the server and its workers, from /proc, over the wrk run): on a
+shared machine the figure to compare. Every response must be a 2xx. Prints the load average
+before and after and with each round, each round's rates and CPU per request, and the ratios of
+both; a JSON report on stdout.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT / "src"))
+# The code a server's database is set up with: its own (the baseline's extracted source for the
+# baseline server, see ``setup_database``), so that its migrations and models are the ones it runs.
+SRC = Path(os.environ.get("BENCH_SPIKO_SRC") or ROOT / "src")
+sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(BENCH))
 
 from oauth_bench import (  # noqa: E402
@@ -59,6 +66,9 @@ from oauth_bench import (  # noqa: E402
     sign_in,
     wait_up,
 )
+
+# oauth_bench put this checkout's ``src`` first: the server's own source tree goes before it.
+sys.path.insert(0, str(SRC))
 
 PEER = BENCH / "peer"
 # The code before the token services were profiled and made fast (issue 12 item 3): the rates
@@ -146,8 +156,32 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-def wrk(url: str, seconds: int, connections: int, script: str | None = None, headers: Any = None) -> float:
-    """Requests per second; refuses a run with any non-2xx answer or socket error."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its live children (a server's workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    script: str | None = None,
+    headers: Any = None,
+    cpu: tuple[int, list[float]] | None = None,
+) -> float:
+    """Requests per second; refuses a run with any non-2xx answer or socket error. With ``cpu``
+    (a server's pid, a list), appends the server's CPU milliseconds per request to the list."""
     command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -157,6 +191,7 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
         script_file.write(script)
         script_file.close()
         command += ["-s", script_file.name]
+    cpu_before = process_cpu_seconds(cpu[0]) if cpu else 0.0
     try:
         output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60).stdout
     finally:
@@ -166,6 +201,10 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", output)
     if not match or errors:
         raise RuntimeError(f"wrk failed or saw errors on {url}:\n{output}")
+    if cpu:
+        requests = re.search(r"(\d+) requests in", output)
+        used = process_cpu_seconds(cpu[0]) - cpu_before
+        cpu[1].append(round(1000 * used / max(1, int(requests.group(1)) if requests else 1), 3))
     return float(match.group(1))
 
 
@@ -191,31 +230,15 @@ class Spiko:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> Spiko:
-        from spiko.auth.oauth.clients import register_client
-        from spiko.config import Settings
-        from spiko.context import AppContext
-        from spiko.db.migrate import upgrade
-        from spiko.services import identity
-
         folder = self.workdir / f"{self.name}-{self.workers}"
         folder.mkdir()
         self.database_url = f"sqlite:///{folder / 'spiko.db'}"
-        upgrade(self.database_url)
         port = free_port()
         self.issuer = f"http://127.0.0.1:{port}"
-        ctx = AppContext(Settings(database_url=self.database_url, secret_key=SECRET_KEY, issuer=self.issuer))
         self.email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password 123"
-        with ctx.transaction() as session:
-            investor, _ = identity.create_investor(
-                session, name="Bench Treasury SAS", email=self.email, password=password
-            )
-            client = register_client(session, name="Bench App", redirect_uris=[REDIRECT_URI], public=False)
-            key = identity.create_api_key(
-                session, ctx.api_keys, investor_id=investor.id, name="bench", max_live_keys=20
-            )
-        ctx.close()
-        self.client_id, self.secret = client.client_id, client.client_secret or ""
-        self.api_key = basic(key.client_id, key.client_secret)
+        made = json.loads(self._own_code("setup", self.database_url, self.issuer, self.email, password))
+        self.client_id, self.secret = made["client_id"], made["secret"]
+        self.api_key = basic(made["key_id"], made["key_secret"])
         env = {
             **os.environ,
             "PYTHONPATH": str(self.src),
@@ -252,37 +275,24 @@ class Spiko:
             ]
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def mint_codes(self, count: int) -> list[str]:
         """Authorization codes as the authorization endpoint stores them (consent already given)."""
-        from sqlalchemy import create_engine, select
-        from sqlalchemy.orm import Session
+        return self._own_code("mint", self.database_url, self.client_id, self.email, str(count)).split()
 
-        from spiko.auth.oauth.tokens import hash_token
-        from spiko.db.models.identity import User
-        from spiko.db.models.oauth import OAuthAuthorizationCode, OAuthClient
-        from spiko.db.types import utcnow
-
-        engine = create_engine(self.database_url)
-        codes = [secrets.token_urlsafe(32) for _ in range(count)]
-        with Session(engine) as session, session.begin():
-            client_pk = session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == self.client_id))
-            user = session.scalars(select(User).where(User.email == self.email)).one()
-            now = utcnow()
-            session.add_all(
-                OAuthAuthorizationCode(
-                    code_hash=hash_token(code),
-                    client_pk=client_pk,
-                    investor_id=user.investor_id,
-                    user_id=user.id,
-                    redirect_uri=REDIRECT_URI,
-                    scope="offline",
-                    auth_time=now,
-                    expires_at=now + timedelta(hours=1),
-                )
-                for code in codes
-            )
-        engine.dispose()
-        return codes
+    def _own_code(self, *command: str) -> str:
+        """Runs ``command`` of this script with the server's own source tree (``SRC``)."""
+        env = {**os.environ, "BENCH_SPIKO_SRC": str(self.src), "PYTHONPATH": str(self.src)}
+        done = subprocess.run(
+            [sys.executable, __file__, "--own-code", *command], env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} with {self.src} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
     def refresh_chains(self, count: int) -> list[str]:
         codes = self.mint_codes(count)
@@ -292,6 +302,73 @@ class Spiko:
     def stop(self) -> None:
         stop(self.process)
         self.extra["log"].close()
+
+
+def setup_database(database_url: str, issuer: str, email: str, password: str) -> dict[str, str]:
+    """A fresh database, migrated, with one investor, one confidential app and one API key."""
+    from spiko.auth.oauth.clients import register_client
+    from spiko.config import Settings
+    from spiko.context import AppContext
+    from spiko.db.migrate import upgrade
+    from spiko.services import identity
+
+    upgrade(database_url)
+    ctx = AppContext(Settings(database_url=database_url, secret_key=SECRET_KEY, issuer=issuer))
+    with ctx.transaction() as session:
+        investor, _ = identity.create_investor(
+            session, name="Bench Treasury SAS", email=email, password=password
+        )
+        client = register_client(session, name="Bench App", redirect_uris=[REDIRECT_URI], public=False)
+        key = identity.create_api_key(
+            session, ctx.api_keys, investor_id=investor.id, name="bench", max_live_keys=20
+        )
+    ctx.close()
+    return {
+        "client_id": client.client_id,
+        "secret": client.client_secret or "",
+        "key_id": key.client_id,
+        "key_secret": key.client_secret,
+    }
+
+
+def mint_codes(database_url: str, client_id: str, email: str, count: int) -> list[str]:
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from spiko.auth.oauth.tokens import hash_token
+    from spiko.db.models.identity import User
+    from spiko.db.models.oauth import OAuthAuthorizationCode, OAuthClient
+    from spiko.db.types import utcnow
+
+    engine = create_engine(database_url)
+    codes = [secrets.token_urlsafe(32) for _ in range(count)]
+    with Session(engine) as session, session.begin():
+        client_pk = session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id))
+        user = session.scalars(select(User).where(User.email == email)).one()
+        now = utcnow()
+        session.add_all(
+            OAuthAuthorizationCode(
+                code_hash=hash_token(code),
+                client_pk=client_pk,
+                investor_id=user.investor_id,
+                user_id=user.id,
+                redirect_uri=REDIRECT_URI,
+                scope="offline",
+                auth_time=now,
+                expires_at=now + timedelta(hours=1),
+            )
+            for code in codes
+        )
+    engine.dispose()
+    return codes
+
+
+def own_code(command: list[str]) -> None:
+    """``--own-code setup|mint ...``: run by ``Spiko._own_code`` with a server's source tree."""
+    if command[0] == "setup":
+        print(json.dumps(setup_database(*command[1:5])))
+    else:
+        print("\n".join(mint_codes(command[1], command[2], command[3], int(command[4]))))
 
 
 def stop(process: subprocess.Popen[Any] | None) -> None:
@@ -336,8 +413,14 @@ def baseline_source(revision: str, workdir: Path) -> Path:
     return target / "src"
 
 
-def mean(values: list[float]) -> float:
-    return round(sum(values) / len(values), 1)
+def mean(values: list[float], digits: int = 1) -> float:
+    return round(sum(values) / len(values), digits)
+
+
+def ratio(reference: list[float], measured: list[float]) -> float:
+    """CPU milliseconds per request of ``reference`` over ``measured``'s: how many times as many
+    requests ``measured`` answers with the same CPU (above 1: it is the cheaper)."""
+    return round(sum(reference) / sum(measured), 2)
 
 
 # -- the measures ----------------------------------------------------------------------------------
@@ -371,20 +454,27 @@ def introspection(args: argparse.Namespace, workdir: Path, baseline: Path | None
             answer = httpx.post(url, content=body, headers=form).json()
             assert answer.get("active") is True, (name, answer)
             wrk(url, 2, args.connections, scripts[name])  # warm up
+        pids = {"peer": peer.pid, **{server.name: server.pid for server in servers}}
         rates: dict[str, list[float]] = {name: [] for name in targets}
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             for name, (url, _, _) in targets.items():
-                rates[name].append(wrk(url, args.seconds, args.connections, scripts[name]))
+                rate = wrk(url, args.seconds, args.connections, scripts[name], cpu=(pids[name], cpu[name]))
+                rates[name].append(rate)
             log(
-                f"introspection round {round_ + 1}: "
-                + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items())
+                f"introspection round {round_ + 1} (load {load_average()}): "
+                + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.3f} ms CPU)" for k, v in rates.items())
             )
         result: dict[str, Any] = {f"{name}_per_s": mean(values) for name, values in rates.items()}
+        result.update({f"{name}_cpu_ms_per_request": mean(values, 3) for name, values in cpu.items()})
         result["spiko_vs_peer"] = round(result["spiko_per_s"] / result["peer_per_s"], 2)
+        result["spiko_vs_peer_by_cpu"] = ratio(cpu["peer"], cpu["spiko"])
         if baseline is not None:
             result["baseline_vs_peer"] = round(result["baseline_per_s"] / result["peer_per_s"], 2)
             result["spiko_vs_baseline"] = round(result["spiko_per_s"] / result["baseline_per_s"], 2)
+            result["spiko_vs_baseline_by_cpu"] = ratio(cpu["baseline"], cpu["spiko"])
         result["rounds"] = rates
+        result["cpu_rounds"] = cpu
         return result
     finally:
         stop(peer)
@@ -402,6 +492,8 @@ def token_endpoint(
         servers.append(Spiko("baseline", baseline, 2, workdir).start())
     exchanges: dict[str, list[float]] = {server.name: [] for server in servers}
     refreshes: dict[str, list[float]] = {server.name: [] for server in servers}
+    exchange_cpu: dict[str, list[float]] = {server.name: [] for server in servers}
+    refresh_cpu: dict[str, list[float]] = {server.name: [] for server in servers}
     try:
         for round_ in range(args.rounds + 1):  # the first round warms up
             for server in servers:
@@ -414,7 +506,14 @@ def token_endpoint(
                     authorization=lua_string(basic(server.client_id, server.secret)),
                     redirect=lua_string(REDIRECT_URI),
                 )
-                rate = wrk(server.issuer + "/oauth2/token", args.seconds, args.connections, script)
+                cpu: list[float] = []
+                rate = wrk(
+                    server.issuer + "/oauth2/token",
+                    args.seconds,
+                    args.connections,
+                    script,
+                    cpu=(server.pid, cpu),
+                )
                 chains_file = workdir / f"chains-{server.name}.txt"
                 chains_file.write_text("\n".join(server.refresh_chains(2 * args.connections)) + "\n")
                 script = CHAINS.format(
@@ -423,15 +522,24 @@ def token_endpoint(
                     target=lua_string("/oauth2/token"),
                     authorization=lua_string(basic(server.client_id, server.secret)),
                 )
-                refresh_rate = wrk(server.issuer + "/oauth2/token", args.seconds, args.connections, script)
+                refresh_rate = wrk(
+                    server.issuer + "/oauth2/token",
+                    args.seconds,
+                    args.connections,
+                    script,
+                    cpu=(server.pid, cpu),
+                )
                 if round_ > 0:
                     exchanges[server.name].append(rate)
                     refreshes[server.name].append(refresh_rate)
+                    exchange_cpu[server.name].append(cpu[0])
+                    refresh_cpu[server.name].append(cpu[1])
             if round_ > 0:
                 log(
-                    f"token round {round_}: "
+                    f"token round {round_} (load {load_average()}): "
                     + ", ".join(
-                        f"{name} exchanges {exchanges[name][-1]:.0f}/s refreshes {refreshes[name][-1]:.0f}/s"
+                        f"{name} exchanges {exchanges[name][-1]:.0f}/s ({exchange_cpu[name][-1]:.2f} ms CPU)"
+                        f" refreshes {refreshes[name][-1]:.0f}/s ({refresh_cpu[name][-1]:.2f} ms CPU)"
                         for name in exchanges
                     )
                 )
@@ -442,6 +550,8 @@ def token_endpoint(
     for name in exchanges:
         result[f"{name}_code_exchange_per_s"] = mean(exchanges[name])
         result[f"{name}_refresh_per_s"] = mean(refreshes[name])
+        result[f"{name}_code_exchange_cpu_ms"] = mean(exchange_cpu[name], 3)
+        result[f"{name}_refresh_cpu_ms"] = mean(refresh_cpu[name], 3)
     if baseline is not None:
         result["code_exchange_vs_baseline"] = round(
             result["spiko_code_exchange_per_s"] / result["baseline_code_exchange_per_s"], 2
@@ -449,7 +559,10 @@ def token_endpoint(
         result["refresh_vs_baseline"] = round(
             result["spiko_refresh_per_s"] / result["baseline_refresh_per_s"], 2
         )
+        result["code_exchange_vs_baseline_by_cpu"] = ratio(exchange_cpu["baseline"], exchange_cpu["spiko"])
+        result["refresh_vs_baseline_by_cpu"] = ratio(refresh_cpu["baseline"], refresh_cpu["spiko"])
     result["rounds"] = {"code_exchange": exchanges, "refresh": refreshes}
+    result["cpu_rounds"] = {"code_exchange": exchange_cpu, "refresh": refresh_cpu}
     return result, servers[0]
 
 
@@ -473,21 +586,33 @@ def v1_against_bare(args: argparse.Namespace, workdir: Path, server: Spiko) -> d
         wrk(bare_url, 2, args.connections)
         wrk(url, 2, args.connections, headers=key)
         rates: dict[str, list[float]] = {"bare": [], "api_key": [], "bearer": []}
+        cpu: dict[str, list[float]] = {"bare": [], "api_key": [], "bearer": []}
         for round_ in range(args.rounds):
-            rates["bare"].append(wrk(bare_url, args.seconds, args.connections))
-            rates["api_key"].append(wrk(url, args.seconds, args.connections, headers=key))
-            rates["bearer"].append(wrk(url, args.seconds, args.connections, headers=bearer))
-            log(f"/v1 round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
+            rates["bare"].append(wrk(bare_url, args.seconds, args.connections, cpu=(bare.pid, cpu["bare"])))
+            for name, sent in (("api_key", key), ("bearer", bearer)):
+                rate = wrk(url, args.seconds, args.connections, headers=sent, cpu=(server.pid, cpu[name]))
+                rates[name].append(rate)
+            log(
+                f"/v1 round {round_ + 1} (load {load_average()}): "
+                + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.3f} ms CPU)" for k, v in rates.items())
+            )
     finally:
         stop(bare)
     result: dict[str, Any] = {f"{name}_per_s": mean(values) for name, values in rates.items()}
+    result.update({f"{name}_cpu_ms_per_request": mean(values, 3) for name, values in cpu.items()})
     result["api_key_vs_bare"] = round(result["api_key_per_s"] / result["bare_per_s"], 2)
     result["bearer_vs_bare"] = round(result["bearer_per_s"] / result["bare_per_s"], 2)
+    result["api_key_vs_bare_by_cpu"] = ratio(cpu["bare"], cpu["api_key"])
+    result["bearer_vs_bare_by_cpu"] = ratio(cpu["bare"], cpu["bearer"])
     result["rounds"] = rates
+    result["cpu_rounds"] = cpu
     return result
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--own-code"]:
+        own_code(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with ('none': skip)")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")

@@ -16,11 +16,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from spiko import __version__
 from spiko.api import oauth as oauth_api
 from spiko.api import ops
 from spiko.api import sandbox as sandbox_routes
+from spiko.api.introspection_fast_path import PATH as INTROSPECTION_PATH
+from spiko.api.introspection_fast_path import IntrospectionFastPath
 from spiko.api.v0 import public
 from spiko.api.v1 import (
     account_transactions,
@@ -209,6 +212,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return _page(request, error.status_code, N_("Request refused"), str(error.detail))
 
 
+class SpikoApp(FastAPI):
+    """The application, with the introspection fast path (``spiko.api.introspection_fast_path``) in
+    front of everything, FastAPI's own per-request work included."""
+
+    introspection: IntrospectionFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.introspection is not None and scope["type"] == "http" and scope["path"] == INTROSPECTION_PATH:
+            await self.introspection(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application without the fast path: what it passes every other request to."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     if ctx is None:
         ctx = AppContext(settings or Settings.from_env())
@@ -257,7 +277,10 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             access_lines.flush()
             ctx.invalidations.close()
 
-    app = FastAPI(
+    app = SpikoApp(
+        # The server's observability is its own (spiko.core.observability: Prometheus metrics, JSON
+        # logs): FastAPI's OpenTelemetry bridge would only look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="Spiko",
         version=__version__,
         summary="Investor API v1, Public API v0, OAuth 2.0 authorization server and investor app",
@@ -292,6 +315,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         app.add_middleware(StrictTransportSecurityMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, error_response=unexpected_error_response)
+    # In front of all of it: the common introspection, answered from the caches (the same bytes,
+    # counted and logged the same way); every other request goes on to the application unchanged.
+    app.introspection = IntrospectionFastPath(app.handle, ctx=ctx, metrics=metrics)
     return app
 
 

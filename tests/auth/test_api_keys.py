@@ -238,3 +238,27 @@ def test_a_request_after_an_invalidation_does_not_join_an_older_read():
     old, new = asyncio.run(main())
     assert len(reads) == 2 and old != new
     assert cache.get("k") == new  # the older read did not overwrite the newer one
+
+
+def test_the_hash_of_a_secret_is_the_keyed_hash(ctx):
+    from spiko.auth.secrets import derive_key, keyed_hash
+
+    secret = new_client_secret()
+    expected = keyed_hash(derive_key(ctx.settings.secret_key, "api-key-secret"), secret)
+    assert ctx.api_keys.hash_secret(secret) == expected
+    assert ctx.api_keys.hash_secret(secret + "x") != expected
+
+
+def test_verified_credentials_hold_only_for_the_entry_they_were_checked_against(client, ctx, investor):
+    """The same credentials again skip the check, never a wrong secret, and never past the entry."""
+    good = investor.basic
+    wrong = basic_auth(investor.client_id, new_client_secret())
+    for _ in range(3):
+        assert client.get("/v1/investors/me", headers=good).status_code == 200
+        assert client.get("/v1/investors/me", headers=wrong).status_code == 401
+    assert all(investor.client_secret.encode() not in digest for digest in ctx.api_keys._verified)
+    # A revocation from another process, seen once the entry expires: the next request is checked.
+    with ctx.transaction() as session:
+        identity.revoke_api_key(session, client_id=investor.client_id)
+    ctx.api_keys._cache.clear()  # as the entry's expiry would, a second later at most
+    assert client.get("/v1/investors/me", headers=good).status_code == 401

@@ -13,6 +13,12 @@ another worker, or a revocation from the CLI, is seen within that TTL even witho
 Unknown client ids are cached too, as dead entries, so a flood of guesses costs one query per
 id per TTL.
 
+Verified credentials (per process): the SHA-256 of a Basic credential string that passed the
+check -> the ``Principal`` it gave and the cache entry it was checked against. It answers only
+while that very entry is still the cached one: an invalidation or the entry's expiry (at most a
+second) replaces it, and the next request is checked again in full. Only the digest of the
+credentials is kept, never the secret.
+
 Last use: each successful check records the time in memory; a background task writes the
 latest time per key every ``api_key_last_used_flush_seconds`` with one UPDATE per key used in
 that interval, never one per request.
@@ -20,6 +26,8 @@ that interval, never one per request.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from dataclasses import dataclass
@@ -28,11 +36,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, or_, select, update
 
-from spiko.auth.secrets import constant_time_equals, derive_key, keyed_hash, random_token
+from spiko.auth.secrets import constant_time_equals, derive_key, random_token
 from spiko.core.cache import TTLCache
 from spiko.db.models.identity import ApiKey, User
 
 if TYPE_CHECKING:
+    from spiko.auth.credentials import Principal
     from spiko.context import AppContext
 
 CLIENT_ID_PREFIX = "spk_"
@@ -53,6 +62,7 @@ class CachedKey:
 
 
 _UNKNOWN = CachedKey("", "", _NO_HASH, False)
+MAX_VERIFIED = 10_000
 
 
 def new_client_id() -> str:
@@ -67,6 +77,10 @@ class ApiKeyVerifier:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self._hash_key = derive_key(ctx.settings.secret_key, "api-key-secret")
+        # ``keyed_hash`` with this key: the keyed state is computed once and copied per secret.
+        self._hmac = hmac.new(self._hash_key, digestmod=hashlib.sha256)
+        # SHA-256 of verified Basic credentials -> (client_id, the entry checked, the principal).
+        self._verified: dict[bytes, tuple[str, CachedKey, Principal]] = {}
         # Never above 1 s: that bound is the promise made about revocations seen by other workers.
         self._cache: TTLCache[CachedKey] = TTLCache(min(ctx.settings.api_key_cache_ttl_seconds, 1.0))
         ctx.invalidations.on("api_keys", self._cache.invalidate, self._cache.clear)
@@ -75,7 +89,31 @@ class ApiKeyVerifier:
         self._last_used_lock = threading.Lock()
 
     def hash_secret(self, secret: str) -> str:
-        return keyed_hash(self._hash_key, secret)
+        """``secrets.keyed_hash(subkey, secret)``, from the precomputed keyed state."""
+        digest = self._hmac.copy()
+        digest.update(secret.encode())
+        return digest.hexdigest()
+
+    @staticmethod
+    def credentials_digest(credentials: str) -> bytes:
+        return hashlib.sha256(credentials.encode()).digest()
+
+    def verified(self, digest: bytes) -> Principal | None:
+        """The principal of credentials already checked against the key's current cache entry."""
+        known = self._verified.get(digest)
+        if known is None:
+            return None
+        client_id, entry, principal = known
+        if self._cache.get(client_id) is not entry:  # revoked, changed or expired since: check again
+            self._verified.pop(digest, None)
+            return None
+        return principal
+
+    def remember(self, digest: bytes, client_id: str, entry: CachedKey, principal: Principal) -> None:
+        """Credentials that passed ``check`` against ``entry``, for ``verified``."""
+        if len(self._verified) >= MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[digest] = (client_id, entry, principal)
 
     def cached(self, client_id: str) -> CachedKey | None:
         return self._cache.get(client_id)

@@ -49,14 +49,19 @@ def _decode_basic(credentials: str) -> tuple[str, str]:
 
 
 async def _authenticate_api_key(ctx: AppContext, credentials: str) -> Principal:
-    client_id, secret = _decode_basic(credentials)
     verifier = ctx.api_keys
-    entry = await verifier.lookup(client_id)
-    if not verifier.check(entry, secret):
-        raise AuthFailure("Invalid API key credentials", "invalid_credentials")
-    verifier.record_use(entry.key_id)
-    # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
-    scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
-    # Never beyond what its creating member's role allows now (spiko.auth.roles).
-    scopes = clamp(scopes, entry.creator_role, has_creator=entry.has_creator)
-    return Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)
+    digest = verifier.credentials_digest(credentials)
+    principal = verifier.verified(digest)  # the same credentials, the same key entry: no new check
+    if principal is None:
+        client_id, secret = _decode_basic(credentials)
+        entry = await verifier.lookup(client_id)
+        if not verifier.check(entry, secret):
+            raise AuthFailure("Invalid API key credentials", "invalid_credentials")
+        # A key stored with scopes is narrowed even if none of them is known any more: to nothing.
+        scopes = None if entry.scopes is None else permissions(entry.scopes) or frozenset()
+        # Never beyond what its creating member's role allows now (spiko.auth.roles).
+        scopes = clamp(scopes, entry.creator_role, has_creator=entry.has_creator)
+        principal = Principal(entry.investor_id, "api_key", entry.key_id, client_id, scopes=scopes)
+        verifier.remember(digest, client_id, entry, principal)
+    verifier.record_use(principal.credential_id)
+    return principal

@@ -194,7 +194,7 @@ class ControlCharacterMiddleware:
                     await _check_form(scope, body)
                 else:
                     _check_json(body)
-                receive = _replayed(body, receive)
+                receive = replayed(body, receive)
         except Offence as offence:
             await _answer(send, *_refusal(self.surface_of(scope.get("path", "")), offence))
             return
@@ -213,7 +213,7 @@ async def _read_body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _replayed(body: bytes, receive: Any) -> Any:
+def replayed(body: bytes, receive: Any) -> Any:
     sent = False
 
     async def replay() -> dict[str, Any]:

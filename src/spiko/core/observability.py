@@ -19,7 +19,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -137,7 +137,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def logged_path(scope: dict[str, Any], route: str) -> str:
+def logged_path(scope: Mapping[str, Any], route: str) -> str:
     """The path the logs show: the raw one, except where it carries a secret (the single-use
     links sent by mail, ``/invitations/{token}``, ``/password-reset/{token}``...): their template."""
     if "{token}" in route:
@@ -210,6 +210,50 @@ class AccessLines:
 access_lines = AccessLines()
 
 
+def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The request's id: the client's ``X-Request-ID`` when it looks like one, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if REQUEST_ID_RE.match(incoming):
+                return incoming
+            break
+    return os.urandom(16).hex()
+
+
+ACCESS_LOG = logging.getLogger("spiko.access")
+
+
+def record_request(
+    metrics: Metrics,
+    scope: MutableMapping[str, Any],
+    route: str,
+    status: int,
+    elapsed: float,
+    request_id: str,
+    pid: int,
+) -> None:
+    """The request's counters, latency and access-log line, once it is answered."""
+    method = scope.get("method", "")
+    metrics.observe_request(method, route, status, elapsed)
+    if ACCESS_LOG.isEnabledFor(logging.INFO):
+        access_lines.write(
+            {
+                "ts": round(time.time(), 3),
+                "level": "info",
+                "logger": "spiko.access",
+                "msg": "request",
+                "request_id": request_id,
+                "pid": pid,
+                "method": method,
+                "path": logged_path(scope, route),
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            }
+        )
+
+
 ErrorResponder = Callable[[dict[str, Any], str], tuple[int, list[tuple[bytes, bytes]], bytes]]
 
 
@@ -224,7 +268,6 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.error_response = error_response
-        self.access_log = logging.getLogger("spiko.access")
         self.error_log = logging.getLogger("spiko.errors")
         self.pid = os.getpid()  # which worker answered: each worker builds its own app
 
@@ -237,12 +280,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if incoming and REQUEST_ID_RE.match(incoming) else os.urandom(16).hex()
+        request_id = request_id_of(scope.get("headers", ()))
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         request_id_header = (b"x-request-id", request_id.encode())
@@ -280,22 +318,5 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = route_label(scope)
-            method = scope.get("method", "")
-            self.metrics.observe_request(method, route, status, elapsed)
-            if self.access_log.isEnabledFor(logging.INFO):
-                access_lines.write(
-                    {
-                        "ts": round(time.time(), 3),
-                        "level": "info",
-                        "logger": "spiko.access",
-                        "msg": "request",
-                        "request_id": request_id,
-                        "pid": self.pid,
-                        "method": method,
-                        "path": logged_path(scope, route),
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    }
-                )
+            record_request(self.metrics, scope, route, status, elapsed, request_id, self.pid)
             request_id_var.reset(token)

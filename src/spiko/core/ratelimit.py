@@ -7,6 +7,7 @@ process receives it: the counters live where every worker sees them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class DatabaseRateLimiter:
     ``session``: count in the caller's open write transaction instead (on SQLite, where writers
     take turns anyway, that saves taking the write lock again; see ``oauth.flows.token``).
 
-    The count is incremented by one atomic ``UPDATE`` (a row lock on PostgreSQL, the write lock
+    The count is incremented by one atomic ``UPDATE ... RETURNING`` (a row lock on PostgreSQL, the write lock
     on SQLite), which also starts a new window when the stored one is over; the first hit of a
     key inserts its row, and a concurrent first hit that loses the race on the primary key
     retries as an update. Every ``CLEANUP_EVERY`` hits, windows that began more than a day ago
@@ -113,39 +114,23 @@ class DatabaseRateLimiter:
 
     @staticmethod
     def _count(session: Any, key: str, now: float, window_seconds: int) -> tuple[float, int]:
-        from sqlalchemy import case, insert, select, update
-
-        from spiko.db.models.limits import RateLimitWindow as W
-
-        over = W.window_started <= now - window_seconds
-        updated = session.execute(
-            update(W)
-            .where(W.key == key)
-            .values(
-                count=case((over, 1), else_=W.count + 1),
-                window_started=case((over, now), else_=W.window_started),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if updated.rowcount == 0:
-            session.execute(insert(W).values(key=key, window_started=now, count=1))
+        bump, first, _ = _statements()
+        connection = session.connection()
+        row = connection.execute(bump, {"k": key, "now": now, "cutoff": now - window_seconds}).first()
+        if row is None:
+            connection.execute(first, {"k": key, "now": now})
             return now, 1
-        started, count = session.execute(select(W.window_started, W.count).where(W.key == key)).one()
-        return float(started), int(count)
+        return float(row[0]), int(row[1])
 
     def peek(self, key: str, limit: int, window_seconds: int, session: Any = None) -> Verdict:
-        from sqlalchemy import select
-
-        from spiko.db.models.limits import RateLimitWindow as W
-
+        _, _, read = _statements()
         key = self._stored(key)
         now = time.time()
-        query = select(W.window_started, W.count).where(W.key == key)
         if session is not None:
-            row = session.execute(query).first()
+            row = session.connection().execute(read, {"k": key}).first()
         else:
             with self._ctx.transaction(write=False) as own:
-                row = own.execute(query).first()
+                row = own.connection().execute(read, {"k": key}).first()
         if row is None or row.window_started <= now - window_seconds or row.count < limit:
             return Verdict(True, 0)
         return Verdict(False, max(1, int(window_seconds - (now - row.window_started)) + 1))
@@ -172,6 +157,32 @@ class DatabaseRateLimiter:
             return
         with self._ctx.transaction() as own:
             own.execute(delete(W).where(W.window_started < now - keep))
+
+
+@functools.cache
+def _statements() -> tuple[Any, Any, Any]:
+    """The counter's statements, built once (on the token endpoint's path, building them cost
+    about as much as running them): the atomic bump, which returns the window it counted in
+    (starting a new one when the stored one is over), the first hit's insert, the read of ``peek``."""
+    from sqlalchemy import Table, bindparam, case, insert, select, update
+
+    from spiko.db.models.limits import RateLimitWindow
+
+    table = RateLimitWindow.__table__
+    assert isinstance(table, Table)
+    over = table.c.window_started <= bindparam("cutoff")
+    bump = (
+        update(table)
+        .where(table.c.key == bindparam("k"))
+        .values(
+            count=case((over, 1), else_=table.c.count + 1),
+            window_started=case((over, bindparam("now")), else_=table.c.window_started),
+        )
+        .returning(table.c.window_started, table.c.count)
+    )
+    first = insert(table).values(key=bindparam("k"), window_started=bindparam("now"), count=1)
+    read = select(table.c.window_started, table.c.count).where(table.c.key == bindparam("k"))
+    return bump, first, read
 
 
 def make_rate_limiter(ctx: Any, redis_url: str | None, prefix: str = "spiko:") -> RateLimiter:

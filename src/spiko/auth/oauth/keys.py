@@ -8,7 +8,8 @@ JWKS until every ID token it signed has expired.
 
 Cache: each process keeps the loaded keys for ``KEY_CACHE_SECONDS``; a rotation made by the CLI
 reaches a running worker within that time, and until then it signs with a key that is still
-published, so no token it issues fails to verify.
+published, so no token it issues fails to verify. A reload reads the rows again, but decrypts and
+imports only a key it has not imported before (importing an RSA key costs milliseconds).
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class KeyRing:
         self._wrapping_key = OctKey.import_key(derive_key(settings.secret_key, "oauth-signing-key"))
         self._lock = threading.Lock()
         self._cached: tuple[float, LoadedKeys] | None = None
+        # Private keys already decrypted and imported, by stored row (kid, JWE): importing an RSA
+        # key validates it, which costs milliseconds, and every reload would otherwise pay it
+        # again for every key (in every request thread that finds the cache expired).
+        self._imported: dict[tuple[str, str], SigningKey] = {}
 
     def _encrypt(self, key: SigningKey) -> str:
         return jwe.encrypt_compact(ENCRYPTION, json.dumps(key.as_dict(private=True)), self._wrapping_key)
@@ -158,11 +163,14 @@ class KeyRing:
             .order_by(OAuthSigningKey.created_at.desc())
         ).all()
         signers: dict[str, SigningKey] = {}
+        imported: dict[tuple[str, str], SigningKey] = {}
         for row in rows:
             if row.retired_at is None and row.algorithm not in signers:
-                decrypted = self._decrypt(row)
+                stored = (row.kid, row.private_jwk_encrypted)
+                decrypted = self._imported.get(stored) or self._decrypt(row)
                 if decrypted is not None:
-                    signers[row.algorithm] = decrypted
+                    signers[row.algorithm] = imported[stored] = decrypted
+        self._imported = imported  # only the keys still signing
         rsa = signers.get(ALGORITHM)
         signing = rsa if isinstance(rsa, RSAKey) else None
         loaded = LoadedKeys(signing, [json.loads(row.public_jwk) for row in rows], signers)
