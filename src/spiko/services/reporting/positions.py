@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import String, bindparam, func, insert, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from spiko.context import AppContext
@@ -364,18 +365,31 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
             ).all()
             carried = [account_id for account_id in held if account_id not in moved]
             movers = [account_id for account_id in held if account_id in moved]
-            rows_of_movers: list[Any] = []
-            for chunk_start in range(0, len(movers), 500):
-                chunk = movers[chunk_start : chunk_start + 500]
-                rows_of_movers.extend(session.execute(query.where(DailyPositionRow.account_id.in_(chunk))))
-            state_rows: Iterable[Any] = rows_of_movers
+            # One join on the movers' array, not chunks of IN lists: without fresh statistics
+            # PostgreSQL scanned the whole day once per chunk (quadratic in the accounts).
+            wanted = _account_array(movers)
+            state_rows: Iterable[Any] = (
+                session.execute(query.join(wanted, wanted.c.account_id == DailyPositionRow.account_id))
+                if movers
+                else []
+            )
         else:
             state_rows = session.execute(query)
         for row in state_rows:
             states[row.account_id] = (row.investor_id, _to_domain(row).state())
     newcomers = [account_id for account_id in moved if account_id not in states]
     older: set[str] = set()
-    if previous_close is not None and newcomers:
+    if previous_close is not None and newcomers and session.get_bind().dialect.name == "postgresql":
+        wanted = _account_array(newcomers)
+        older.update(
+            session.scalars(
+                select(ShareMovement.account_id)
+                .join(wanted, wanted.c.account_id == ShareMovement.account_id)
+                .where(ShareMovement.share_class_id == share_class.id, ShareMovement.day <= previous_close)
+                .distinct()
+            )
+        )
+    elif previous_close is not None and newcomers:
         for chunk_start in range(0, len(newcomers), 500):
             chunk = newcomers[chunk_start : chunk_start + 500]
             older.update(
@@ -420,6 +434,15 @@ def book_day(session: Session, share_class: ShareClass, day: date, previous_clos
     for account_id in sorted(older):
         stored += materialize(session, account_id, share_class, through=day)
     return stored
+
+
+def _account_array(accounts: Sequence[str]) -> Any:
+    """A PostgreSQL table of account ids (``unnest`` of one array parameter) to join on."""
+    return (
+        func.unnest(bindparam(None, list(accounts), type_=postgresql.ARRAY(String)))
+        .table_valued("account_id")
+        .render_derived()
+    )
 
 
 def _window_movements(
