@@ -7,9 +7,12 @@ accounts (ten per investor) each holding shares subscribed on Monday 2025-03-03,
 NAV and times ``spiko close-day`` of that day (``services.close.close_day`` in one transaction,
 commit included): execute the orders, book the positions of every account, reconcile, close.
 
-It then times the read of one account's 30-day position history right after the close (after one
-read of another account, which warms the connection pool) and the median of 20 later reads of it
-(the ratio shows that the close left nothing for a read to replay).
+It then times the read of an account's 30-day position history right after the close (after
+one read of another account, which warms the connection pool): 20 alternating rounds of the first
+read of an account not read since the close (ten with an order that day, ten without) and a later read of the same account; the ratio of
+their medians shows that the close left nothing for a read to replay. The close's CPU time (this
+process, plus its PostgreSQL backend's from /proc) is printed beside its wall time: on a shared
+machine it varies less with the load.
 
     .venv/bin/python bench/close_bench.py [--sizes 10000,100000] [--sqlite-only | --postgres-only]
 
@@ -51,6 +54,7 @@ NAV_MONDAY = Decimal("1.045300")
 NAV_TUESDAY = Decimal("1.045400")
 SECRET = "bench-secret-key-" + "x" * 32
 BATCH = 5000
+CPU_OF = {"postgresql": ": this process and its PostgreSQL backend", "sqlite": ""}
 
 
 @contextmanager
@@ -239,6 +243,25 @@ def put_orders(ctx: AppContext, world: dict[str, Any], count: int) -> None:
         bulk(session, WithdrawalOrder, withdrawals)
 
 
+def server_cpu(session: Any) -> Any:
+    """A reader of the CPU seconds used so far by the PostgreSQL backend serving ``session``
+    (from /proc; 0 on SQLite, whose work is in this process, or when /proc is not readable)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: 0.0
+    pid = session.scalar(select(func.pg_backend_pid()))
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
+
+
 def read_history(ctx: AppContext, account_id: str, share_class_id: str) -> float:
     started = time.perf_counter()
     with ctx.transaction(write=False) as session:
@@ -265,15 +288,22 @@ def run(kind: str, size: int) -> dict[str, Any]:
             for share_class in reference.list_share_classes(session):
                 value = NAV_TUESDAY if share_class.id == world["share_class_id"] else Decimal("1.000100")
                 reference.publish_nav(session, share_class.id, TUESDAY, value)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with ctx.transaction() as session:
+            server = server_cpu(session)
+            server_started = server()
             summary = close.close_day(session, TUESDAY)
         close_seconds = time.perf_counter() - started
+        close_cpu = time.process_time() - cpu_started + server() - server_started
         eutbl = next(f for f in summary.funds if f.fund == "EUTBL")
         read_history(ctx, world["accounts"][0], world["share_class_id"])  # warms the pool, not the account
-        account = world["accounts"][-1]
-        first_read = read_history(ctx, account, world["share_class_id"])
-        later = [read_history(ctx, account, world["share_class_id"]) for _ in range(20)]
+        # Alternating rounds: the first read of an account not read since the close, then a
+        # later read of the same account; the medians of 20 rounds each, over ten accounts that
+        # had an order that day and ten that did not.
+        first_reads, later = [], []
+        for account in world["accounts"][1:11] + world["accounts"][-10:]:
+            first_reads.append(read_history(ctx, account, world["share_class_id"]))
+            later.append(read_history(ctx, account, world["share_class_id"]))
         with ctx.transaction(write=False) as session:
             stored = session.scalar(
                 select(func.count()).select_from(DailyPosition).where(DailyPosition.day == TUESDAY)
@@ -286,9 +316,10 @@ def run(kind: str, size: int) -> dict[str, Any]:
             "build_s": build,
             "first_close_s": first_close,
             "close_s": close_seconds,
+            "close_cpu_s": close_cpu,
             "executed": eutbl.deposits_executed + eutbl.withdrawals_executed,
             "positions": stored,
-            "first_read_ms": first_read,
+            "first_read_ms": statistics.median(first_reads),
             "later_read_ms": statistics.median(later),
         }
 
@@ -315,7 +346,7 @@ def main() -> None:
             results.append(result)
             print(
                 f"{kind}: {result['accounts']} accounts, {result['orders']} orders: "
-                f"close {result['close_s']:.2f} s "
+                f"close {result['close_s']:.2f} s (CPU {result['close_cpu_s']:.2f} s{CPU_OF[kind]}) "
                 f"({result['executed']} executed, {result['positions']} positions booked); first close "
                 f"{result['first_close_s']:.2f} s; built in {result['build_s']:.1f} s; read after close "
                 f"{result['first_read_ms']:.2f} ms, later {result['later_read_ms']:.2f} ms, ratio "
@@ -325,7 +356,8 @@ def main() -> None:
         if len(results) > 1:
             print(
                 f"{kind}: scaling {results[0]['accounts']} -> {results[-1]['accounts']} accounts: "
-                f"{results[-1]['close_s'] / results[0]['close_s']:.2f}x the time"
+                f"{results[-1]['close_s'] / results[0]['close_s']:.2f}x the time, "
+                f"{results[-1]['close_cpu_s'] / results[0]['close_cpu_s']:.2f}x the CPU"
             )
 
 
