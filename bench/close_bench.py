@@ -8,11 +8,11 @@ NAV and times ``spiko close-day`` of that day (``services.close.close_day`` in o
 commit included): execute the orders, book the positions of every account, reconcile, close.
 
 It then times the read of an account's 30-day position history right after the close (after
-one read of another account, which warms the connection pool): 20 alternating rounds of the first
-read of an account not read since the close (ten with an order that day, ten without) and a later read of the same account; the ratio of
-their medians shows that the close left nothing for a read to replay. The close's CPU time (this
-process, plus its PostgreSQL backend's from /proc) is printed beside its wall time: on a shared
-machine it varies less with the load.
+one read of another account, which warms the connection pool): 20 alternating rounds of the
+first read of an account not read since the close (ten with an order that day, ten without) and
+a later read of the same account; the ratio of their medians shows that the close left nothing
+for a read to replay. The close's CPU time (this process, plus its PostgreSQL backend's from
+/proc) is printed beside its wall time: on a shared machine it varies less with the load.
 
     .venv/bin/python bench/close_bench.py [--sizes 10000,100000] [--sqlite-only | --postgres-only]
 
