@@ -322,7 +322,11 @@ def _insert_positions(session: Session, rows: list[dict[str, object]]) -> int:
     """Insert stored positions: by COPY on PostgreSQL (a close writes one row per account), by
     executemany on SQLite."""
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(DailyPositionRow), rows)
+        # On the connection: a Core executemany, without the ORM's per-row bulk bookkeeping
+        # (parameters named as the rows' keys, the mapped attributes: ``yield_`` is "yield").
+        mapped = DailyPositionRow.__mapper__.columns
+        statement = insert(DailyPositionRow).values({mapped[name]: bindparam(name) for name in rows[0]})
+        session.connection().execute(statement, rows)
         return len(rows)
     if not _COPY_COLUMNS:
         _COPY_COLUMNS.extend(rows[0])
