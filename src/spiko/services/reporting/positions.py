@@ -478,6 +478,8 @@ def _window_movements(
 # the same shares, cost and totals; the holdings at the day's NAV rounded down to the minor unit
 # (``domain.positions.holdings_value``), the day's yield their change. What ``roll_positions``
 # computes for such a day, done by PostgreSQL for the accounts of a close that did not move.
+# In account order: the inserts then walk the (account, ...) indexes and the accounts' key (the
+# foreign-key checks) in order instead of at random, which keeps fewer of their pages dirty.
 _CARRY_SQL = text(
     """
     INSERT INTO daily_positions (
@@ -504,6 +506,7 @@ _CARRY_SQL = text(
         END AS holdings
     ) h
     WHERE p.share_class_id = :share_class_id AND p.day = CAST(:previous AS date)
+    ORDER BY p.account_id
     """
 )
 
