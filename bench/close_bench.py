@@ -2,10 +2,12 @@
 
 For each database and size the script bulk-inserts a register on the EUTBL share class: N
 accounts (ten per investor) each holding shares subscribed on Monday 2025-03-03, closes Monday
-(the first close, which books every account's first position), then puts N/10 orders on Tuesday
-(half funded deposits, half withdrawals by shares, each on its own account), publishes Tuesday's
-NAV and times ``spiko close-day`` of that day (``services.close.close_day`` in one transaction,
-commit included): execute the orders, book the positions of every account, reconcile, close.
+(the first close, which books every account's first position), runs on PostgreSQL the VACUUM
+ANALYZE that autovacuum would run in the day between two closes (``--no-vacuum`` skips it), then
+puts N/10 orders on Tuesday (half funded deposits, half withdrawals by shares, each on its own
+account), publishes Tuesday's NAV and times ``spiko close-day`` of that day
+(``services.close.close_day`` in one transaction, commit included): execute the orders, book the
+positions of every account, reconcile, close.
 
 It then times the read of an account's 30-day position history right after the close (after
 one read of another account, which warms the connection pool): 20 alternating rounds of the
@@ -15,6 +17,7 @@ for a read to replay. The close's CPU time (this process, plus its PostgreSQL ba
 /proc) is printed beside its wall time: on a shared machine it varies less with the load.
 
     .venv/bin/python bench/close_bench.py [--sizes 10000,100000] [--sqlite-only | --postgres-only]
+        [--no-vacuum]
 
 PostgreSQL: SPIKO_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); the
 script creates a database of its own and drops it at the end.
@@ -270,7 +273,16 @@ def read_history(ctx: AppContext, account_id: str, share_class_id: str) -> float
     return (time.perf_counter() - started) * 1000
 
 
-def run(kind: str, size: int) -> dict[str, Any]:
+def settle(ctx: AppContext) -> None:
+    """What the day between two closes gives a PostgreSQL database: autovacuum's VACUUM ANALYZE of
+    the tables the bulk load and the first close filled (statistics, visibility map, hint bits)."""
+    if ctx.engine.dialect.name != "postgresql":
+        return
+    with ctx.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
+def run(kind: str, size: int, *, vacuum: bool = True) -> dict[str, Any]:
     with database(kind) as url:
         upgrade(url)
         ctx = AppContext(Settings(database_url=url, issuer="http://bench", secret_key=SECRET))
@@ -281,6 +293,8 @@ def run(kind: str, size: int) -> dict[str, Any]:
         with ctx.transaction() as session:
             close.close_day(session, MONDAY)
         first_close = time.perf_counter() - started
+        if vacuum:
+            settle(ctx)
         orders = size // 10
         put_orders(ctx, world, orders)
         with ctx.transaction() as session:
@@ -330,6 +344,11 @@ def main() -> None:
     logging.disable(logging.INFO)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="accounts per run, comma-separated")
+    parser.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="close Tuesday right after the bulk load, without the VACUUM ANALYZE of a day between",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--sqlite-only", action="store_true")
     group.add_argument("--postgres-only", action="store_true")
@@ -342,7 +361,7 @@ def main() -> None:
     for kind in kinds:
         results = []
         for size in sizes:
-            result = run(kind, size)
+            result = run(kind, size, vacuum=not args.no_vacuum)
             results.append(result)
             print(
                 f"{kind}: {result['accounts']} accounts, {result['orders']} orders: "
