@@ -63,7 +63,7 @@ def _per_order(world) -> tuple[dict[str, Any], list[Any], list[Any]]:
                     execution.execute_deposit(session, order, nav.value, TODAY, executed_at=when)
                 else:
                     execution.execute_withdrawal(session, order, nav.value, TODAY, executed_at=when)
-            session.flush()
+                session.flush()  # the next order's balance sees this one's
         pending = session.info.get("spiko.pending_events", [])
         events = sorted((e.investor_id, e.type, repr(_without_times(e.data))) for e in pending)
         result = (_orders_state(session, ids), _ledger(session, ids), events)
