@@ -7,7 +7,8 @@ ANALYZE that autovacuum would run in the day between two closes (``--no-vacuum``
 puts N/10 orders on Tuesday (half funded deposits, half withdrawals by shares, each on its own
 account), publishes Tuesday's NAV and times ``spiko close-day`` of that day
 (``services.close.close_day`` in one transaction, commit included): execute the orders, book the
-positions of every account, reconcile, close.
+positions of every account, reconcile, close. It closes Tuesday ``--repeat`` times (3), each time
+on a fresh copy of the database, and prints the medians.
 
 It then times the read of an account's 30-day position history right after the close (after
 one read of another account, which warms the connection pool): 20 alternating rounds of the
@@ -17,7 +18,7 @@ for a read to replay. The close's CPU time (this process, plus its PostgreSQL ba
 /proc) is printed beside its wall time: on a shared machine it varies less with the load.
 
     .venv/bin/python bench/close_bench.py [--sizes 10000,100000] [--sqlite-only | --postgres-only]
-        [--no-vacuum]
+        [--repeat 3] [--no-vacuum]
 
 PostgreSQL: SPIKO_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); the
 script creates a database of its own and drops it at the end.
@@ -26,7 +27,9 @@ script creates a database of its own and drops it at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -282,7 +285,46 @@ def settle(ctx: AppContext) -> None:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
 
 
-def run(kind: str, size: int, *, vacuum: bool = True) -> dict[str, Any]:
+@contextmanager
+def copy_of(url: str, number: int) -> Iterator[str]:
+    """A copy of the database at ``url`` (closed: no connection to it is open), dropped after use."""
+    if url.startswith("sqlite:///"):
+        source = url.removeprefix("sqlite:///")
+        target = f"{source}.{number}"
+        shutil.copyfile(source, target)
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(target + suffix)
+        return
+    import psycopg
+
+    base, _, source = url.rpartition("/")
+    name = f"{source}_{number}"
+    admin_url = os.environ.get("SPIKO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def close_tuesday(ctx: AppContext) -> tuple[float, float, Any]:
+    """Close Tuesday; returns the wall and CPU seconds it took, and its summary."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with ctx.transaction() as session:
+        server = server_cpu(session)
+        server_started = server()
+        summary = close.close_day(session, TUESDAY)
+    seconds = time.perf_counter() - started
+    return seconds, time.process_time() - cpu_started + server() - server_started, summary
+
+
+def run(kind: str, size: int, *, vacuum: bool = True, repeat: int = 3) -> dict[str, Any]:
     with database(kind) as url:
         upgrade(url)
         ctx = AppContext(Settings(database_url=url, issuer="http://bench", secret_key=SECRET))
@@ -302,26 +344,33 @@ def run(kind: str, size: int, *, vacuum: bool = True) -> dict[str, Any]:
             for share_class in reference.list_share_classes(session):
                 value = NAV_TUESDAY if share_class.id == world["share_class_id"] else Decimal("1.000100")
                 reference.publish_nav(session, share_class.id, TUESDAY, value)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        with ctx.transaction() as session:
-            server = server_cpu(session)
-            server_started = server()
-            summary = close.close_day(session, TUESDAY)
-        close_seconds = time.perf_counter() - started
-        close_cpu = time.process_time() - cpu_started + server() - server_started
-        eutbl = next(f for f in summary.funds if f.fund == "EUTBL")
-        read_history(ctx, world["accounts"][0], world["share_class_id"])  # warms the pool, not the account
-        # Alternating rounds: the first read of an account not read since the close, then a
-        # later read of the same account; the medians of 20 rounds each, over ten accounts that
-        # had an order that day and ten that did not.
-        first_reads, later = [], []
-        for account in world["accounts"][1:11] + world["accounts"][-10:]:
-            first_reads.append(read_history(ctx, account, world["share_class_id"]))
-            later.append(read_history(ctx, account, world["share_class_id"]))
-        with ctx.transaction(write=False) as session:
-            stored = session.scalar(
-                select(func.count()).select_from(DailyPosition).where(DailyPosition.day == TUESDAY)
-            )
+        ctx.engine.dispose()
+        rounds = []
+        for number in range(repeat):
+            with copy_of(url, number) as copy_url:
+                ctx = AppContext(Settings(database_url=copy_url, issuer="http://bench", secret_key=SECRET))
+                rounds.append(close_tuesday(ctx))
+                if number < repeat - 1:
+                    ctx.engine.dispose()
+                    continue
+                summary = rounds[-1][2]
+                eutbl = next(f for f in summary.funds if f.fund == "EUTBL")
+                # Warms the pool, not the accounts read below.
+                read_history(ctx, world["accounts"][0], world["share_class_id"])
+                # Alternating rounds: the first read of an account not read since the close, then
+                # a later read of the same account; the medians of 20 rounds each, over ten
+                # accounts that had an order that day and ten that did not.
+                first_reads, later = [], []
+                for account in world["accounts"][1:11] + world["accounts"][-10:]:
+                    first_reads.append(read_history(ctx, account, world["share_class_id"]))
+                    later.append(read_history(ctx, account, world["share_class_id"]))
+                with ctx.transaction(write=False) as session:
+                    stored = session.scalar(
+                        select(func.count()).select_from(DailyPosition).where(DailyPosition.day == TUESDAY)
+                    )
+                ctx.engine.dispose()
+        close_seconds = statistics.median(seconds for seconds, _, _ in rounds)
+        close_cpu = statistics.median(cpu for _, cpu, _ in rounds)
         ctx.engine.dispose()
         return {
             "kind": kind,
@@ -345,6 +394,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="accounts per run, comma-separated")
     parser.add_argument(
+        "--repeat", type=int, default=3, help="closes of Tuesday, each on a copy of the database (median)"
+    )
+    parser.add_argument(
         "--no-vacuum",
         action="store_true",
         help="close Tuesday right after the bulk load, without the VACUUM ANALYZE of a day between",
@@ -361,11 +413,11 @@ def main() -> None:
     for kind in kinds:
         results = []
         for size in sizes:
-            result = run(kind, size, vacuum=not args.no_vacuum)
+            result = run(kind, size, vacuum=not args.no_vacuum, repeat=max(1, args.repeat))
             results.append(result)
             print(
                 f"{kind}: {result['accounts']} accounts, {result['orders']} orders: "
-                f"close {result['close_s']:.2f} s (CPU {result['close_cpu_s']:.2f} s{CPU_OF[kind]}) "
+                f"close {result['close_s']:.2f} s (median; CPU {result['close_cpu_s']:.2f} s{CPU_OF[kind]}) "
                 f"({result['executed']} executed, {result['positions']} positions booked); first close "
                 f"{result['first_close_s']:.2f} s; built in {result['build_s']:.1f} s; read after close "
                 f"{result['first_read_ms']:.2f} ms, later {result['later_read_ms']:.2f} ms, ratio "
