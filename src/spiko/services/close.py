@@ -124,6 +124,9 @@ def _lock_share_classes(session: Session, fund: Fund) -> None:
     for share_class in fund.share_classes:
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("nav/" + share_class.id, 0))))
     session.execute(text("SET LOCAL spiko.bulk_movements = 'on'"))
+    # The close joins and sorts a row per account (the carry's hash join, the reconciliation's
+    # grouped sums): room to do it in memory rather than in batches spilled to disk.
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def ready_to_close(session: Session, fund: Fund, day: date) -> bool:

@@ -50,18 +50,21 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
-def _next_sequence(session: Session, investor_id: str, count: int = 1) -> int:
-    """Take the investor's next ``count`` numbers (returns the last): an upsert that row-locks the
-    counter until commit."""
+def _next_sequences(session: Session, counts: dict[str, int]) -> dict[str, int]:
+    """Take each investor's next ``counts[investor]`` numbers (returns each one's last): upserts of
+    many counters per statement, in investor order (so the row locks are taken in that order)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(EventCounter)
-        .values(investor_id=investor_id, last=count)
-        .on_conflict_do_update(index_elements=["investor_id"], set_={"last": EventCounter.last + count})
-        .returning(EventCounter.last)
-    )
-    return int(session.execute(statement).scalar_one())
+    investors = sorted(counts)
+    lasts: dict[str, int] = {}
+    for start in range(0, len(investors), 500):
+        chunk = investors[start : start + 500]
+        values = insert(EventCounter).values([{"investor_id": i, "last": counts[i]} for i in chunk])
+        statement = values.on_conflict_do_update(
+            index_elements=["investor_id"], set_={"last": EventCounter.last + values.excluded.last}
+        ).returning(EventCounter.investor_id, EventCounter.last)
+        lasts.update((investor_id, int(last)) for investor_id, last in session.execute(statement))
+    return lasts
 
 
 def record(
@@ -109,9 +112,10 @@ def _write_pending(session: Session) -> None:
         )
     ):
         endpoints.setdefault(row.investor_id, []).append(row)
+    lasts = _next_sequences(session, {investor_id: len(items) for investor_id, items in by_investor.items()})
     for investor_id in sorted(by_investor):
         items = by_investor[investor_id]
-        last = _next_sequence(session, investor_id, len(items))
+        last = lasts[investor_id]
         for offset, item in enumerate(items):
             item.sequence = last - len(items) + 1 + offset
             item.created_at = now

@@ -16,12 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from spiko.db.models.funds import ShareClass
 from spiko.db.models.ledger import ShareMovement
 from spiko.db.models.orders import DepositOrder, WithdrawalOrder
+from spiko.db.types import new_id, utcnow
 from spiko.domain.money import (
     amount_for_shares,
     shares_for_amount,
@@ -90,12 +92,38 @@ def record_movement(
     return row
 
 
+def deposit_shares(order: DepositOrder, nav: Decimal, share_class: ShareClass) -> Decimal:
+    """The shares a deposit buys at ``nav``: ``floor(amount / NAV)`` to the share quantum."""
+    return shares_for_amount(order.amount, nav, share_class.share_decimals)
+
+
+def withdrawal_shares(
+    order: WithdrawalOrder, nav: Decimal, left: Decimal, share_class: ShareClass
+) -> tuple[Decimal, Decimal]:
+    """The shares a withdrawal redeems at ``nav`` from an account with ``left`` shares available,
+    and what they pay (see :func:`execute_withdrawal`)."""
+    if order.quantity_mode == "shares":
+        if order.requested_shares is None:
+            raise InvariantError(f"withdrawal order {order.id} by shares has no shares")
+        shares = order.requested_shares
+    elif order.quantity_mode == "amount":
+        if order.requested_amount is None:
+            raise InvariantError(f"withdrawal order {order.id} by amount has no amount")
+        shares = shares_to_withdraw(
+            order.requested_amount, nav, left, share_class.share_decimals, share_class.currency
+        )
+    else:
+        shares = left
+    shares = max(Decimal(0), min(shares, left))
+    return shares, amount_for_shares(shares, nav, share_class.currency)
+
+
 def execute_deposit(
     session: Session, order: DepositOrder, nav: Decimal, day: date, *, executed_at: datetime | None = None
 ) -> ShareMovement:
     """Buy ``floor(amount / NAV)`` shares; the cash left (under one share quantum) stays in the fund."""
     share_class = orders.share_class(session, order.share_class_id)
-    shares = shares_for_amount(order.amount, nav, share_class.share_decimals)
+    shares = deposit_shares(order, nav, share_class)
     when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
@@ -139,20 +167,7 @@ def execute_withdrawal(
     if left is None:
         orders.lock_accounts(session, order.account_id)
         left = orders.available(session, order.account_id, order.share_class_id, excluding=order.id)
-    if order.quantity_mode == "shares":
-        if order.requested_shares is None:
-            raise InvariantError(f"withdrawal order {order.id} by shares has no shares")
-        shares = order.requested_shares
-    elif order.quantity_mode == "amount":
-        if order.requested_amount is None:
-            raise InvariantError(f"withdrawal order {order.id} by amount has no amount")
-        shares = shares_to_withdraw(
-            order.requested_amount, nav, left, share_class.share_decimals, share_class.currency
-        )
-    else:
-        shares = left
-    shares = max(Decimal(0), min(shares, left))
-    paid = amount_for_shares(shares, nav, share_class.currency)
+    shares, paid = withdrawal_shares(order, nav, left, share_class)
     when = executed_at or orders.executed_at_for(session, day)
     order.status = "executed"
     order.shares = shares
@@ -227,15 +242,160 @@ def _executable_withdrawals(share_class_id: str, day: date) -> Select[Any]:
     )
 
 
+class _BatchWriter:
+    """The rows a batch of executions writes, written set-wise when the batch ends.
+
+    Each order's outcome is set on the loaded order as its database state (nothing is left for
+    the session to flush) and the batch writes the orders' new state in one statement and the
+    ledger rows by ``COPY`` (PostgreSQL) or ``executemany`` (SQLite), instead of one ORM object
+    per movement and per-object flush bookkeeping, which grew with the session.
+    """
+
+    def __init__(self, session: Session, model: type[DepositOrder] | type[WithdrawalOrder]) -> None:
+        self.session = session
+        self.model = model
+        self.orders: list[dict[str, Any]] = []
+        self.movements: list[dict[str, Any]] = []
+        self.created_at = utcnow()
+
+    def executed(
+        self,
+        order: DepositOrder | WithdrawalOrder,
+        *,
+        shares: Decimal,
+        amount: Decimal,
+        nav: Decimal,
+        day: date,
+        when: datetime,
+    ) -> None:
+        values = {
+            "status": OrderStatus.EXECUTED.value,
+            "shares": shares,
+            "amount": amount,
+            "nav": nav,
+            "execution_day": day,
+            "executed_at": when,
+        }
+        for name, value in values.items():
+            set_committed_value(order, name, value)
+        self.orders.append({"id": order.id, **values})
+
+    def movement(
+        self,
+        order: DepositOrder | WithdrawalOrder,
+        share_class: ShareClass,
+        *,
+        kind: str,
+        day: date,
+        when: datetime,
+        shares: Decimal,
+        amount: Decimal,
+        nav: Decimal,
+    ) -> None:
+        self.movements.append(
+            {
+                "id": new_id(),
+                "investor_id": order.investor_id,
+                "account_id": order.account_id,
+                "share_class_id": share_class.id,
+                "kind": kind,
+                "order_id": order.id,
+                "day": day,
+                "executed_at": when,
+                "shares": shares,
+                "amount": amount,
+                "nav": nav,
+                "cost": None,
+                "currency": share_class.currency,
+                "correction_id": None,
+                "created_at": self.created_at,
+            }
+        )
+
+    def write(self) -> None:
+        if self.orders:
+            _update_orders(self.session, self.model, self.orders)
+        if self.movements:
+            _insert_movements(self.session, self.movements)
+        self.orders, self.movements = [], []
+
+
+_ORDER_UPDATE = """
+    UPDATE {table} AS o SET status = u.status, shares = u.shares, amount = u.amount, nav = u.nav,
+        execution_day = u.execution_day, executed_at = u.executed_at
+    FROM unnest(CAST(:id AS varchar[]), CAST(:status AS varchar[]), CAST(:shares AS numeric[]),
+        CAST(:amount AS numeric[]), CAST(:nav AS numeric[]), CAST(:execution_day AS date[]),
+        CAST(:executed_at AS timestamptz[]))
+        AS u(id, status, shares, amount, nav, execution_day, executed_at)
+    WHERE o.id = u.id
+"""
+
+
+def _update_orders(
+    session: Session, model: type[DepositOrder] | type[WithdrawalOrder], rows: list[dict[str, Any]]
+) -> None:
+    """Write the executed orders' new state: one statement over arrays on PostgreSQL, an
+    ``executemany`` by primary key on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        columns = ("id", "status", "shares", "amount", "nav", "execution_day", "executed_at")
+        session.execute(
+            text(_ORDER_UPDATE.format(table=model.__tablename__)),
+            {name: [row[name] for row in rows] for name in columns},
+        )
+        return
+    statement = (
+        update(model)
+        .where(model.id == bindparam("order_id"))
+        .values({name: bindparam(name) for name in rows[0] if name != "id"})
+    )
+    session.connection().execute(statement, [{**row, "order_id": row["id"]} for row in rows])
+
+
+def _insert_movements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert ledger rows: by COPY on PostgreSQL (the ledger trigger runs for each, as for an
+    INSERT), by ``executemany`` on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection().execute(insert(ShareMovement), rows)
+        return
+    names = list(rows[0])
+    table_columns = ShareMovement.__mapper__.columns
+    columns = ", ".join(f'"{table_columns[name].name}"' for name in names)
+    raw: Any = session.connection().connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {ShareMovement.__tablename__} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in names])
+
+
 def _deposit_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
+    """Execute a day's deposits at one NAV; their rows are written set-wise (``_BatchWriter``)."""
+    if not batch:
+        return
     when = orders.executed_at_for(session, day)  # one execution time for the batch
+    writer = _BatchWriter(session, DepositOrder)
     for order in batch:
-        execute_deposit(session, order, nav, day, executed_at=when)
+        share_class = orders.share_class(session, order.share_class_id)
+        shares = deposit_shares(order, nav, share_class)
+        writer.executed(order, shares=shares, amount=order.amount, nav=nav, day=day, when=when)
+        snapshots.deposit_order(session, "executed", order)
+        writer.movement(
+            order,
+            share_class,
+            kind="subscription",
+            day=day,
+            when=when,
+            shares=shares,
+            amount=order.amount,
+            nav=nav,
+        )
+    writer.write()
 
 
 def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day: date) -> None:
     """Lock the batch's accounts once and keep their balances as the orders execute, instead of
-    a lock and two sums per order."""
+    a lock and two sums per order; the rows are written set-wise (``_BatchWriter``)."""
     if not batch:
         return
     share_class_id = batch[0].share_class_id
@@ -265,12 +425,28 @@ def _withdrawal_batch(session: Session, batch: Sequence[Any], nav: Decimal, day:
             reserved[account_id] = total
     zero = Decimal(0)
     when = orders.executed_at_for(session, day)
+    writer = _BatchWriter(session, WithdrawalOrder)
     for order in batch:
+        share_class = orders.share_class(session, order.share_class_id)
         account = order.account_id
         left = held.get(account, zero) - (reserved.get(account, zero) - order.reserved_shares)
-        execute_withdrawal(session, order, nav, day, executed_at=when, left=left)
-        held[account] = held.get(account, zero) - (order.shares or zero)
+        shares, paid = withdrawal_shares(order, nav, left, share_class)
+        writer.executed(order, shares=shares, amount=paid, nav=nav, day=day, when=when)
+        snapshots.withdrawal_order(session, "executed", order)
+        if shares != 0:
+            writer.movement(
+                order,
+                share_class,
+                kind="redemption",
+                day=day,
+                when=when,
+                shares=-shares,
+                amount=paid,
+                nav=nav,
+            )
+        held[account] = held.get(account, zero) - shares
         reserved[account] = reserved.get(account, zero) - order.reserved_shares
+    writer.write()
 
 
 # Deposits execute before withdrawals, so that a day's subscription can be redeemed the same day.
