@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from spiko.auth.oauth.replay import (
-    AsyncRedisReplayStore,
     DatabaseJtiRecorder,
     DatabaseResourceReplayStore,
+    RedisJtiRecorder,
+    RedisResourceReplayStore,
     replay_key,
 )
 from spiko.db.models.fapi import UsedJti
@@ -56,7 +57,7 @@ def _stores(ctx: Any, backend: str, prefix: str) -> tuple[Any, Any]:
     """Two workers' stores on the same database or Redis."""
     if backend == "database":
         return DatabaseResourceReplayStore(ctx), DatabaseResourceReplayStore(ctx)
-    return AsyncRedisReplayStore(REDIS_URL, prefix), AsyncRedisReplayStore(REDIS_URL, prefix)
+    return RedisResourceReplayStore(REDIS_URL, prefix), RedisResourceReplayStore(REDIS_URL, prefix)
 
 
 @pytest.mark.parametrize("backend", ["database", "redis"])
@@ -172,6 +173,42 @@ class TestDatabaseRecorder:
             time.sleep(0.02)
         assert ctx.engine.pool.checkedout() == checked_out
         assert len(asyncio.run(record())) == 1
+
+
+class TestRedisRecorder:
+    def _record(self, recorder: RedisJtiRecorder, keys: list[str]) -> set[str]:
+        async def record() -> set[str]:
+            return await recorder.submit([(key, time.time() + 60) for key in keys])
+
+        return asyncio.run(record())
+
+    def test_a_connection_lost_meanwhile_is_replaced(self, redis_prefix):
+        import redis
+
+        name = f"spiko-test-{uuid.uuid4().hex[:8]}"
+        recorder = RedisJtiRecorder(f"{REDIS_URL}?client_name={name}", redis_prefix)
+        first, second = _keys(1), _keys(1)
+        assert self._record(recorder, first) == set(first)
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            ours = [client["id"] for client in admin.client_list() if client["name"] == name]
+            assert ours and all(admin.client_kill_filter(_id=client_id) for client_id in ours)
+        finally:
+            admin.close()
+        assert self._record(recorder, second + first) == set(second)
+
+    def test_a_script_flushed_meanwhile_is_loaded_again(self, redis_prefix):
+        import redis
+
+        recorder = RedisJtiRecorder(REDIS_URL, redis_prefix)
+        first, second = _keys(2), _keys(2)
+        assert self._record(recorder, first) == set(first)
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            admin.script_flush()
+        finally:
+            admin.close()
+        assert self._record(recorder, second + first[:1]) == set(second)
 
 
 class TestConcurrentReplaysOnV1:
