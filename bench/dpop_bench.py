@@ -2,17 +2,22 @@
 
 Usage (from the repository root; loopback only, every load bounded in time and count):
 
-    .venv/bin/python bench/dpop_bench.py [--database-url URL] [--workers 2] [--seconds 5] [--rounds 3]
+    .venv/bin/python bench/dpop_bench.py [--database-url URL] [--redis-url URL] [--workers 2]
+                                         [--seconds 5] [--rounds 3]
 
 It starts ``spiko serve --workers N`` on a fresh database, obtains a Bearer token and a DPoP-bound
 token through the real authorization flow (sign-in, consent, code, DPoP proof with the server's
 nonce), then loads ``GET /v1/investors/me`` with wrk, alternating Bearer and DPoP round by round.
 Every DPoP request carries a proof of its own (a fresh ``jti``), signed beforehand and handed to
 wrk by a Lua script, so the server does the whole check each time: the signature, method, URL,
-``ath``, age, nonce, and the single-use record of the ``jti``. Prints one JSON object with the
-requests/s of both and the server CPU time per request of both (read from /proc for the worker
-processes: a figure the load generator and other load on the machine disturb much less), their
-ratios, and how long signing one proof took on the client side (which wrk does not pay).
+``ath``, age, nonce, and the single-use record of the ``jti`` (in the database, or in Redis with
+``--redis-url``). Each round signs its proofs (with a fresh nonce), then runs Bearer and DPoP one
+after the other; it prints a line per round to stderr, with the load average at its start, and
+at the end one JSON object: the medians of the requests/s of both, of the server CPU time per
+request of both (read from /proc for the worker processes, all their threads: a figure the load
+generator and other load on the machine disturb much less), of the per-round ratios, and of how
+long signing one proof took on the client side (which wrk does not pay). The CPU of the database
+server or of Redis, when they are processes of their own, is not counted.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -46,10 +52,11 @@ from oauth_bench import (  # noqa: E402
     free_port,
     sign_in,
     wait_up,
-    wrk,
 )
 
 WRK_THREADS = 2
+# Proofs are accepted for a minute after they are signed (the server's iat window).
+SIGNING_BUDGET_SECONDS = 35
 # Each wrk thread takes every WRK_THREADS-th proof of the file, so no proof is ever sent twice.
 LUA = """
 local proofs = {}
@@ -81,40 +88,53 @@ def measured(pids: list[int], run: Any) -> tuple[float, float]:
     return rate, 1000 * (cpu_seconds(pids) - before) / max(1, total)
 
 
-def wrk_count(url: str, headers: dict[str, str], seconds: int, connections: int) -> tuple[float, int]:
-    rate = wrk(url, headers, seconds, connections)
-    return rate, int(rate * seconds)
-
-
-def wrk_dpop(
-    url: str, token: str, proofs_file: Path, seconds: int, connections: int, script: Path
+def run_wrk(
+    url: str, headers: dict[str, str], seconds: int, connections: int, lua: tuple[Path, Path] | None = None
 ) -> tuple[float, int]:
-    command = [
-        "/usr/bin/wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
-        "-H", f"Authorization: DPoP {token}", "-s", str(script), url, "--", str(proofs_file),
-    ]  # fmt: skip
+    """(requests/s, requests) of one wrk run; ``lua``: the script handing out proofs and their file."""
+    command = ["/usr/bin/wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["-s", str(lua[0]), url, "--", str(lua[1])] if lua else [url]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
-    import re
-
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if not match or not total or non2xx:
-        raise RuntimeError(f"wrk failed or saw errors (proof pool too small?):\n{output}")
-    return float(match.group(1)), int(total.group(1))
+    if not rate or not total or non2xx:
+        raise RuntimeError(f"wrk failed or saw errors (stale proofs or nonce?):\n{output}")
+    return float(rate.group(1)), int(total.group(1))
 
 
-def sign_proofs(key: Any, url: str, token: str, nonce: str, count: int, path: Path) -> float:
-    """Write ``count`` proofs for ``GET url``; returns the seconds one proof took to sign."""
+def fresh_nonce(me_url: str, token: str, signer: Any) -> str:
+    """The server's current DPoP nonce, from the refusal of a proof carrying an unknown one."""
+    signer.remember_nonce(me_url, "unknown-nonce")
+    proof = signer.proof("GET", me_url, token)
+    answer = httpx.get(me_url, headers={"Authorization": f"DPoP {token}", "DPoP": proof}, timeout=30)
+    assert answer.status_code == 401 and "DPoP-Nonce" in answer.headers, answer.text
+    return answer.headers["DPoP-Nonce"]
+
+
+def sign_proofs(key: Any, url: str, token: str, nonce: str, count: int, path: Path) -> tuple[float, int]:
+    """Write up to ``count`` proofs for ``GET url``, the last signed first, signing for at most
+    ``SIGNING_BUDGET_SECONDS`` (older proofs would be stale by the time they are used).
+
+    Returns the seconds one proof took to sign and how many were written.
+    """
     from spiko.client.dpop import DPoPSigner
 
     signer: DPoPSigner = key
     signer.remember_nonce(url, nonce)
+    proofs = []
     started = time.perf_counter()
-    with path.open("w") as handle:
-        for _ in range(count):
-            handle.write(signer.proof("GET", url, token) + "\n")
-    return (time.perf_counter() - started) / count
+    while len(proofs) < count and time.perf_counter() - started < SIGNING_BUDGET_SECONDS:
+        proofs.append(signer.proof("GET", url, token))
+    elapsed = time.perf_counter() - started
+    path.write_text("".join(proof + "\n" for proof in reversed(proofs)))
+    return elapsed / len(proofs), len(proofs)
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
 
 
 def dpop_token(
@@ -217,48 +237,65 @@ def main() -> None:
         script.write_text(LUA % WRK_THREADS)
         proofs_file = workdir / "proofs.txt"
         bearer_header = {"Authorization": f"Bearer {bearer_token['access_token']}"}
-        warm = wrk(me_url, bearer_header, 2, args.connections)
+        dpop_header = {"Authorization": f"DPoP {bound['access_token']}"}
+        warm = run_wrk(me_url, bearer_header, 2, args.connections)[0]
         # Enough proofs for a DPoP round as fast as a Bearer one, and then some.
         pool = int(max(2000, warm * args.seconds * 1.6))
         pids = worker_pids(server.pid)
-        bearer_rates, dpop_rates, bearer_cpu, dpop_cpu, sign_seconds = [], [], [], [], []
+        rounds: list[dict[str, Any]] = []
         for _ in range(args.rounds):
-            rate, cpu = measured(
-                pids, lambda: wrk_count(me_url, bearer_header, args.seconds, args.connections)
+            # A fresh nonce and fresh proofs each round: both outlive a round, not a whole run.
+            nonce = fresh_nonce(me_url, bound["access_token"], signer)
+            sign_seconds, signed = sign_proofs(
+                signer, me_url, bound["access_token"], nonce, pool, proofs_file
             )
-            bearer_rates.append(rate)
-            bearer_cpu.append(cpu)
-            # Proofs are at most a minute old when used (the server's iat window).
-            sign_seconds.append(sign_proofs(signer, me_url, bound["access_token"], nonce, pool, proofs_file))
-            rate, cpu = measured(
+            load = load_average()
+            bearer_rate, bearer_cpu = measured(
+                pids, lambda: run_wrk(me_url, bearer_header, args.seconds, args.connections)
+            )
+            dpop_rate, dpop_cpu = measured(
                 pids,
-                lambda: wrk_dpop(
-                    me_url, bound["access_token"], proofs_file, args.seconds, args.connections, script
+                lambda: run_wrk(
+                    me_url, dpop_header, args.seconds, args.connections, lua=(script, proofs_file)
                 ),
             )
-            dpop_rates.append(rate)
-            dpop_cpu.append(cpu)
+            rounds.append(
+                {
+                    "load_average": round(load, 2),
+                    "bearer_rps": bearer_rate,
+                    "dpop_rps": dpop_rate,
+                    "bearer_cpu_ms": round(bearer_cpu, 3),
+                    "dpop_cpu_ms": round(dpop_cpu, 3),
+                    "cpu_ratio": round(dpop_cpu / bearer_cpu, 3),
+                    "throughput_ratio": round(bearer_rate / dpop_rate, 3),
+                    "proofs_signed": signed,
+                    "client_sign_ms_per_proof": round(1000 * sign_seconds, 3),
+                }
+            )
             print(
-                f"round: bearer {bearer_rates[-1]:.0f}/s {bearer_cpu[-1]:.3f} ms CPU, "
-                f"dpop {dpop_rates[-1]:.0f}/s {dpop_cpu[-1]:.3f} ms CPU",
+                f"round (load {load:.2f}): bearer {bearer_rate:.0f}/s {bearer_cpu:.3f} ms CPU, "
+                f"dpop {dpop_rate:.0f}/s {dpop_cpu:.3f} ms CPU: "
+                f"{dpop_cpu / bearer_cpu:.2f}x (CPU), {bearer_rate / dpop_rate:.2f}x (req/s)",
                 file=sys.stderr,
             )
-        results["bearer_rps"] = round(statistics.median(bearer_rates), 1)
-        results["dpop_rps"] = round(statistics.median(dpop_rates), 1)
-        results["bearer_cpu_ms_per_request"] = round(statistics.median(bearer_cpu), 3)
-        results["dpop_cpu_ms_per_request"] = round(statistics.median(dpop_cpu), 3)
-        # Cost per request: the inverse of throughput at the same load, and server CPU per request.
-        results["dpop_vs_bearer_throughput_cost"] = round(results["bearer_rps"] / results["dpop_rps"], 3)
-        results["dpop_vs_bearer_cpu"] = round(
-            results["dpop_cpu_ms_per_request"] / results["bearer_cpu_ms_per_request"], 3
-        )
-        results["client_sign_ms_per_proof"] = round(1000 * statistics.median(sign_seconds), 3)
-        results["rounds"] = {
-            "bearer_rps": bearer_rates,
-            "dpop_rps": dpop_rates,
-            "bearer_cpu_ms": [round(value, 3) for value in bearer_cpu],
-            "dpop_cpu_ms": [round(value, 3) for value in dpop_cpu],
+
+        def median(name: str) -> float:
+            return float(statistics.median(entry[name] for entry in rounds))
+
+        results["bearer_rps"] = round(median("bearer_rps"), 1)
+        results["dpop_rps"] = round(median("dpop_rps"), 1)
+        results["bearer_cpu_ms_per_request"] = round(median("bearer_cpu_ms"), 3)
+        results["dpop_cpu_ms_per_request"] = round(median("dpop_cpu_ms"), 3)
+        # Each round's ratio compares two runs a few seconds apart, under about the same load.
+        results["dpop_vs_bearer_cpu"] = round(median("cpu_ratio"), 3)
+        results["dpop_vs_bearer_throughput_cost"] = round(median("throughput_ratio"), 3)
+        results["client_sign_ms_per_proof"] = round(median("client_sign_ms_per_proof"), 3)
+        results["load_average"] = {
+            "min": min(entry["load_average"] for entry in rounds),
+            "max": max(entry["load_average"] for entry in rounds),
+            "after": round(load_average(), 2),
         }
+        results["rounds"] = rounds
     finally:
         server.terminate()
         try:

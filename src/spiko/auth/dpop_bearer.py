@@ -3,8 +3,9 @@
 
 The token is looked up exactly as a Bearer token is (``spiko.auth.bearer``, the one-second
 cache); the proof costs one signature check and one single-use ``jti`` record shared by every
-worker: in Redis when it is configured (from the event loop), else in the database (one short
-write in the thread pool; see ``DatabaseResourceReplayStore``).
+worker and server: in Redis when it is configured, else in the database, recorded together with
+those of concurrent requests (group commit: see ``GroupCommit`` in ``spiko.auth.oauth.replay``).
+The request is answered only once its ``jti`` is recorded.
 """
 
 from __future__ import annotations

@@ -1,0 +1,241 @@
+"""Single use of DPoP proofs' identifiers on /v1 (RFC 9449 section 11.1) when concurrent requests
+share one record (group commit): in the database without Redis, in Redis with it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from spiko.auth.oauth.replay import (
+    DatabaseJtiRecorder,
+    DatabaseResourceReplayStore,
+    RedisJtiRecorder,
+    RedisResourceReplayStore,
+    replay_key,
+)
+from spiko.db.models.fapi import UsedJti
+from tests.oauth.conftest import ISSUER
+from tests.oauth.fapi_helpers import DPoPKey, dpop_nonce
+from tests.oauth.test_fapi import ME, _code_via_par, _dpop_exchange
+
+REDIS_URL = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _recorded(ctx: Any, keys: list[str]) -> set[str]:
+    with ctx.transaction(write=False) as session:
+        return set(session.scalars(select(UsedJti.key).where(UsedJti.key.in_(keys))))
+
+
+def _keys(count: int) -> list[str]:
+    return [replay_key("dpop", "jkt " + ISSUER + ME, uuid.uuid4().hex) for _ in range(count)]
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    import redis
+
+    prefix = f"spiko-test-{uuid.uuid4().hex[:8]}:jti:"
+    yield prefix
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        names = list(store.scan_iter(match=prefix + "*"))
+        if names:
+            store.delete(*names)
+    finally:
+        store.close()
+
+
+def _stores(ctx: Any, backend: str, prefix: str) -> tuple[Any, Any]:
+    """Two workers' stores on the same database or Redis."""
+    if backend == "database":
+        return DatabaseResourceReplayStore(ctx), DatabaseResourceReplayStore(ctx)
+    return RedisResourceReplayStore(REDIS_URL, prefix), RedisResourceReplayStore(REDIS_URL, prefix)
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+class TestGroupCommit:
+    def test_of_concurrent_uses_of_one_identifier_exactly_one_is_first(self, ctx, backend, redis_prefix):
+        """The same proofs sent at once, several times to each of two workers: one batch each."""
+        first_worker, second_worker = _stores(ctx, backend, redis_prefix)
+        keys = _keys(20)
+        expires = time.time() + 60
+
+        async def send_all() -> list[bool]:
+            uses = [
+                store.first_use_async(key, expires) for key in keys for store in (first_worker, second_worker)
+            ]
+            uses += [
+                first_worker.first_use_async(key, expires) for key in keys
+            ]  # the same key twice in a batch
+            return list(await asyncio.gather(*uses))
+
+        answers = asyncio.run(send_all())
+        per_key = {key: 0 for key in keys}
+        for index, first in enumerate(answers[: 2 * len(keys)]):
+            per_key[keys[index // 2]] += first
+        for index, first in enumerate(answers[2 * len(keys) :]):
+            per_key[keys[index]] += first
+        assert per_key == {key: 1 for key in keys}
+        assert asyncio.run(second_worker.first_use_async(keys[0], expires)) is False
+        assert asyncio.run(first_worker.first_use_async(_keys(1)[0], expires)) is True
+
+    def test_a_request_is_answered_only_once_its_identifier_is_recorded(self, ctx, backend, redis_prefix):
+        store, _ = _stores(ctx, backend, redis_prefix)
+        keys = _keys(30)
+        missing: list[str] = []
+
+        def recorded_elsewhere(key: str) -> bool:
+            if backend == "database":
+                return key in _recorded(ctx, [key])
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            try:
+                return bool(client.exists(redis_prefix + key))
+            finally:
+                client.close()
+
+        async def use(key: str) -> None:
+            assert await store.first_use_async(key, time.time() + 60)
+            if not recorded_elsewhere(key):  # read at once, through a connection of its own
+                missing.append(key)
+
+        async def send_all() -> None:
+            await asyncio.gather(*(use(key) for key in keys))
+
+        asyncio.run(send_all())
+        assert missing == []
+
+    def test_a_record_outlives_the_event_loop_that_made_it(self, ctx, backend, redis_prefix):
+        """A worker's loops come and go (tests, restarts): what one recorded, the next refuses."""
+        store, _ = _stores(ctx, backend, redis_prefix)
+        key = _keys(1)[0]
+        assert asyncio.run(store.first_use_async(key, time.time() + 60)) is True
+        assert asyncio.run(store.first_use_async(key, time.time() + 60)) is False
+
+
+class TestDatabaseRecorder:
+    def test_expired_identifiers_are_deleted_as_new_ones_come(self, ctx):
+        recorder = DatabaseJtiRecorder(ctx.engine)
+        recorder.CLEANUP_EVERY = 10
+        expired, fresh = _keys(6), _keys(6)
+
+        async def record(entries: list[tuple[str, float]]) -> set[str]:
+            return await recorder.submit(entries)
+
+        assert asyncio.run(record([(key, time.time() - 1) for key in expired])) == set(expired)
+        assert _recorded(ctx, expired) == set(expired)
+        assert asyncio.run(record([(key, time.time() + 60) for key in fresh])) == set(fresh)
+        assert _recorded(ctx, expired + fresh) == set(fresh)
+
+    def test_a_connection_lost_meanwhile_is_replaced(self, ctx, databases):
+        if not databases.is_postgres:
+            pytest.skip("the recorder keeps a server connection only on PostgreSQL")
+        import psycopg
+
+        from tests.databases import POSTGRES_ADMIN_URL
+
+        recorder = DatabaseJtiRecorder(ctx.engine)
+        first, second = _keys(1), _keys(1)
+
+        async def record(keys: list[str]) -> set[str]:
+            return await recorder.submit([(key, time.time() + 60) for key in keys])
+
+        assert asyncio.run(record(first)) == set(first)
+        database = ctx.engine.url.database
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+        assert asyncio.run(record(second + first)) == set(second)
+
+    def test_the_recorder_gives_its_connection_back_when_idle(self, ctx):
+        recorder = DatabaseJtiRecorder(ctx.engine)
+        recorder.IDLE_SECONDS = 0.05
+        checked_out = ctx.engine.pool.checkedout()
+
+        async def record() -> set[str]:
+            return await recorder.submit([(_keys(1)[0], time.time() + 60)])
+
+        assert len(asyncio.run(record())) == 1
+        deadline = time.monotonic() + 10
+        while ctx.engine.pool.checkedout() > checked_out and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ctx.engine.pool.checkedout() == checked_out
+        assert len(asyncio.run(record())) == 1
+
+
+class TestRedisRecorder:
+    def _record(self, recorder: RedisJtiRecorder, keys: list[str]) -> set[str]:
+        async def record() -> set[str]:
+            return await recorder.submit([(key, time.time() + 60) for key in keys])
+
+        return asyncio.run(record())
+
+    def test_a_connection_lost_meanwhile_is_replaced(self, redis_prefix):
+        import redis
+
+        name = f"spiko-test-{uuid.uuid4().hex[:8]}"
+        recorder = RedisJtiRecorder(f"{REDIS_URL}?client_name={name}", redis_prefix)
+        first, second = _keys(1), _keys(1)
+        assert self._record(recorder, first) == set(first)
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            ours = [client["id"] for client in admin.client_list() if client["name"] == name]
+            assert ours and all(admin.client_kill_filter(_id=client_id) for client_id in ours)
+        finally:
+            admin.close()
+        assert self._record(recorder, second + first) == set(second)
+
+    def test_a_script_flushed_meanwhile_is_loaded_again(self, redis_prefix):
+        import redis
+
+        recorder = RedisJtiRecorder(REDIS_URL, redis_prefix)
+        first, second = _keys(2), _keys(2)
+        assert self._record(recorder, first) == set(first)
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            admin.script_flush()
+        finally:
+            admin.close()
+        assert self._record(recorder, second + first[:1]) == set(second)
+
+
+class TestConcurrentReplaysOnV1:
+    """The same proof sent at once many times to two workers (two app contexts on one database,
+    each serving requests concurrently on its event loop): exactly one is answered."""
+
+    @pytest.mark.parametrize("with_redis", [False, True], ids=["database", "redis"])
+    def test_exactly_one_of_concurrent_replays_is_accepted(
+        self, browser, client, app_client, client_with, with_redis, redis_prefix
+    ):
+        key = DPoPKey()
+        nonce = dpop_nonce(client, ISSUER, key, app_client)
+        code, verifier, _ = _code_via_par(browser, client, app_client, app_client.basic)
+        tokens = _dpop_exchange(client, app_client, app_client.basic, code, verifier, key, nonce).json()
+        token = tokens["access_token"]
+        redis = (
+            {"redis_url": REDIS_URL, "redis_prefix": redis_prefix.removesuffix("jti:")} if with_redis else {}
+        )
+        workers = [client_with(base_url="http://testserver", **redis) for _ in range(2)]
+        for proof_number in range(3):
+            proof = key.proof("GET", ISSUER + ME, access_token=token, nonce=nonce)
+            headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                sent = [pool.submit(workers[n % 2].get, ME, headers=headers) for n in range(16)]
+                responses = [future.result() for future in sent]
+            statuses = sorted(response.status_code for response in responses)
+            assert statuses == [200] + [401] * 15, proof_number
+            refused = [response for response in responses if response.status_code == 401]
+            assert all('error="invalid_dpop_proof"' in r.headers["www-authenticate"] for r in refused)
+            assert all("already used" in r.text for r in refused)
