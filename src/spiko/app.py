@@ -41,6 +41,7 @@ from spiko.api.v1 import (
     withdrawal_orders,
     yields,
 )
+from spiko.auth.oauth.runtime import close_resource_replay
 from spiko.config import Settings
 from spiko.context import AppContext
 from spiko.core.cors import ScopedCORSMiddleware
@@ -276,6 +277,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                 logger.exception("could not record API key use")
             access_lines.flush()
             ctx.invalidations.close()
+            await close_resource_replay(ctx)
 
     app = SpikoApp(
         # The server's observability is its own (spiko.core.observability: Prometheus metrics, JSON

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 SCHEME = "DPoP"
 
 
+def request_path(scope: dict[str, Any]) -> str:
+    """The request's path as ``request.url.path`` gives it, read from the ASGI scope without
+    building the whole URL (the query is not part of ``htu``)."""
+    path: str = scope["path"]
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return path
+
+
 def refused(
     reason: str, reason_code: str, error: str = "invalid_token", nonce: str | None = None
 ) -> AuthFailure:
@@ -47,7 +56,7 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         raise refused(
             "Send exactly one DPoP proof with a DPoP-bound token", "dpop_proof", "invalid_dpop_proof"
         )
-    url = ctx.settings.issuer + request.url.path
+    url = ctx.settings.issuer + request_path(request.scope)
     server = oauth_server(ctx)
     # The proof is checked on the event loop (a signature check is cheaper than a thread hop);
     # its identifier is recorded only once everything else holds.

@@ -10,9 +10,11 @@ the token carrying it would be refused as stale anyway, so the store stays small
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -24,6 +26,8 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from spiko.db.models.fapi import UsedJti
+
+logger = logging.getLogger(__name__)
 
 
 def replay_key(purpose: str, issuer: str, jti: str) -> str:
@@ -129,6 +133,26 @@ class AsyncReplayStore(Protocol):
     async def first_use_async(self, key: str, expires_at: float) -> bool:
         """True the first time ``key`` is seen by any worker (and remember it), else False."""
         ...
+
+    async def aclose(self) -> None:
+        """Close this event loop's kept connection, if any (at shutdown)."""
+        ...
+
+
+_INSERTS: dict[tuple[int, str], str] = {}
+
+
+def _insert_statement(count: int, placeholder: str) -> str:
+    """One multi-row insert of ``count`` identifiers answering the keys it inserted."""
+    statement = _INSERTS.get((count, placeholder))
+    if statement is None:
+        row = f"({placeholder}, {placeholder})"
+        statement = (  # only placeholders are spliced in
+            f'INSERT INTO oauth_used_jtis ("key", expires_at) VALUES {", ".join([row] * count)} '  # noqa: S608
+            'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
+        )
+        _INSERTS[(count, placeholder)] = statement
+    return statement
 
 
 class GroupCommit:
@@ -323,7 +347,6 @@ class DatabaseJtiRecorder(JtiRecorder):
         self._engine = engine
         self._postgresql = engine.dialect.name == "postgresql"
         self._placeholder = "%s" if self._postgresql else "?"
-        self._inserts: dict[int, str] = {}  # the statement by its number of rows
         self._since_cleanup = 0
 
     def _connect(self) -> Any:
@@ -343,7 +366,7 @@ class DatabaseJtiRecorder(JtiRecorder):
             parameters: list[Any] = []
             for key, expires_at in entries:
                 parameters += (key, expires_at)
-            cursor.execute(self._insert(len(entries)), parameters)
+            cursor.execute(_insert_statement(len(entries), self._placeholder), parameters)
             first = {row[0] for row in cursor.fetchall()}
             self._since_cleanup += len(entries)
             if self._since_cleanup >= self.CLEANUP_EVERY:
@@ -359,17 +382,6 @@ class DatabaseJtiRecorder(JtiRecorder):
                 connection.rollback()
             raise
         return first
-
-    def _insert(self, count: int) -> str:
-        statement = self._inserts.get(count)
-        if statement is None:
-            row = f"({self._placeholder}, {self._placeholder})"
-            statement = (  # only placeholders are spliced in
-                f'INSERT INTO oauth_used_jtis ("key", expires_at) VALUES {", ".join([row] * count)} '  # noqa: S608
-                'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
-            )
-            self._inserts[count] = statement
-        return statement
 
     def _release(self, connection: Any, *, broken: bool) -> None:
         if not broken and self._postgresql:
@@ -437,19 +449,334 @@ class RedisJtiRecorder(JtiRecorder):
         self._client.connection_pool.release(connection)
 
 
+class _KeptConnection:
+    """A connection one event loop keeps for its batches, closed after ``idle_seconds`` unused.
+
+    The idle check is one timer per ``idle_seconds``, not one per batch: a batch only stamps
+    ``last_used``.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, idle_seconds: float, close: Callable[[], None]):
+        self.loop = loop
+        self.last_used = loop.time()
+        self._idle_seconds = idle_seconds
+        self._close = close
+        self._timer: asyncio.TimerHandle | None = loop.call_later(idle_seconds, self._check)
+
+    def _check(self) -> None:
+        idle = self.loop.time() - self.last_used
+        if idle >= self._idle_seconds:
+            self._timer = None
+            self._close()
+        else:
+            self._timer = self.loop.call_later(self._idle_seconds - idle, self._check)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class _RedisProtocol(asyncio.Protocol):
+    """One Redis connection on an event loop: commands written as they come, replies (parsed by
+    ``hiredis``) handed to their callers in order."""
+
+    def __init__(self) -> None:
+        import hiredis
+
+        self._reader = hiredis.Reader()
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._reader.feed(data)
+        while (reply := self._reader.gets()) is not False:
+            if not self._waiting:  # a reply nobody asked for: the stream can no longer be trusted
+                self.close()
+                return
+            answer = self._waiting.popleft()
+            if not answer.done():
+                answer.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        error = ConnectionError("the connection to Redis was lost")
+        while self._waiting:
+            answer = self._waiting.popleft()
+            if not answer.done():
+                answer.set_exception(error)
+
+    def call(self, loop: asyncio.AbstractEventLoop, *args: Any) -> asyncio.Future[Any]:
+        import hiredis
+
+        answer: asyncio.Future[Any] = loop.create_future()
+        if self.closed or self.transport is None:
+            answer.set_exception(ConnectionError("the connection to Redis is closed"))
+            return answer
+        self._waiting.append(answer)
+        self.transport.write(hiredis.pack_command(args))
+        return answer
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self.transport is not None:
+                self.transport.close()
+
+
+class RedisLoopRecorder:
+    """Redis from the event loop itself: a batch is one script call (``SET_EACH_IF_NEW``) over a
+    connection the loop keeps, with no thread in between.
+
+    The command is written on the loop's socket and the reply read when it arrives, parsed by
+    ``hiredis``: about 40 µs of CPU a batch, against 85 µs for ``redis.asyncio`` on a kept
+    connection; and, unlike a recorder thread, no hand-over of the GIL and no wake-up of a
+    second thread per batch. Plain TCP (``redis://``) and Unix sockets (``unix://``); a URL
+    with TLS (``rediss://``) goes through ``RedisJtiRecorder``. A batch that fails on a
+    connection that served before is tried once more on a fresh one (see ``JtiRecorder``); a
+    batch unanswered after ``TIMEOUT_SECONDS`` fails, and its connection is dropped.
+    """
+
+    IDLE_SECONDS = 30.0
+    TIMEOUT_SECONDS = 5.0
+
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        from redis.connection import parse_url
+
+        options = parse_url(redis_url)  # type: ignore[no-untyped-call]
+        self._path: str | None = options.get("path")
+        self._host = options.get("host", "localhost")
+        self._port = int(options.get("port", 6379))
+        self._setup: list[tuple[Any, ...]] = []
+        if options.get("password"):
+            username = options.get("username")
+            self._setup.append(
+                ("AUTH", username, options["password"]) if username else ("AUTH", options["password"])
+            )
+        if int(options.get("db") or 0):
+            self._setup.append(("SELECT", int(options["db"])))
+        if options.get("client_name"):
+            self._setup.append(("CLIENT", "SETNAME", options["client_name"]))
+        self._prefix = prefix
+        self._script_sha = hashlib.sha1(SET_EACH_IF_NEW.encode(), usedforsecurity=False).hexdigest()
+        self._connections: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[_RedisProtocol, _KeptConnection]
+        ] = weakref.WeakKeyDictionary()
+
+    @staticmethod
+    def serves(redis_url: str) -> bool:
+        return redis_url.startswith(("redis://", "unix://"))
+
+    async def record(self, entries: list[tuple[str, float]]) -> set[str]:
+        loop = asyncio.get_running_loop()
+        kept = self._connections.get(loop)
+        fresh = kept is None or kept[0].closed
+        if kept is None or kept[0].closed:
+            kept = await self._connect(loop)
+        try:
+            answers = await self._evaluate(loop, kept[0], entries)
+        except (ConnectionError, OSError, TimeoutError):
+            self._drop(loop)
+            if fresh:
+                raise
+            kept = await self._connect(loop)
+            answers = await self._evaluate(loop, kept[0], entries)
+        kept[1].last_used = loop.time()
+        return {key for (key, _), answer in zip(entries, answers, strict=True) if answer == 1}
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> tuple[_RedisProtocol, _KeptConnection]:
+        async with asyncio.timeout(self.TIMEOUT_SECONDS):
+            if self._path is not None:
+                _, protocol = await loop.create_unix_connection(_RedisProtocol, self._path)
+            else:
+                _, protocol = await loop.create_connection(_RedisProtocol, self._host, self._port)
+            try:
+                for command in self._setup:
+                    self._check(await protocol.call(loop, *command))
+            except BaseException:
+                protocol.close()
+                raise
+        kept = (protocol, _KeptConnection(loop, self.IDLE_SECONDS, lambda: self._drop(loop)))
+        self._connections[loop] = kept
+        return kept
+
+    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
+        kept = self._connections.pop(loop, None)
+        if kept is not None:
+            kept[1].cancel()
+            kept[0].close()
+
+    async def _evaluate(
+        self, loop: asyncio.AbstractEventLoop, protocol: _RedisProtocol, entries: list[tuple[str, float]]
+    ) -> list[Any]:
+        import hiredis
+
+        now = time.time()
+        keys = [self._prefix + key for key, _ in entries]
+        ttls = [max(1000, int((expires_at - now) * 1000)) for _, expires_at in entries]
+        async with asyncio.timeout(self.TIMEOUT_SECONDS):
+            reply = await protocol.call(loop, "EVALSHA", self._script_sha, len(keys), *keys, *ttls)
+            if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
+                # A Redis restarted or flushed since: load the script, once.
+                self._check(await protocol.call(loop, "SCRIPT", "LOAD", SET_EACH_IF_NEW))
+                reply = await protocol.call(loop, "EVALSHA", self._script_sha, len(keys), *keys, *ttls)
+        self._check(reply)
+        if not isinstance(reply, list) or len(reply) != len(entries):
+            raise RedisAnswerError("Redis answered the single-use record with something unexpected")
+        return reply
+
+    @staticmethod
+    def _check(reply: Any) -> Any:
+        import hiredis
+
+        if isinstance(reply, hiredis.ReplyError):
+            raise RedisAnswerError(f"Redis refused the single-use record: {reply}")
+        return reply
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._drop(loop)
+
+
+class RedisAnswerError(Exception):
+    """Redis answered with an error (a wrong password, an unknown database, a script error)."""
+
+
+class SqliteLoopRecorder:
+    """``oauth_used_jtis`` on SQLite, written from the event loop when the write lock is free.
+
+    A batch is ``BEGIN IMMEDIATE``, one multi-row insert and ``COMMIT`` through the driver, on a
+    connection of the engine's pool that the loop keeps, with SQLite's busy timeout at zero: when
+    another connection or process holds the write lock, ``BEGIN IMMEDIATE`` fails at once and
+    the batch goes to ``DatabaseJtiRecorder``, whose thread waits for the lock. So the loop never
+    waits on a lock, and the common case costs one short transaction with no thread hand-over.
+    The kept connection never checkpoints the write-ahead log itself (``wal_autocheckpoint=0``):
+    every ``CLEANUP_EVERY`` identifiers a thread of the pool deletes expired ones and runs a
+    passive checkpoint, off the loop.
+    """
+
+    CLEANUP_EVERY = 500
+    IDLE_SECONDS = 30.0
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._waiting_recorder = DatabaseJtiRecorder(engine)
+        self._connections: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[Any, _KeptConnection]
+        ] = weakref.WeakKeyDictionary()
+        self._since_cleanup = 0
+        self.handed_over = 0  # batches the lock sent to the waiting recorder (tests, diagnosis)
+
+    async def record(self, entries: list[tuple[str, float]]) -> set[str]:
+        loop = asyncio.get_running_loop()
+        kept = self._connections.get(loop)
+        if kept is None:
+            kept = self._connect(loop)
+        kept[1].last_used = loop.time()
+        first = self._try(kept[0], entries)
+        if first is None:
+            self.handed_over += 1
+            first = await self._waiting_recorder.submit(entries)
+        self._since_cleanup += len(entries)
+        if self._since_cleanup >= self.CLEANUP_EVERY:
+            self._since_cleanup = 0
+            loop.run_in_executor(None, self._maintain)
+        return first
+
+    def _connect(self, loop: asyncio.AbstractEventLoop) -> tuple[Any, _KeptConnection]:
+        connection = self._engine.raw_connection()
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+        kept = (connection, _KeptConnection(loop, self.IDLE_SECONDS, lambda: self._release(loop)))
+        self._connections[loop] = kept
+        return kept
+
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
+        kept = self._connections.pop(loop, None)
+        if kept is None:
+            return
+        kept[1].cancel()
+        connection = kept[0]
+        try:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")
+            cursor.close()
+        except Exception:  # noqa: BLE001 - a connection that cannot be reset is not given back
+            connection.invalidate()
+        else:
+            connection.close()
+
+    @staticmethod
+    def _try(connection: Any, entries: list[tuple[str, float]]) -> set[str] | None:
+        """The new keys, or None when the write lock is taken (nothing written then)."""
+        import sqlite3
+
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # SQLITE_BUSY: another writer holds the lock
+            cursor.close()
+            return None
+        try:
+            parameters: list[Any] = []
+            for key, expires_at in entries:
+                parameters += (key, expires_at)
+            cursor.execute(_insert_statement(len(entries), "?"), parameters)
+            first = {row[0] for row in cursor.fetchall()}
+            cursor.execute("COMMIT")
+        except sqlite3.OperationalError:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            return None
+        finally:
+            cursor.close()
+        return first
+
+    def _maintain(self) -> None:
+        """Off the loop: delete expired identifiers, then let the log be checkpointed."""
+        try:
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("DELETE FROM oauth_used_jtis WHERE expires_at < ?", (time.time(),))
+                cursor.execute("COMMIT")
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cursor.close()
+            finally:
+                connection.close()
+        except Exception:  # noqa: BLE001 - maintenance is retried with the next batches
+            logger.warning("could not delete expired DPoP proof identifiers", exc_info=True)
+
+    async def aclose(self) -> None:
+        self._release(asyncio.get_running_loop())
+
+
 class DatabaseResourceReplayStore:
     """Proofs sent to /v1 without Redis: ``oauth_used_jtis``, shared by every worker and process.
 
     Group commit (``GroupCommit``): the identifiers of concurrent requests are recorded together
-    in one short transaction by ``DatabaseJtiRecorder``. This process's memory sits in front of
+    in one short transaction, from the event loop on SQLite (``SqliteLoopRecorder``) and by
+    ``DatabaseJtiRecorder``'s thread on PostgreSQL. This process's memory sits in front of
     the database and holds only identifiers the database has recorded, so it may refuse a replay
     without a query but never accepts one the database would refuse.
     """
 
     def __init__(self, ctx: Any) -> None:
         self._memory = MemoryReplayStore()
-        self._recorder = DatabaseJtiRecorder(ctx.engine)
-        self._batches = GroupCommit(self._recorder.submit)
+        self._loop_recorder: SqliteLoopRecorder | None = None
+        if ctx.engine.dialect.name == "sqlite":
+            self._loop_recorder = SqliteLoopRecorder(ctx.engine)
+            self._batches = GroupCommit(self._loop_recorder.record)
+        else:
+            self._batches = GroupCommit(DatabaseJtiRecorder(ctx.engine).submit)
 
     async def first_use_async(self, key: str, expires_at: float) -> bool:
         if self._memory.seen(key):
@@ -459,19 +786,33 @@ class DatabaseResourceReplayStore:
             self._memory.first_use(key, expires_at)
         return first
 
+    async def aclose(self) -> None:
+        if self._loop_recorder is not None:
+            await self._loop_recorder.aclose()
+
 
 class RedisResourceReplayStore:
     """Proofs sent to /v1 with Redis: shared by every worker and server using it.
 
     Group commit (``GroupCommit``): the identifiers of concurrent requests go to Redis in one
-    script call by ``RedisJtiRecorder``.
+    script call, from the event loop (``RedisLoopRecorder``), or by ``RedisJtiRecorder``'s thread
+    for a TLS connection.
     """
 
     def __init__(self, redis_url: str, prefix: str) -> None:
-        self._batches = GroupCommit(RedisJtiRecorder(redis_url, prefix).submit)
+        self._loop_recorder: RedisLoopRecorder | None = None
+        if RedisLoopRecorder.serves(redis_url):
+            self._loop_recorder = RedisLoopRecorder(redis_url, prefix)
+            self._batches = GroupCommit(self._loop_recorder.record)
+        else:
+            self._batches = GroupCommit(RedisJtiRecorder(redis_url, prefix).submit)
 
     async def first_use_async(self, key: str, expires_at: float) -> bool:
         return await self._batches.first_use(key, expires_at)
+
+    async def aclose(self) -> None:
+        if self._loop_recorder is not None:
+            await self._loop_recorder.aclose()
 
 
 class DeferredRecord:

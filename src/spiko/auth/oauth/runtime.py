@@ -24,3 +24,10 @@ def oauth_server(ctx: AppContext) -> AuthorizationServer:
                 server = AuthorizationServer(ctx)
                 ctx.__dict__[_ATTRIBUTE] = server
     return server
+
+
+async def close_resource_replay(ctx: AppContext) -> None:
+    """At shutdown: close the connection this event loop keeps for /v1 proofs, if one was made."""
+    server: AuthorizationServer | None = ctx.__dict__.get(_ATTRIBUTE)
+    if server is not None:
+        await server.resource_replay.aclose()
