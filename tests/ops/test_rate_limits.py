@@ -5,6 +5,7 @@ real 2-worker server holding a sign-in limit exactly."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -37,6 +38,40 @@ def test_the_limit_is_exact_and_says_when_to_retry(ctx):
     assert not refused.allowed and 1 <= refused.retry_after <= 61
     limiter.reset(name)
     assert limiter.peek(name, 3, 60).allowed and limiter.hit(name, 3, 60).allowed
+
+
+def _peek_all_answers_as_peek_does(limiter) -> None:  # type: ignore[no-untyped-def]
+    under, full, absent = key(), key(), key()
+    limiter.hit(under, 3, 60)
+    for _ in range(3):
+        limiter.hit(full, 3, 60)
+    assert limiter.peek_all([(under, 3), (absent, 3)], 60).allowed
+    refused = limiter.peek_all([(under, 3), (full, 3), (absent, 3)], 60)
+    assert not refused.allowed and 1 <= refused.retry_after <= 61
+    assert refused == limiter.peek(full, 3, 60)
+    assert not limiter.peek_all([(full, 4), (under, 1)], 60).allowed  # each key with its own limit
+    assert limiter.peek_all([(full, 4), (under, 2)], 60).allowed
+
+
+def test_peek_all_answers_as_peek_does_key_by_key(ctx):
+    _peek_all_answers_as_peek_does(DatabaseRateLimiter(ctx))
+    with ctx.transaction(write=False) as session:  # and in the caller's transaction
+        limiter, name = DatabaseRateLimiter(ctx), key()
+        assert limiter.peek_all([(name, 1)], 60, session).allowed
+
+
+def test_peek_all_in_redis_answers_as_peek_does():
+    redis_url = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    _peek_all_answers_as_peek_does(RedisRateLimiter(redis_url, prefix=f"test:{uuid.uuid4().hex}:"))
+
+
+def test_peek_all_ignores_a_window_that_is_over(ctx):
+    limiter, name = DatabaseRateLimiter(ctx), key()
+    for _ in range(3):
+        limiter.hit(name, 3, 60)
+    with ctx.transaction() as session:
+        session.execute(update(RateLimitWindow).values(window_started=RateLimitWindow.window_started - 61))
+    assert limiter.peek_all([(name, 3)], 60).allowed
 
 
 def test_a_new_window_starts_when_the_old_one_is_over(ctx):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +25,10 @@ class RateLimiter(Protocol):
     def hit(self, key: str, limit: int, window_seconds: int, session: Any = None) -> Verdict: ...
 
     def peek(self, key: str, limit: int, window_seconds: int, session: Any = None) -> Verdict: ...
+
+    def peek_all(
+        self, checks: Sequence[tuple[str, int]], window_seconds: int, session: Any = None
+    ) -> Verdict: ...
 
     def reset(self, key: str) -> None: ...
 
@@ -58,6 +63,21 @@ class RedisRateLimiter:
             return Verdict(False, max(1, int(ttl)))
         return Verdict(True, 0)
 
+    def peek_all(
+        self, checks: Sequence[tuple[str, int]], window_seconds: int, session: Any = None
+    ) -> Verdict:
+        """``peek`` of each (key, limit), in one round trip: the first refusal, in their order."""
+        pipe = self._redis.pipeline()
+        for key, _ in checks:
+            pipe.get(self._prefix + key)
+            pipe.ttl(self._prefix + key)
+        answers = pipe.execute()
+        for index, (_, limit) in enumerate(checks):
+            count, ttl = answers[2 * index], answers[2 * index + 1]
+            if count is not None and int(count) >= limit:
+                return Verdict(False, max(1, int(ttl)))
+        return Verdict(True, 0)
+
     def reset(self, key: str) -> None:
         self._redis.delete(self._prefix + key)
 
@@ -85,9 +105,7 @@ class DatabaseRateLimiter:
 
     @staticmethod
     def _stored(key: str) -> str:
-        # Keys carry what clients sent (a client id, an address): stored as their SHA-256, always
-        # 64 safe characters whatever bytes came in.
-        return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()
+        return _stored_key(key)
 
     def hit(self, key: str, limit: int, window_seconds: int, session: Any = None) -> Verdict:
         from sqlalchemy.exc import IntegrityError
@@ -135,6 +153,27 @@ class DatabaseRateLimiter:
             return Verdict(True, 0)
         return Verdict(False, max(1, int(window_seconds - (now - row.window_started)) + 1))
 
+    def peek_all(
+        self, checks: Sequence[tuple[str, int]], window_seconds: int, session: Any = None
+    ) -> Verdict:
+        """``peek`` of each (key, limit), read in one statement: the first refusal, in their order."""
+        stored = [self._stored(key) for key, _ in checks]
+        statement = _peek_statement(len(stored))
+        parameters = {f"k{index}": key for index, key in enumerate(stored)}
+        now = time.time()
+        if session is not None:
+            rows = session.connection().execute(statement, parameters).all()
+        else:
+            with self._ctx.transaction(write=False) as own:
+                rows = own.connection().execute(statement, parameters).all()
+        windows = {row.key: (row.window_started, row.count) for row in rows}
+        for key, (_, limit) in zip(stored, checks, strict=True):
+            window = windows.get(key)
+            if window is None or window[0] <= now - window_seconds or window[1] < limit:
+                continue
+            return Verdict(False, max(1, int(window_seconds - (now - window[0])) + 1))
+        return Verdict(True, 0)
+
     def reset(self, key: str) -> None:
         from sqlalchemy import delete
 
@@ -157,6 +196,27 @@ class DatabaseRateLimiter:
             return
         with self._ctx.transaction() as own:
             own.execute(delete(W).where(W.window_started < now - keep))
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_key(key: str) -> str:
+    """Keys carry what clients sent (a client id, an address): stored as their SHA-256, always 64
+    safe characters whatever bytes came in. The same few keys come back on every request: their
+    digests are remembered (a bounded number of them)."""
+    return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()
+
+
+@functools.cache
+def _peek_statement(count: int) -> Any:
+    """The read of ``peek_all`` for ``count`` keys (bound as ``k0``, ``k1``...), built once."""
+    from sqlalchemy import Table, bindparam, select
+
+    from spiko.db.models.limits import RateLimitWindow
+
+    table = RateLimitWindow.__table__
+    assert isinstance(table, Table)
+    keys: list[Any] = [bindparam(f"k{index}") for index in range(count)]
+    return select(table.c.key, table.c.window_started, table.c.count).where(table.c.key.in_(keys))
 
 
 @functools.cache

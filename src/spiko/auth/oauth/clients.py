@@ -170,9 +170,12 @@ def find_live_client(session: Session, client_id: str) -> Client | None:
 class LiveClients:
     """Live clients by ``client_id``, cached in this process for at most a second (as tokens are).
 
-    Read by the introspection fast path only (``spiko.auth.oauth.introspection``); the other
-    endpoints read the client in their own transaction. Cleared with the token cache on every
-    revocation (topic ``oauth_tokens``, which ``spiko oauth-clients revoke`` publishes).
+    Read by the introspection fast path (``spiko.auth.oauth.introspection``) and the token
+    endpoint, which confirms a client it took from here against the client's row in its own
+    transaction before it answers (``AuthorizationServer.confirm_client``: a revocation is exact
+    there). The other endpoints read the client in their own transaction. Cleared with the token
+    cache on every revocation (topic ``oauth_tokens``, which ``spiko oauth-clients revoke``
+    publishes).
     """
 
     def __init__(self, ctx: Any) -> None:
@@ -192,6 +195,17 @@ class LiveClients:
         if len(client_id) > 64:
             return None
         return (await self._cache.get_or_load(client_id, lambda: (self._read(client_id),)))[0]
+
+    def load(self, session: Session, client_id: str) -> Client | None:
+        """The client read in ``session`` now, stored for the next requests."""
+        ticket = self._cache.ticket()
+        client = find_live_client(session, client_id)
+        if len(client_id) <= 64:
+            self._cache.set_if_current(client_id, (client,), ticket)
+        return client
+
+    def forget(self, client_id: str) -> None:
+        self._cache.invalidate(client_id)
 
     def _read(self, client_id: str) -> Client | None:
         with self._ctx.transaction(write=False) as session:

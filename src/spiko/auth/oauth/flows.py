@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 
 from spiko.auth.oauth import limits
 from spiko.auth.oauth.requests import HttpRequest, OAuthResponse, basic_credentials_are_readable, oauth_error
+from spiko.auth.oauth.server import StaleClient
 from spiko.auth.oauth.unit import UnitOfWork
 from spiko.core.ratelimit import DatabaseRateLimiter
 
@@ -56,7 +57,14 @@ def _counters_in_the_request(server: AuthorizationServer) -> bool:
 
 
 def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
-    """The token endpoint (RFC 6749 section 3.2): every grant registered on the server."""
+    """The token endpoint (RFC 6749 section 3.2): every grant registered on the server.
+
+    Clients are taken from the server's one-second cache and confirmed against their rows in the
+    request's transaction (the code or refresh token read joins them; a refusal that read
+    neither reads the client's row). When the cache was behind (the client revoked, or given a
+    new secret, by another process), that transaction is rolled back and the request answered
+    again without the cache: the answer is always the one the database gives.
+    """
     if not basic_credentials_are_readable(http.headers):
         return unreadable_credentials()
     folded = _counters_in_the_request(server)
@@ -66,9 +74,11 @@ def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
             return refused
     server.keys.ensure_signing_key(server.ctx)  # an ID token may be signed in this request
     units: list[UnitOfWork] = []
+    cache = True
 
     def action(unit: UnitOfWork) -> OAuthResponse:
         units.append(unit)
+        unit.client_cache = cache
         if folded:
             refused = _rate_limited(server, http, unit.session)
             if refused is not None:
@@ -80,13 +90,19 @@ def token(server: AuthorizationServer, http: HttpRequest) -> OAuthResponse:
         else:
             if "dpop" in http.headers:  # the nonce the next proof will need (RFC 9449 section 8)
                 response.set_header_default("DPoP-Nonce", server.dpop.nonces.current())
+        server.confirm_clients(unit)
         if folded:
             limits.count_outcome(server, http, unit, session=unit.session)
         return response
 
-    answer = server.run(http, action)
+    try:
+        answer = server.run(http, action)
+    except StaleClient as stale:  # rolled back: nothing it did stands
+        server.live_clients.forget(stale.client_id)
+        cache = False
+        answer = server.run(http, action)
     if not folded:
-        limits.count_outcome(server, http, units[0])
+        limits.count_outcome(server, http, units[-1])
     return answer
 
 

@@ -44,24 +44,32 @@ class InvalidStateError(OAuth2Error):  # type: ignore[misc]
 
 @dataclass
 class StoredCode(AuthorizationCodeMixin):  # type: ignore[misc]
-    row: OAuthAuthorizationCode
+    """An authorization code as ``tokens.find_code`` reads it: its columns, its client's state
+    and its user's investor."""
+
+    row: Any
 
     @property
     def code_challenge(self) -> str | None:
-        return self.row.code_challenge
+        value: str | None = self.row.code_challenge
+        return value
 
     @property
     def code_challenge_method(self) -> str | None:
-        return self.row.code_challenge_method
+        value: str | None = self.row.code_challenge_method
+        return value
 
     def get_redirect_uri(self) -> str | None:
-        return self.row.redirect_uri
+        value: str | None = self.row.redirect_uri
+        return value
 
     def get_scope(self) -> str:
-        return self.row.scope
+        value: str = self.row.scope
+        return value
 
     def get_nonce(self) -> str | None:
-        return self.row.nonce
+        value: str | None = self.row.nonce
+        return value
 
     def get_auth_time(self) -> int:
         return int(self.row.auth_time.timestamp())
@@ -119,13 +127,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         if not code or len(code) > tokens.MAX_TOKEN_LENGTH:
             return None
         session = db()
-        row = session.scalars(
-            select(OAuthAuthorizationCode)
-            .where(OAuthAuthorizationCode.code_hash == tokens.hash_token(code))
-            .with_for_update()
-        ).first()
+        row = tokens.find_code(session, tokens.hash_token(code))
         if row is None or row.client_pk != client.pk:
             return None
+        # A client taken from the cache is confirmed by this read, before anything is written.
+        self.server.confirm_client(client, row.client_revoked_at is None, row.client_secret_hash)
         if row.used_at is not None:
             # RFC 6749 section 4.1.2: a replayed code may be in an attacker's hands; so may its tokens.
             if row.grant_id:
@@ -140,24 +146,28 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:
         # Kept, marked used, so that a replay is recognized and can revoke what the code gave.
-        authorization_code.row.used_at = utcnow()
-        authorization_code.row.grant_id = getattr(self.request, "grant_id", None)
-        db().flush()
+        grant_id = getattr(self.request, "grant_id", None)
+        tokens.mark_code_used(db(), authorization_code.row.id, grant_id)
 
     def authenticate_user(self, authorization_code: StoredCode) -> tokens.GrantUser | None:
-        user = tokens.load_user(db(), authorization_code.row.user_id)
-        if user is None or user.investor_id != authorization_code.row.investor_id:
+        row = authorization_code.row  # the user's investor was read with the code
+        if row.user_investor_id is None or row.user_investor_id != row.investor_id:
             return None
-        return user
+        return tokens.GrantUser(row.user_id, row.user_investor_id)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh returns a new refresh token
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    server: AuthorizationServer  # rotation: every refresh returns a new refresh token
 
     def authenticate_refresh_token(self, refresh_token: str) -> tokens.StoredToken | None:
         session = db()
-        token = tokens.find_token(session, refresh_token, "refresh_token", lock=True)
+        token = tokens.find_refresh_token(session, refresh_token)
+        client = self.request.client
+        if token is not None and client is not None and token.client_pk == client.pk:
+            # A client taken from the cache is confirmed by this read, before anything is written.
+            self.server.confirm_client(client, not token.client_revoked, token.client_secret_hash)
         if token is None or token.grant_revoked or token.client_revoked:
             return None
         if token.refresh_rotated and not self._within_reuse_grace(token):
@@ -192,6 +202,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return utcnow() - token.refresh_rotated_at <= timedelta(seconds=grace)
 
     def authenticate_user(self, refresh_token: tokens.StoredToken) -> tokens.GrantUser | None:
+        if isinstance(refresh_token, tokens.RefreshableToken):  # the user's investor was read with it
+            investor_id = refresh_token.user_investor_id
+            if investor_id is None or investor_id != refresh_token.user.investor_id:
+                return None
+            return tokens.GrantUser(refresh_token.user.user_id, investor_id)
         user = tokens.load_user(db(), refresh_token.user.user_id)
         if user is None or user.investor_id != refresh_token.user.investor_id:
             return None

@@ -78,9 +78,11 @@ def check_before_authentication(
     verdict = limiter.hit(f"oauth:{endpoint}:address:{http.client_host}", per_address, window, session)
     if verdict.allowed:
         failures = _failures_key(endpoint, claimed, http.client_host)
-        verdict = limiter.peek(failures, settings.token_failures_per_client_and_address, window, session)
-    if verdict.allowed:
-        verdict = limiter.peek(_client_key(endpoint, claimed), per_client, window, session)
+        checks = [
+            (failures, settings.token_failures_per_client_and_address),
+            (_client_key(endpoint, claimed), per_client),
+        ]
+        verdict = limiter.peek_all(checks, window, session)
     if not verdict.allowed:
         raise TooManyTokenRequests(verdict.retry_after, endpoint)
 

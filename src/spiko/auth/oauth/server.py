@@ -4,6 +4,7 @@ Authlib leaves to frameworks. A new grant is registered here, in ``__init__``, a
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from spiko.auth.oauth.replay import make_replay_store, make_resource_replay_stor
 from spiko.auth.oauth.requests import HttpJsonRequest, HttpOAuth2Request, HttpRequest, OAuthResponse
 from spiko.auth.oauth.scopes import SUPPORTED_SCOPES, grants_offline_access
 from spiko.auth.oauth.unit import UnitOfWork, bind, current, db, unbind
-from spiko.auth.secrets import random_token
+from spiko.auth.secrets import constant_time_equals, random_token
 
 if TYPE_CHECKING:
     from spiko.context import AppContext
@@ -67,6 +68,32 @@ class TokenGenerator(BearerTokenGenerator):  # type: ignore[misc]
         if current().dpop_jkt is not None:
             token["token_type"] = TOKEN_TYPE  # RFC 9449 section 5
         return token
+
+
+class StaleClient(Exception):  # noqa: N818 - a condition, not an error shown to anyone
+    """A client the token endpoint took from the cache is revoked or has a new secret in the
+    database: the request is answered again, in a new transaction, without the cache."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(client_id)
+        self.client_id = client_id
+
+
+def _same_digest(stored: str | None, cached: str | None) -> bool:
+    if stored is None or cached is None:
+        return stored is cached
+    return constant_time_equals(stored, cached)
+
+
+@functools.cache
+def _client_state() -> Any:
+    from sqlalchemy import Table, bindparam, select
+
+    from spiko.db.models.oauth import OAuthClient
+
+    table = OAuthClient.__table__
+    assert isinstance(table, Table)
+    return select(table.c.revoked_at, table.c.secret_hash).where(table.c.id == bindparam("pk"))
 
 
 class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
@@ -126,11 +153,47 @@ class AuthorizationServer(BaseAuthorizationServer):  # type: ignore[misc]
     # -- storage hooks -------------------------------------------------------------------------
 
     def query_client(self, client_id: str) -> Client | None:
-        clients = current().clients
+        unit = current()
+        clients = unit.clients
         if client_id not in clients:
-            clients[client_id] = find_live_client(db(), client_id)
+            clients[client_id] = self._live_client(unit, client_id)
         client: Client | None = clients[client_id]
         return client
+
+    def _live_client(self, unit: UnitOfWork, client_id: str) -> Client | None:
+        """The client read in the request's transaction; on the token endpoint, from the cache
+        when it is there (then noted, to be confirmed in this transaction: ``confirm_client``)."""
+        if not unit.client_cache:
+            return find_live_client(unit.session, client_id)
+        cached = self.live_clients.cached(client_id)
+        if cached is None or cached[0] is None:  # an unknown client is looked for again
+            return self.live_clients.load(unit.session, client_id)
+        client = cached[0]
+        unit.unconfirmed_clients[client.pk] = client
+        return client
+
+    def confirm_client(self, client: Client, live: bool, secret_hash: str | None) -> None:
+        """``client``, authenticated from the cache, against its row as this transaction reads it
+        (``live``: not revoked; ``secret_hash``: its stored secret digest): ``StaleClient`` when
+        the cache was behind (a revocation or a new secret), before anything is written."""
+        unit = current()
+        if unit.unconfirmed_clients.pop(client.pk, None) is None:
+            return  # read in this transaction, or confirmed already
+        if not live or not _same_digest(secret_hash, client.secret_hash):
+            raise StaleClient(client.client_id)
+
+    def confirm_clients(self, unit: UnitOfWork) -> None:
+        """Every cached client the request used and did not confirm yet (an answer that read no
+        code or token of it, such as most refusals), confirmed by a read of its row now."""
+        while unit.unconfirmed_clients:
+            pk, client = unit.unconfirmed_clients.popitem()
+            row = unit.session.connection().execute(_client_state(), {"pk": pk}).first()
+            if (
+                row is None
+                or row.revoked_at is not None
+                or not _same_digest(row.secret_hash, client.secret_hash)
+            ):
+                raise StaleClient(client.client_id)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         session = db()

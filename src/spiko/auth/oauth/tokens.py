@@ -9,12 +9,13 @@ is written to the database when a token is used.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import TokenMixin
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from spiko.auth.oauth.clients import Client
@@ -28,7 +29,7 @@ from spiko.db.models.oauth import (
     OAuthGrant,
     OAuthToken,
 )
-from spiko.db.types import utcnow
+from spiko.db.types import new_id, utcnow
 from spiko.outbox import snapshots
 
 if TYPE_CHECKING:
@@ -149,11 +150,171 @@ def find_token(session: Session, value: str, kind: str, *, lock: bool = False) -
     )
 
 
+@dataclass
+class RefreshableToken(StoredToken):
+    """A refresh token read by the token endpoint, with what the refresh grant checks besides:
+    its client's stored secret digest (to confirm a cached client, ``server.confirm_client``) and
+    the investor its user acts for now (None: the user is gone)."""
+
+    client_secret_hash: str | None = None
+    user_investor_id: str | None = None
+
+
+def find_refresh_token(session: Session, value: str) -> RefreshableToken | None:
+    """``find_token(session, value, "refresh_token", lock=True)``, with the client's secret digest
+    and the user's investor, in one statement built once (the refresh grant's one read)."""
+    if not value or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.connection().execute(_statements().refresh, {"hash": hash_token(value)}).first()
+    if row is None:
+        return None
+    return RefreshableToken(
+        id=row.id,
+        grant_id=row.grant_id,
+        client_pk=row.client_pk,
+        client_id=row.client_id,
+        user=GrantUser(row.user_id, row.investor_id),
+        scope=row.scope,
+        issued_at=row.issued_at,
+        access_expires_at=row.access_expires_at,
+        refresh_expires_at=row.refresh_expires_at,
+        access_revoked=row.access_revoked_at is not None,
+        refresh_rotated=row.refresh_rotated_at is not None,
+        grant_revoked=row.grant_revoked_at is not None,
+        client_revoked=row.client_revoked_at is not None,
+        matched="refresh_token",
+        refresh_rotated_at=row.refresh_rotated_at,
+        dpop_jkt=row.dpop_jkt,
+        client_secret_hash=row.client_secret_hash,
+        user_investor_id=row.user_investor_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The token endpoint's statements on the tables themselves (not through the ORM's unit of
+    work: nothing is loaded into the session, nothing is flushed), built once."""
+
+    refresh: Any  # the refresh token, its grant, client and user, locked
+    code: Any  # the authorization code, its client's state and user, locked
+    use_code: Any  # mark a code used, with the grant it gave
+    insert_grant: Any
+    insert_token: Any
+    rotate: Any  # mark_refresh_rotated
+
+
+@functools.cache
+def _statements() -> _Statements:
+    tokens_t = _table(OAuthToken)
+    grants_t = _table(OAuthGrant)
+    clients_t = _table(OAuthClient)
+    codes_t = _table(OAuthAuthorizationCode)
+    users_t = _table(User)
+    refresh = (
+        select(
+            tokens_t.c.id,
+            tokens_t.c.grant_id,
+            tokens_t.c.scope,
+            tokens_t.c.issued_at,
+            tokens_t.c.access_expires_at,
+            tokens_t.c.refresh_expires_at,
+            tokens_t.c.access_revoked_at,
+            tokens_t.c.refresh_rotated_at,
+            tokens_t.c.dpop_jkt,
+            grants_t.c.client_pk,
+            grants_t.c.user_id,
+            grants_t.c.investor_id,
+            grants_t.c.revoked_at.label("grant_revoked_at"),
+            clients_t.c.client_id,
+            clients_t.c.revoked_at.label("client_revoked_at"),
+            clients_t.c.secret_hash.label("client_secret_hash"),
+            users_t.c.investor_id.label("user_investor_id"),
+        )
+        .select_from(tokens_t)
+        .join(grants_t, grants_t.c.id == tokens_t.c.grant_id)
+        .join(clients_t, clients_t.c.id == grants_t.c.client_pk)
+        .outerjoin(users_t, users_t.c.id == grants_t.c.user_id)
+        .where(tokens_t.c.refresh_token_hash == bindparam("hash"))
+        .with_for_update(of=tokens_t)
+    )
+    code = (
+        select(
+            *codes_t.c,
+            clients_t.c.revoked_at.label("client_revoked_at"),
+            clients_t.c.secret_hash.label("client_secret_hash"),
+            users_t.c.investor_id.label("user_investor_id"),
+        )
+        .select_from(codes_t)
+        .join(clients_t, clients_t.c.id == codes_t.c.client_pk)
+        .outerjoin(users_t, users_t.c.id == codes_t.c.user_id)
+        .where(codes_t.c.code_hash == bindparam("hash"))
+        .with_for_update(of=codes_t)
+    )
+    use_code = (
+        update(codes_t)
+        .where(codes_t.c.id == bindparam("code_id"))
+        .values(used_at=bindparam("used_at"), grant_id=bindparam("grant_id"))
+    )
+    insert_grant = insert(grants_t).values(
+        id=bindparam("id"),
+        client_pk=bindparam("client_pk"),
+        investor_id=bindparam("investor_id"),
+        user_id=bindparam("user_id"),
+        scope=bindparam("scope"),
+        created_at=bindparam("created_at"),
+    )
+    insert_token = insert(tokens_t).values(
+        id=bindparam("id"),
+        grant_id=bindparam("grant_id"),
+        access_token_hash=bindparam("access_token_hash"),
+        refresh_token_hash=bindparam("refresh_token_hash"),
+        scope=bindparam("scope"),
+        issued_at=bindparam("issued_at"),
+        access_expires_at=bindparam("access_expires_at"),
+        refresh_expires_at=bindparam("refresh_expires_at"),
+        dpop_jkt=bindparam("dpop_jkt"),
+    )
+    rotate = (
+        update(tokens_t)
+        .where(tokens_t.c.id == bindparam("token_id"), tokens_t.c.refresh_rotated_at.is_(None))
+        .values(refresh_rotated_at=bindparam("now"))
+    )
+    return _Statements(refresh, code, use_code, insert_grant, insert_token, rotate)
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def find_code(session: Session, code_hash: str) -> Any:
+    """The authorization code stored under ``code_hash`` (locked until the transaction ends),
+    with its client's ``client_revoked_at`` and ``client_secret_hash`` and its user's investor
+    (``user_investor_id``, None when the user is gone): one row, or None."""
+    return session.connection().execute(_statements().code, {"hash": code_hash}).first()
+
+
+def mark_code_used(session: Session, code_id: str, grant_id: str | None) -> None:
+    session.connection().execute(
+        _statements().use_code, {"code_id": code_id, "used_at": utcnow(), "grant_id": grant_id}
+    )
+
+
 def create_grant(session: Session, *, client: Client, user: GrantUser, scope: str) -> str:
-    grant = OAuthGrant(client_pk=client.pk, investor_id=user.investor_id, user_id=user.user_id, scope=scope)
-    session.add(grant)
-    session.flush()
-    return grant.id
+    grant_id = new_id()
+    session.connection().execute(
+        _statements().insert_grant,
+        {
+            "id": grant_id,
+            "client_pk": client.pk,
+            "investor_id": user.investor_id,
+            "user_id": user.user_id,
+            "scope": scope,
+            "created_at": utcnow(),
+        },
+    )
+    return grant_id
 
 
 def store_token(
@@ -162,19 +323,20 @@ def store_token(
     now = utcnow()
     refresh = token.get("refresh_token")
     refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
-    session.add(
-        OAuthToken(
-            grant_id=grant_id,
-            access_token_hash=hash_token(token["access_token"]),
-            refresh_token_hash=hash_token(refresh) if refresh else None,
-            scope=token.get("scope") or "",
-            issued_at=now,
-            access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
-            refresh_expires_at=now + refresh_ttl if refresh else None,
-            dpop_jkt=dpop_jkt,
-        )
+    session.connection().execute(
+        _statements().insert_token,
+        {
+            "id": new_id(),
+            "grant_id": grant_id,
+            "access_token_hash": hash_token(token["access_token"]),
+            "refresh_token_hash": hash_token(refresh) if refresh else None,
+            "scope": token.get("scope") or "",
+            "issued_at": now,
+            "access_expires_at": now + timedelta(seconds=int(token["expires_in"])),
+            "refresh_expires_at": now + refresh_ttl if refresh else None,
+            "dpop_jkt": dpop_jkt,
+        },
     )
-    session.flush()
 
 
 def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
@@ -195,11 +357,7 @@ def revoke_access_token(session: Session, token_id: str) -> None:
 
 def mark_refresh_rotated(session: Session, token_id: str) -> None:
     """Record the first exchange only: a reuse within the grace period does not extend it."""
-    session.execute(
-        update(OAuthToken)
-        .where(OAuthToken.id == token_id, OAuthToken.refresh_rotated_at.is_(None))
-        .values(refresh_rotated_at=utcnow())
-    )
+    session.connection().execute(_statements().rotate, {"token_id": token_id, "now": utcnow()})
 
 
 def load_user(session: Session, user_id: str) -> GrantUser | None:

@@ -27,6 +27,11 @@ class UnitOfWork:
     # The token endpoint's client authentication, counted by its rate limits after the commit.
     authenticated_client_id: str | None = None
     client_authentication_failed: bool = False
+    # The token endpoint takes clients from the server's one-second cache (``LiveClients``); one
+    # so taken is confirmed against its row in this transaction before the request's outcome
+    # stands (``AuthorizationServer.confirm_client``). By primary key, those not yet confirmed.
+    client_cache: bool = False
+    unconfirmed_clients: dict[str, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("oauth_unit_of_work", default=None)
