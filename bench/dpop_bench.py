@@ -11,10 +11,11 @@ nonce), then loads ``GET /v1/investors/me`` with wrk, alternating Bearer and DPo
 Every DPoP request carries a proof of its own (a fresh ``jti``), signed beforehand and handed to
 wrk by a Lua script, so the server does the whole check each time: the signature, method, URL,
 ``ath``, age, nonce, and the single-use record of the ``jti`` (in the database, or in Redis with
-``--redis-url``). Each round signs its proofs (with a fresh nonce), then runs Bearer and DPoP one
-after the other; it prints a line per round to stderr, with the load average at its start, and
-at the end one JSON object: the medians of the requests/s of both, of the server CPU time per
-request of both (read from /proc for the worker processes, all their threads: a figure the load
+``--redis-url``). Each round signs its proofs (with a fresh nonce), then runs Bearer, Bearer again
+with each request made by a wrk Lua ``request()`` function as the DPoP requests are (the same
+driver: the same client-side pace), and DPoP, one after the other; it prints a line per round to
+stderr, with the load average at its start, and at the end one JSON object: the medians of the requests/s of each, of the server CPU time per
+request of each (read from /proc for the worker processes, all their threads: a figure the load
 generator and other load on the machine disturb much less), of the per-round ratios, and of how
 long signing one proof took on the client side (which wrk does not pay). The CPU of the database
 server or of Redis, when they are processes of their own, is not counted.
@@ -76,6 +77,18 @@ function request()
     wrk.thread:stop()
   end
   wrk.headers["DPoP"] = proofs[position] or proofs[1]
+  return wrk.format(nil)
+end
+"""
+
+# The same Bearer request each time, but made by a Lua ``request()`` function as the DPoP requests
+# are: wrk then loads the server the way it loads it with proofs (a slower generator means fewer
+# requests handled per wake-up of the server's event loop, so more CPU per request), and the
+# difference between the two runs is the server's work for the proof.
+LUA_SAME_DRIVER = """
+local counter = 0
+function request()
+  counter = counter + 1
   return wrk.format(nil)
 end
 """
@@ -235,6 +248,8 @@ def main() -> None:
 
         script = workdir / "dpop.lua"
         script.write_text(LUA % WRK_THREADS)
+        same_driver = workdir / "bearer.lua"
+        same_driver.write_text(LUA_SAME_DRIVER)
         proofs_file = workdir / "proofs.txt"
         bearer_header = {"Authorization": f"Bearer {bearer_token['access_token']}"}
         dpop_header = {"Authorization": f"DPoP {bound['access_token']}"}
@@ -253,6 +268,12 @@ def main() -> None:
             bearer_rate, bearer_cpu = measured(
                 pids, lambda: run_wrk(me_url, bearer_header, args.seconds, args.connections)
             )
+            driven_rate, driven_cpu = measured(
+                pids,
+                lambda: run_wrk(
+                    me_url, bearer_header, args.seconds, args.connections, lua=(same_driver, proofs_file)
+                ),
+            )
             dpop_rate, dpop_cpu = measured(
                 pids,
                 lambda: run_wrk(
@@ -268,6 +289,9 @@ def main() -> None:
                     "dpop_cpu_ms": round(dpop_cpu, 3),
                     "cpu_ratio": round(dpop_cpu / bearer_cpu, 3),
                     "throughput_ratio": round(bearer_rate / dpop_rate, 3),
+                    "bearer_same_driver_rps": driven_rate,
+                    "bearer_same_driver_cpu_ms": round(driven_cpu, 3),
+                    "cpu_ratio_same_driver": round(dpop_cpu / driven_cpu, 3),
                     "proofs_signed": signed,
                     "client_sign_ms_per_proof": round(1000 * sign_seconds, 3),
                 }
@@ -275,7 +299,9 @@ def main() -> None:
             print(
                 f"round (load {load:.2f}): bearer {bearer_rate:.0f}/s {bearer_cpu:.3f} ms CPU, "
                 f"dpop {dpop_rate:.0f}/s {dpop_cpu:.3f} ms CPU: "
-                f"{dpop_cpu / bearer_cpu:.2f}x (CPU), {bearer_rate / dpop_rate:.2f}x (req/s)",
+                f"{dpop_cpu / bearer_cpu:.2f}x (CPU), {bearer_rate / dpop_rate:.2f}x (req/s); "
+                f"bearer by the same driver {driven_rate:.0f}/s {driven_cpu:.3f} ms CPU: "
+                f"{dpop_cpu / driven_cpu:.2f}x (CPU)",
                 file=sys.stderr,
             )
 
@@ -289,6 +315,8 @@ def main() -> None:
         # Each round's ratio compares two runs a few seconds apart, under about the same load.
         results["dpop_vs_bearer_cpu"] = round(median("cpu_ratio"), 3)
         results["dpop_vs_bearer_throughput_cost"] = round(median("throughput_ratio"), 3)
+        results["bearer_same_driver_cpu_ms_per_request"] = round(median("bearer_same_driver_cpu_ms"), 3)
+        results["dpop_vs_bearer_same_driver_cpu"] = round(median("cpu_ratio_same_driver"), 3)
         results["client_sign_ms_per_proof"] = round(median("client_sign_ms_per_proof"), 3)
         results["load_average"] = {
             "min": min(entry["load_average"] for entry in rounds),

@@ -17,8 +17,11 @@ from sqlalchemy import select
 from spiko.auth.oauth.replay import (
     DatabaseJtiRecorder,
     DatabaseResourceReplayStore,
+    RedisAnswerError,
     RedisJtiRecorder,
+    RedisLoopRecorder,
     RedisResourceReplayStore,
+    SqliteLoopRecorder,
     replay_key,
 )
 from spiko.db.models.fapi import UsedJti
@@ -173,6 +176,179 @@ class TestDatabaseRecorder:
             time.sleep(0.02)
         assert ctx.engine.pool.checkedout() == checked_out
         assert len(asyncio.run(record())) == 1
+
+
+class TestSqliteLoopRecorder:
+    """SQLite: batches written from the event loop while the write lock is free, else by the
+    recorder thread that waits for it."""
+
+    @pytest.fixture(autouse=True)
+    def _sqlite_only(self, databases):
+        if databases.is_postgres:
+            pytest.skip("the event loop writes the batches itself on SQLite only")
+
+    def test_a_batch_meeting_a_held_write_lock_is_recorded_once_the_lock_is_free(self, ctx):
+        import sqlite3
+        import threading
+
+        recorder = SqliteLoopRecorder(ctx.engine)
+        keys = _keys(3)
+        holder = sqlite3.connect(ctx.engine.url.database, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")  # another process's long write
+        released = threading.Event()
+
+        def release_later() -> None:
+            time.sleep(0.3)
+            holder.execute("COMMIT")
+            released.set()
+
+        async def record() -> set[str]:
+            threading.Thread(target=release_later, daemon=True).start()
+            return await recorder.record([(key, time.time() + 60) for key in keys])
+
+        try:
+            assert asyncio.run(record()) == set(keys)
+        finally:
+            released.wait(10)
+            holder.close()
+        assert released.is_set()
+        assert recorder.handed_over == 1
+        assert _recorded(ctx, keys) == set(keys)
+
+        async def again() -> tuple[set[str], set[str]]:  # the lock free: written on the loop
+            fresh = _keys(1)
+            return await recorder.record([(key, time.time() + 60) for key in fresh + keys]), set(fresh)
+
+        first, fresh = asyncio.run(again())
+        assert first == fresh and recorder.handed_over == 1
+
+    def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
+        recorder = SqliteLoopRecorder(ctx.engine)
+        recorder.CLEANUP_EVERY = 10
+        expired, fresh = _keys(6), _keys(6)
+
+        async def record_both() -> None:
+            assert await recorder.record([(key, time.time() - 1) for key in expired]) == set(expired)
+            assert await recorder.record([(key, time.time() + 60) for key in fresh]) == set(fresh)
+            deadline = time.monotonic() + 10
+            while _recorded(ctx, expired) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+
+        asyncio.run(record_both())
+        assert _recorded(ctx, expired + fresh) == set(fresh)
+
+    def test_the_loop_gives_its_connection_back_when_idle(self, ctx):
+        recorder = SqliteLoopRecorder(ctx.engine)
+        recorder.IDLE_SECONDS = 0.05
+        checked_out = ctx.engine.pool.checkedout()
+
+        async def record_then_idle() -> tuple[int, int]:
+            await recorder.record([(_keys(1)[0], time.time() + 60)])
+            held = ctx.engine.pool.checkedout()
+            deadline = time.monotonic() + 10
+            while ctx.engine.pool.checkedout() > checked_out and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            return held, ctx.engine.pool.checkedout()
+
+        held, after = asyncio.run(record_then_idle())
+        assert held == checked_out + 1 and after == checked_out
+
+
+class TestRedisLoopRecorder:
+    """Redis from the event loop over the connection it keeps."""
+
+    def test_a_connection_lost_meanwhile_is_replaced(self, redis_prefix):
+        import redis
+
+        name = f"spiko-test-{uuid.uuid4().hex[:8]}"
+        recorder = RedisLoopRecorder(f"{REDIS_URL}?client_name={name}", redis_prefix)
+        first, second = _keys(1), _keys(1)
+
+        async def scenario() -> tuple[set[str], set[str]]:
+            before = await recorder.record([(key, time.time() + 60) for key in first])
+            admin = redis.Redis.from_url(REDIS_URL)
+            try:
+                ours = [client["id"] for client in admin.client_list() if client["name"] == name]
+                assert ours and all(admin.client_kill_filter(_id=client_id) for client_id in ours)
+            finally:
+                admin.close()
+            after = await recorder.record([(key, time.time() + 60) for key in second + first])
+            await recorder.aclose()
+            return before, after
+
+        assert asyncio.run(scenario()) == (set(first), set(second))
+
+    def test_a_script_flushed_meanwhile_is_loaded_again(self, redis_prefix):
+        import redis
+
+        recorder = RedisLoopRecorder(REDIS_URL, redis_prefix)
+        first, second = _keys(2), _keys(2)
+
+        async def scenario() -> tuple[set[str], set[str]]:
+            before = await recorder.record([(key, time.time() + 60) for key in first])
+            admin = redis.Redis.from_url(REDIS_URL)
+            try:
+                admin.script_flush()
+            finally:
+                admin.close()
+            after = await recorder.record([(key, time.time() + 60) for key in second + first[:1]])
+            await recorder.aclose()
+            return before, after
+
+        assert asyncio.run(scenario()) == (set(first), set(second))
+
+    def test_the_database_number_of_the_url_is_used(self, redis_prefix):
+        import redis
+
+        recorder = RedisLoopRecorder(REDIS_URL.rsplit("/", 1)[0] + "/3", redis_prefix)
+        keys = _keys(2)
+
+        async def record() -> set[str]:
+            try:
+                return await recorder.record([(key, time.time() + 60) for key in keys])
+            finally:
+                await recorder.aclose()
+
+        assert asyncio.run(record()) == set(keys)
+        third = redis.Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
+        try:
+            assert third.exists(*(redis_prefix + key for key in keys)) == 2
+            third.delete(*(redis_prefix + key for key in keys))
+        finally:
+            third.close()
+
+    def test_a_refused_password_fails_the_batch_with_a_clear_error(self, redis_prefix):
+        recorder = RedisLoopRecorder(
+            REDIS_URL.replace("redis://", "redis://:not-the-password@"), redis_prefix
+        )
+
+        async def record() -> set[str]:
+            return await recorder.record([(_keys(1)[0], time.time() + 60)])
+
+        with pytest.raises(RedisAnswerError, match="refused"):
+            asyncio.run(record())
+
+    def test_a_server_that_never_answers_fails_the_batch(self, redis_prefix):
+        """A fresh connection that times out fails its batch (nothing is taken as recorded)."""
+
+        async def silent_server_then_record() -> None:
+            server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            recorder = RedisLoopRecorder(f"redis://127.0.0.1:{port}/0", redis_prefix)
+            recorder.TIMEOUT_SECONDS = 0.2
+            try:
+                await recorder.record([(_keys(1)[0], time.time() + 60)])
+            finally:
+                await recorder.aclose()
+                server.close()
+
+        with pytest.raises(TimeoutError):
+            asyncio.run(silent_server_then_record())
+
+    def test_tls_urls_go_through_the_recorder_thread(self):
+        assert RedisLoopRecorder.serves("redis://127.0.0.1:6379/0")
+        assert RedisLoopRecorder.serves("unix:///run/redis.sock")
+        assert not RedisLoopRecorder.serves("rediss://cache.example:6380/0")
 
 
 class TestRedisRecorder:
