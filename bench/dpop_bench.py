@@ -8,17 +8,18 @@ Usage (from the repository root; loopback only, every load bounded in time and c
 It starts ``spiko serve --workers N`` on a fresh database, obtains a Bearer token and a DPoP-bound
 token through the real authorization flow (sign-in, consent, code, DPoP proof with the server's
 nonce), then loads ``GET /v1/investors/me`` with wrk, alternating Bearer and DPoP round by round.
-Every DPoP request carries a proof of its own (a fresh ``jti``), signed beforehand and handed to
-wrk by a Lua script, so the server does the whole check each time: the signature, method, URL,
-``ath``, age, nonce, and the single-use record of the ``jti`` (in the database, or in Redis with
+Every DPoP request carries a proof of its own (a fresh ``jti``), signed beforehand and handed to wrk
+by a Lua script, so the server does the whole check each time: the signature, method, URL, ``ath``,
+age, nonce, and the single-use record of the ``jti`` (in the database, or in Redis with
 ``--redis-url``). Each round signs its proofs (with a fresh nonce), then runs Bearer, Bearer again
 with each request made by a wrk Lua ``request()`` function as the DPoP requests are (the same
 driver: the same client-side pace), and DPoP, one after the other; it prints a line per round to
-stderr, with the load average at its start, and at the end one JSON object: the medians of the requests/s of each, of the server CPU time per
-request of each (read from /proc for the worker processes, all their threads: a figure the load
-generator and other load on the machine disturb much less), of the per-round ratios, and of how
-long signing one proof took on the client side (which wrk does not pay). The CPU of the database
-server or of Redis, when they are processes of their own, is not counted.
+stderr, with the load average at its start, and at the end one JSON object: the medians of the
+requests/s of each, of the server CPU time per request of each (read from /proc for the worker
+processes, all their threads: a figure the load generator and other load on the machine disturb much
+less), of the per-round ratios, and of how long signing one proof took on the client side (which wrk
+does not pay). The CPU of the database server or of Redis, when they are processes of their own, is
+not counted.
 """
 
 from __future__ import annotations
