@@ -95,10 +95,47 @@ end
 """
 
 
-def measured(pids: list[int], run: Any) -> tuple[float, float]:
-    """(requests/s, server CPU ms per request) of one wrk run."""
+class Profiler:
+    """py-spy sampling every worker during one wrk run, its collapsed stacks written to a file.
+
+    ``--nonblocking``: the workers are not paused to be read, so they run as they do unprofiled
+    (py-spy's own CPU is not counted in the workers' figures, but it shares the machine).
+    """
+
+    def __init__(self, directory: Path | None, pids: list[int], seconds: int) -> None:
+        self.directory, self.pids, self.seconds = directory, pids, seconds
+        if directory is not None:
+            if shutil.which("py-spy") is None:
+                raise SystemExit("--profile needs py-spy on the PATH (pip install py-spy)")
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def run(self, name: str, run: Any) -> Any:
+        if self.directory is None:
+            return run()
+        seconds = self.seconds
+        samplers = [
+            subprocess.Popen(
+                ["py-spy", "record", "--nonblocking", "--format", "raw", "--rate", "250"]
+                + ["--duration", str(seconds), "--pid", str(pid)]
+                + ["--output", str(self.directory / f"{name}-{pid}.txt")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid in self.pids
+        ]
+        try:
+            return run()
+        finally:
+            for sampler in samplers:
+                sampler.wait(timeout=seconds + 30)
+
+
+def measured(
+    pids: list[int], run: Any, profiler: Profiler | None = None, name: str = ""
+) -> tuple[float, float]:
+    """(requests/s, server CPU ms per request) of one wrk run, sampled by ``profiler`` if given."""
     before = cpu_seconds(pids)
-    rate, total = run()
+    rate, total = profiler.run(name, run) if profiler is not None else run()
     return rate, 1000 * (cpu_seconds(pids) - before) / max(1, total)
 
 
@@ -185,6 +222,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--algorithm", default="PS256", choices=["PS256", "ES256"], help="the DPoP key's")
     parser.add_argument("--redis-url", default=None, help="set SPIKO_REDIS_URL (shared jti records)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="a directory: py-spy samples the workers during the last round's runs (collapsed stacks)",
+    )
     args = parser.parse_args()
 
     from spiko.auth.oauth.clients import register_client
@@ -259,7 +302,8 @@ def main() -> None:
         pool = int(max(2000, warm * args.seconds * 1.6))
         pids = worker_pids(server.pid)
         rounds: list[dict[str, Any]] = []
-        for _ in range(args.rounds):
+        for number in range(args.rounds):
+            profiler = Profiler(args.profile, pids, args.seconds) if number == args.rounds - 1 else None
             # A fresh nonce and fresh proofs each round: both outlive a round, not a whole run.
             nonce = fresh_nonce(me_url, bound["access_token"], signer)
             sign_seconds, signed = sign_proofs(
@@ -267,7 +311,10 @@ def main() -> None:
             )
             load = load_average()
             bearer_rate, bearer_cpu = measured(
-                pids, lambda: run_wrk(me_url, bearer_header, args.seconds, args.connections)
+                pids,
+                lambda: run_wrk(me_url, bearer_header, args.seconds, args.connections),
+                profiler,
+                "bearer",
             )
             driven_rate, driven_cpu = measured(
                 pids,
@@ -280,6 +327,8 @@ def main() -> None:
                 lambda: run_wrk(
                     me_url, dpop_header, args.seconds, args.connections, lua=(script, proofs_file)
                 ),
+                profiler,
+                "dpop",
             )
             rounds.append(
                 {

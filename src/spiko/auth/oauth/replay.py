@@ -97,38 +97,6 @@ class DatabaseReplayStore:
         return self._seen % self.CLEANUP_EVERY == 0
 
 
-class MemoryReplayStore:
-    """Identifiers seen by this process, each kept until its expiry.
-
-    Alone it is no replay check for a server of several workers; ``DatabaseResourceReplayStore``
-    puts one in front of the database so that a replay to the same worker costs no query.
-    Bounded: expired entries are dropped every ``PRUNE_EVERY`` insertions.
-    """
-
-    PRUNE_EVERY = 1000
-
-    def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._inserted = 0
-
-    def seen(self, key: str) -> bool:
-        known = self._seen.get(key)
-        return known is not None and known > time.time()
-
-    def first_use(self, key: str, expires_at: float, session: Session | None = None) -> bool:
-        now = time.time()
-        with self._lock:
-            known = self._seen.get(key)
-            if known is not None and known > now:
-                return False
-            self._seen[key] = expires_at
-            self._inserted += 1
-            if self._inserted % self.PRUNE_EVERY == 0:
-                self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
-        return True
-
-
 class AsyncReplayStore(Protocol):
     async def first_use_async(self, key: str, expires_at: float) -> bool:
         """True the first time ``key`` is seen by any worker (and remember it), else False."""
@@ -764,13 +732,13 @@ class DatabaseResourceReplayStore:
 
     Group commit (``GroupCommit``): the identifiers of concurrent requests are recorded together
     in one short transaction, from the event loop on SQLite (``SqliteLoopRecorder``) and by
-    ``DatabaseJtiRecorder``'s thread on PostgreSQL. This process's memory sits in front of
-    the database and holds only identifiers the database has recorded, so it may refuse a replay
-    without a query but never accepts one the database would refuse.
+    ``DatabaseJtiRecorder``'s thread on PostgreSQL. A replay is refused by the database (the
+    insert finds the key), so nothing is kept in the process's memory: keeping every identifier
+    of the last minute there, and pruning it, cost more per request than the rare replay it
+    would spare a query.
     """
 
     def __init__(self, ctx: Any) -> None:
-        self._memory = MemoryReplayStore()
         self._loop_recorder: SqliteLoopRecorder | None = None
         if ctx.engine.dialect.name == "sqlite":
             self._loop_recorder = SqliteLoopRecorder(ctx.engine)
@@ -779,12 +747,7 @@ class DatabaseResourceReplayStore:
             self._batches = GroupCommit(DatabaseJtiRecorder(ctx.engine).submit)
 
     async def first_use_async(self, key: str, expires_at: float) -> bool:
-        if self._memory.seen(key):
-            return False
-        first = await self._batches.first_use(key, expires_at)
-        if first:
-            self._memory.first_use(key, expires_at)
-        return first
+        return await self._batches.first_use(key, expires_at)
 
     async def aclose(self) -> None:
         if self._loop_recorder is not None:
