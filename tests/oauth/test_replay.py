@@ -24,7 +24,7 @@ from spiko.auth.oauth.replay import (
     SqliteLoopRecorder,
     replay_key,
 )
-from spiko.db.models.fapi import UsedJti
+from spiko.db.models.fapi import ResourceProofJti
 from tests.oauth.conftest import ISSUER
 from tests.oauth.fapi_helpers import DPoPKey, dpop_nonce
 from tests.oauth.test_fapi import ME, _code_via_par, _dpop_exchange
@@ -34,7 +34,7 @@ REDIS_URL = os.environ.get("SPIKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 def _recorded(ctx: Any, keys: list[str]) -> set[str]:
     with ctx.transaction(write=False) as session:
-        return set(session.scalars(select(UsedJti.key).where(UsedJti.key.in_(keys))))
+        return set(session.scalars(select(ResourceProofJti.key).where(ResourceProofJti.key.in_(keys))))
 
 
 def _keys(count: int) -> list[str]:
@@ -69,14 +69,17 @@ class TestGroupCommit:
         """The same proofs sent at once, several times to each of two workers: one batch each."""
         first_worker, second_worker = _stores(ctx, backend, redis_prefix)
         keys = _keys(20)
-        expires = time.time() + 60
+        issued = int(time.time())
+        expires = issued + 60
 
         async def send_all() -> list[bool]:
             uses = [
-                store.first_use_async(key, expires) for key in keys for store in (first_worker, second_worker)
+                store.first_use_async(key, expires, issued)
+                for key in keys
+                for store in (first_worker, second_worker)
             ]
             uses += [
-                first_worker.first_use_async(key, expires) for key in keys
+                first_worker.first_use_async(key, expires, issued) for key in keys
             ]  # the same key twice in a batch
             return list(await asyncio.gather(*uses))
 
@@ -87,12 +90,13 @@ class TestGroupCommit:
         for index, first in enumerate(answers[2 * len(keys) :]):
             per_key[keys[index]] += first
         assert per_key == {key: 1 for key in keys}
-        assert asyncio.run(second_worker.first_use_async(keys[0], expires)) is False
-        assert asyncio.run(first_worker.first_use_async(_keys(1)[0], expires)) is True
+        assert asyncio.run(second_worker.first_use_async(keys[0], expires, issued)) is False
+        assert asyncio.run(first_worker.first_use_async(_keys(1)[0], expires, issued)) is True
 
     def test_a_request_is_answered_only_once_its_identifier_is_recorded(self, ctx, backend, redis_prefix):
         store, _ = _stores(ctx, backend, redis_prefix)
         keys = _keys(30)
+        issued = int(time.time())
         missing: list[str] = []
 
         def recorded_elsewhere(key: str) -> bool:
@@ -107,7 +111,7 @@ class TestGroupCommit:
                 client.close()
 
         async def use(key: str) -> None:
-            assert await store.first_use_async(key, time.time() + 60)
+            assert await store.first_use_async(key, time.time() + 60, issued)
             if not recorded_elsewhere(key):  # read at once, through a connection of its own
                 missing.append(key)
 
@@ -121,8 +125,9 @@ class TestGroupCommit:
         """A worker's loops come and go (tests, restarts): what one recorded, the next refuses."""
         store, _ = _stores(ctx, backend, redis_prefix)
         key = _keys(1)[0]
-        assert asyncio.run(store.first_use_async(key, time.time() + 60)) is True
-        assert asyncio.run(store.first_use_async(key, time.time() + 60)) is False
+        issued = int(time.time())
+        assert asyncio.run(store.first_use_async(key, time.time() + 60, issued)) is True
+        assert asyncio.run(store.first_use_async(key, time.time() + 60, issued)) is False
 
 
 class TestDatabaseRecorder:
@@ -134,9 +139,9 @@ class TestDatabaseRecorder:
         async def record(entries: list[tuple[str, float]]) -> set[str]:
             return await recorder.submit(entries)
 
-        assert asyncio.run(record([(key, time.time() - 1) for key in expired])) == set(expired)
+        assert asyncio.run(record([(key, time.time() - 1000) for key in expired])) == set(expired)
         assert _recorded(ctx, expired) == set(expired)
-        assert asyncio.run(record([(key, time.time() + 60) for key in fresh])) == set(fresh)
+        assert asyncio.run(record([(key, time.time()) for key in fresh])) == set(fresh)
         assert _recorded(ctx, expired + fresh) == set(fresh)
 
     def test_a_connection_lost_meanwhile_is_replaced(self, ctx, databases):
@@ -150,7 +155,7 @@ class TestDatabaseRecorder:
         first, second = _keys(1), _keys(1)
 
         async def record(keys: list[str]) -> set[str]:
-            return await recorder.submit([(key, time.time() + 60) for key in keys])
+            return await recorder.submit([(key, time.time()) for key in keys])
 
         assert asyncio.run(record(first)) == set(first)
         database = ctx.engine.url.database
@@ -168,7 +173,7 @@ class TestDatabaseRecorder:
         checked_out = ctx.engine.pool.checkedout()
 
         async def record() -> set[str]:
-            return await recorder.submit([(_keys(1)[0], time.time() + 60)])
+            return await recorder.submit([(_keys(1)[0], time.time())])
 
         assert len(asyncio.run(record())) == 1
         deadline = time.monotonic() + 10
@@ -204,7 +209,7 @@ class TestSqliteLoopRecorder:
 
         async def record() -> set[str]:
             threading.Thread(target=release_later, daemon=True).start()
-            return await recorder.record([(key, time.time() + 60) for key in keys])
+            return await recorder.record([(key, time.time()) for key in keys])
 
         try:
             assert asyncio.run(record()) == set(keys)
@@ -217,10 +222,31 @@ class TestSqliteLoopRecorder:
 
         async def again() -> tuple[set[str], set[str]]:  # the lock free: written on the loop
             fresh = _keys(1)
-            return await recorder.record([(key, time.time() + 60) for key in fresh + keys]), set(fresh)
+            return await recorder.record([(key, time.time()) for key in fresh + keys]), set(fresh)
 
         first, fresh = asyncio.run(again())
         assert first == fresh and recorder.handed_over == 1
+
+    def test_a_lock_freed_between_tries_is_taken_from_the_loop_without_the_thread(self, ctx):
+        import sqlite3
+
+        recorder = SqliteLoopRecorder(ctx.engine)
+        keys = _keys(2)
+        holder = sqlite3.connect(ctx.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the other worker's batch, say
+
+        async def record() -> set[str]:
+            # The holder commits on the loop's next turn: after the first try met its lock and
+            # before the retry (whatever the machine's load, the order of the loop's work holds).
+            asyncio.get_running_loop().call_soon(holder.execute, "COMMIT")
+            return await recorder.record([(key, time.time()) for key in keys])
+
+        try:
+            assert asyncio.run(record()) == set(keys)
+        finally:
+            holder.close()
+        assert recorder.retried >= 1 and recorder.handed_over == 0
+        assert _recorded(ctx, keys) == set(keys)
 
     def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
         recorder = SqliteLoopRecorder(ctx.engine)
@@ -228,8 +254,8 @@ class TestSqliteLoopRecorder:
         expired, fresh = _keys(6), _keys(6)
 
         async def record_both() -> None:
-            assert await recorder.record([(key, time.time() - 1) for key in expired]) == set(expired)
-            assert await recorder.record([(key, time.time() + 60) for key in fresh]) == set(fresh)
+            assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
+            assert await recorder.record([(key, time.time()) for key in fresh]) == set(fresh)
             deadline = time.monotonic() + 10
             while _recorded(ctx, expired) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -243,7 +269,7 @@ class TestSqliteLoopRecorder:
         checked_out = ctx.engine.pool.checkedout()
 
         async def record_then_idle() -> tuple[int, int]:
-            await recorder.record([(_keys(1)[0], time.time() + 60)])
+            await recorder.record([(_keys(1)[0], time.time())])
             held = ctx.engine.pool.checkedout()
             deadline = time.monotonic() + 10
             while ctx.engine.pool.checkedout() > checked_out and time.monotonic() < deadline:
@@ -265,14 +291,14 @@ class TestRedisLoopRecorder:
         first, second = _keys(1), _keys(1)
 
         async def scenario() -> tuple[set[str], set[str]]:
-            before = await recorder.record([(key, time.time() + 60) for key in first])
+            before = await recorder.record([(key, time.time()) for key in first])
             admin = redis.Redis.from_url(REDIS_URL)
             try:
                 ours = [client["id"] for client in admin.client_list() if client["name"] == name]
                 assert ours and all(admin.client_kill_filter(_id=client_id) for client_id in ours)
             finally:
                 admin.close()
-            after = await recorder.record([(key, time.time() + 60) for key in second + first])
+            after = await recorder.record([(key, time.time()) for key in second + first])
             await recorder.aclose()
             return before, after
 
@@ -285,13 +311,13 @@ class TestRedisLoopRecorder:
         first, second = _keys(2), _keys(2)
 
         async def scenario() -> tuple[set[str], set[str]]:
-            before = await recorder.record([(key, time.time() + 60) for key in first])
+            before = await recorder.record([(key, time.time()) for key in first])
             admin = redis.Redis.from_url(REDIS_URL)
             try:
                 admin.script_flush()
             finally:
                 admin.close()
-            after = await recorder.record([(key, time.time() + 60) for key in second + first[:1]])
+            after = await recorder.record([(key, time.time()) for key in second + first[:1]])
             await recorder.aclose()
             return before, after
 
@@ -305,7 +331,7 @@ class TestRedisLoopRecorder:
 
         async def record() -> set[str]:
             try:
-                return await recorder.record([(key, time.time() + 60) for key in keys])
+                return await recorder.record([(key, time.time()) for key in keys])
             finally:
                 await recorder.aclose()
 
@@ -323,7 +349,7 @@ class TestRedisLoopRecorder:
         )
 
         async def record() -> set[str]:
-            return await recorder.record([(_keys(1)[0], time.time() + 60)])
+            return await recorder.record([(_keys(1)[0], time.time())])
 
         with pytest.raises(RedisAnswerError, match="refused"):
             asyncio.run(record())
@@ -337,7 +363,7 @@ class TestRedisLoopRecorder:
             recorder = RedisLoopRecorder(f"redis://127.0.0.1:{port}/0", redis_prefix)
             recorder.TIMEOUT_SECONDS = 0.2
             try:
-                await recorder.record([(_keys(1)[0], time.time() + 60)])
+                await recorder.record([(_keys(1)[0], time.time())])
             finally:
                 await recorder.aclose()
                 server.close()
@@ -354,7 +380,7 @@ class TestRedisLoopRecorder:
 class TestRedisRecorder:
     def _record(self, recorder: RedisJtiRecorder, keys: list[str]) -> set[str]:
         async def record() -> set[str]:
-            return await recorder.submit([(key, time.time() + 60) for key in keys])
+            return await recorder.submit([(key, time.time()) for key in keys])
 
         return asyncio.run(record())
 

@@ -67,7 +67,7 @@ async def authenticate_dpop(ctx: AppContext, token: str, request: Any) -> Princi
         )
     except DPoPProofError as error:
         raise refused(error.description, "dpop_proof", error.error, error.nonce) from None
-    if not await server.resource_replay.first_use_async(deferred.key, deferred.expires_at):
+    if not await server.resource_replay.first_use_async(deferred.key, deferred.expires_at, proof.iat):
         raise refused("This DPoP proof was already used (jti)", "dpop_proof", "invalid_dpop_proof")
     if proof.jkt != entry.jkt:
         raise refused(

@@ -2,9 +2,11 @@
 assertions (RFC 7523 section 3), remembered where every worker and process sees them: at the
 authorization server's endpoints, on /userinfo and on /v1 alike.
 
-In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database
-(``oauth_used_jtis``, an insert that does nothing on conflict). An identifier is kept only until
-the token carrying it would be refused as stale anyway, so the store stays small.
+In Redis when it is configured (``SET NX`` with an expiry), otherwise in the database (an insert
+that does nothing on conflict: ``oauth_used_jtis`` at the authorization server's endpoints,
+``oauth_resource_jtis`` on /v1, keyed by the proof's ``iat`` and then its identifier). An
+identifier is kept only until the token carrying it would be refused as stale anyway, so the
+store stays small.
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ class DatabaseReplayStore:
 
 
 class AsyncReplayStore(Protocol):
-    async def first_use_async(self, key: str, expires_at: float) -> bool:
-        """True the first time ``key`` is seen by any worker (and remember it), else False."""
+    async def first_use_async(self, key: str, expires_at: float, issued_at: int) -> bool:
+        """True the first time the proof (``key``, with its ``iat``) is seen by any worker (and
+        remember it until ``expires_at``), else False."""
         ...
 
     async def aclose(self) -> None:
@@ -111,28 +114,42 @@ _INSERTS: dict[tuple[int, str], str] = {}
 
 
 def _insert_statement(count: int, placeholder: str) -> str:
-    """One multi-row insert of ``count`` identifiers answering the keys it inserted."""
+    """One multi-row insert of ``count`` proofs (``iat``, key) answering the keys it inserted."""
     statement = _INSERTS.get((count, placeholder))
     if statement is None:
         row = f"({placeholder}, {placeholder})"
         statement = (  # only placeholders are spliced in
-            f'INSERT INTO oauth_used_jtis ("key", expires_at) VALUES {", ".join([row] * count)} '  # noqa: S608
-            'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
+            f'INSERT INTO oauth_resource_jtis (issued_at, "key") VALUES {", ".join([row] * count)} '  # noqa: S608
+            'ON CONFLICT DO NOTHING RETURNING "key"'
         )
         _INSERTS[(count, placeholder)] = statement
     return statement
 
 
+def _parameters(entries: list[tuple[str, float]]) -> list[Any]:
+    """The insert's values for (key, ``iat``) entries: ``iat`` first, as the table is ordered."""
+    parameters: list[Any] = []
+    for key, issued_at in entries:
+        parameters += (int(issued_at), key)
+    return parameters
+
+
+def _cutoff(retain_seconds: float) -> int:
+    """Proofs issued before this are refused as stale: their records may go."""
+    return int(time.time() - retain_seconds)
+
+
 class GroupCommit:
     """Single-use records of one process, gathered into as few round trips as the load allows.
 
-    ``record`` takes distinct keys with their expiry and answers which were never seen, in one
-    transaction or one Redis call. A request's key joins the batch being gathered and the
-    request waits until that batch is recorded: no request is answered before its identifier
-    is, so a replay to any worker is still refused. One batch at a time is recorded per event
-    loop: the first key of an idle loop goes out on the loop's next turn (with whatever else
-    arrived in that turn), and keys arriving while a batch is out wait for it and go out
-    together next. Nothing waits on a timer, so a batch only ever grows under load.
+    ``record`` takes distinct keys, each with a time (its expiry for Redis, its proof's ``iat``
+    for the database), and answers which were never seen, in one transaction or one Redis call. A
+    request's key joins the batch being gathered and the request waits until that batch is
+    recorded: no request is answered before its identifier is, so a replay to any worker is still
+    refused. One batch at a time is recorded per event loop: the first key of an idle loop goes
+    out on the loop's next turn (with whatever else arrived in that turn), and keys arriving while
+    a batch is out wait for it and go out together next. Nothing waits on a timer, so a batch only
+    ever grows under load.
 
     A key already waiting in this process (the same proof sent twice at once) is refused at
     once: of two uses at most one is the first, and that one is still to be recorded.
@@ -192,6 +209,11 @@ class _Gathering:
         self.waiting: dict[str, tuple[float, asyncio.Future[bool]]] = {}
         self.recording = False
         self.task: asyncio.Task[None] | None = None  # held, so the loop does not drop it
+
+
+# How long a /v1 proof's record is kept after its ``iat`` unless told otherwise: beyond the
+# accepted age of a proof (``SPIKO_DPOP_PROOF_MAX_AGE_SECONDS``, a minute by default).
+RETAIN_SECONDS = 120.0
 
 
 class JtiRecorder:
@@ -298,21 +320,23 @@ class _Batch:
 
 
 class DatabaseJtiRecorder(JtiRecorder):
-    """``oauth_used_jtis``, through the driver on a connection of the engine's pool.
+    """``oauth_resource_jtis``, through the driver on a connection of the engine's pool.
 
     A batch is one short transaction (``BEGIN IMMEDIATE`` on SQLite; on PostgreSQL with
     ``synchronous_commit = off`` as in ``DatabaseReplayStore``, set once for the connection) of
     one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING "key"``, whose answer is the keys
     it inserted whatever other transactions committed meanwhile. No statement compilation or
     pool checkout per batch: about a sixth of the CPU of a transaction through
-    ``engine.begin()``. Every ``CLEANUP_EVERY`` identifiers, those past their expiry are deleted.
+    ``engine.begin()``. Every ``CLEANUP_EVERY`` identifiers, the proofs issued more than
+    ``retain_seconds`` ago (refused as stale by then) are deleted.
     """
 
     CLEANUP_EVERY = 500
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, retain_seconds: float = RETAIN_SECONDS) -> None:
         super().__init__()
         self._engine = engine
+        self._retain_seconds = retain_seconds
         self._postgresql = engine.dialect.name == "postgresql"
         self._placeholder = "%s" if self._postgresql else "?"
         self._since_cleanup = 0
@@ -331,17 +355,14 @@ class DatabaseJtiRecorder(JtiRecorder):
         try:
             if not self._postgresql:  # PostgreSQL's driver begins the transaction itself
                 cursor.execute("BEGIN IMMEDIATE")
-            parameters: list[Any] = []
-            for key, expires_at in entries:
-                parameters += (key, expires_at)
-            cursor.execute(_insert_statement(len(entries), self._placeholder), parameters)
+            cursor.execute(_insert_statement(len(entries), self._placeholder), _parameters(entries))
             first = {row[0] for row in cursor.fetchall()}
             self._since_cleanup += len(entries)
             if self._since_cleanup >= self.CLEANUP_EVERY:
                 self._since_cleanup = 0
                 cursor.execute(
-                    f"DELETE FROM oauth_used_jtis WHERE expires_at < {self._placeholder}",  # noqa: S608
-                    (time.time(),),
+                    f"DELETE FROM oauth_resource_jtis WHERE issued_at < {self._placeholder}",  # noqa: S608
+                    (_cutoff(self._retain_seconds),),
                 )
             cursor.close()
             connection.commit()
@@ -615,13 +636,15 @@ class RedisAnswerError(Exception):
 
 
 class SqliteLoopRecorder:
-    """``oauth_used_jtis`` on SQLite, written from the event loop when the write lock is free.
+    """``oauth_resource_jtis`` on SQLite, written from the event loop when the write lock is free.
 
     A batch is ``BEGIN IMMEDIATE``, one multi-row insert and ``COMMIT`` through the driver, on a
     connection of the engine's pool that the loop keeps, with SQLite's busy timeout at zero: when
-    another connection or process holds the write lock, ``BEGIN IMMEDIATE`` fails at once and
-    the batch goes to ``DatabaseJtiRecorder``, whose thread waits for the lock. So the loop never
-    waits on a lock, and the common case costs one short transaction with no thread hand-over.
+    another connection or process holds the write lock, ``BEGIN IMMEDIATE`` fails at once, and
+    the batch is tried again from the loop a few times over about 20 ms (the other worker's
+    batches hold the lock well under a millisecond); a lock held longer than that sends the batch
+    to ``DatabaseJtiRecorder``, whose thread waits for it. So the loop never blocks on a lock,
+    and a batch costs one short transaction with no thread hand-over unless a long write is out.
     The kept connection never checkpoints the write-ahead log itself (``wal_autocheckpoint=0``):
     every ``CLEANUP_EVERY`` identifiers a thread of the pool deletes expired ones and runs a
     passive checkpoint, off the loop.
@@ -629,14 +652,21 @@ class SqliteLoopRecorder:
 
     CLEANUP_EVERY = 500
     IDLE_SECONDS = 30.0
+    # A batch meeting the lock is tried again from the loop after 0.2, 0.4, 0.8, 1.6 ms and then
+    # every 2 ms: about 20 ms in all before the recorder thread takes it over.
+    FIRST_RETRY_SECONDS = 0.0002
+    LONGEST_RETRY_SECONDS = 0.002
+    LOOP_RETRIES = 12
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, retain_seconds: float = RETAIN_SECONDS) -> None:
         self._engine = engine
-        self._waiting_recorder = DatabaseJtiRecorder(engine)
+        self._retain_seconds = retain_seconds
+        self._waiting_recorder = DatabaseJtiRecorder(engine, retain_seconds)
         self._connections: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[Any, _KeptConnection]
         ] = weakref.WeakKeyDictionary()
         self._since_cleanup = 0
+        self.retried = 0  # batches that met the lock and were tried again from the loop
         self.handed_over = 0  # batches the lock sent to the waiting recorder (tests, diagnosis)
 
     async def record(self, entries: list[tuple[str, float]]) -> set[str]:
@@ -646,7 +676,17 @@ class SqliteLoopRecorder:
             kept = self._connect(loop)
         kept[1].last_used = loop.time()
         first = self._try(kept[0], entries)
-        if first is None:
+        delay = self.FIRST_RETRY_SECONDS
+        for _ in range(self.LOOP_RETRIES):
+            if first is not None:
+                break
+            # Another writer holds the lock, most often the other worker's own batch (well under a
+            # millisecond): try again shortly, the loop serving other requests meanwhile.
+            self.retried += 1
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, self.LONGEST_RETRY_SECONDS)
+            first = self._try(kept[0], entries)
+        if first is None:  # a longer write: the recorder thread waits for the lock
             self.handed_over += 1
             first = await self._waiting_recorder.submit(entries)
         self._since_cleanup += len(entries)
@@ -693,10 +733,7 @@ class SqliteLoopRecorder:
             cursor.close()
             return None
         try:
-            parameters: list[Any] = []
-            for key, expires_at in entries:
-                parameters += (key, expires_at)
-            cursor.execute(_insert_statement(len(entries), "?"), parameters)
+            cursor.execute(_insert_statement(len(entries), "?"), _parameters(entries))
             first = {row[0] for row in cursor.fetchall()}
             cursor.execute("COMMIT")
         except sqlite3.OperationalError:
@@ -714,7 +751,9 @@ class SqliteLoopRecorder:
             try:
                 cursor = connection.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
-                cursor.execute("DELETE FROM oauth_used_jtis WHERE expires_at < ?", (time.time(),))
+                cursor.execute(
+                    "DELETE FROM oauth_resource_jtis WHERE issued_at < ?", (_cutoff(self._retain_seconds),)
+                )
                 cursor.execute("COMMIT")
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 cursor.close()
@@ -728,7 +767,14 @@ class SqliteLoopRecorder:
 
 
 class DatabaseResourceReplayStore:
-    """Proofs sent to /v1 without Redis: ``oauth_used_jtis``, shared by every worker and process.
+    """Proofs sent to /v1 without Redis: ``oauth_resource_jtis``, shared by every worker and process.
+
+    A proof is recorded by its ``iat`` and its key (the SHA-256 of its key's thumbprint, URL and
+    ``jti``), in that order: the proofs of one second are neighbours in the table's only index,
+    so a batch writes one or two of its pages, where an index on the key alone takes a random
+    page per proof (measured on SQLite: a batch of 8 four times cheaper). A replay is the same
+    signed proof, with the same ``iat``, and is refused. (A proof with a ``jti`` used before but
+    another ``iat`` is a new proof, which only the key's holder can sign.)
 
     Group commit (``GroupCommit``): the identifiers of concurrent requests are recorded together
     in one short transaction, from the event loop on SQLite (``SqliteLoopRecorder``) and by
@@ -740,14 +786,16 @@ class DatabaseResourceReplayStore:
 
     def __init__(self, ctx: Any) -> None:
         self._loop_recorder: SqliteLoopRecorder | None = None
+        # Kept a minute beyond the oldest proof accepted, so a clock step does not free a record.
+        retain = float(ctx.settings.dpop_proof_max_age_seconds) + 60.0
         if ctx.engine.dialect.name == "sqlite":
-            self._loop_recorder = SqliteLoopRecorder(ctx.engine)
+            self._loop_recorder = SqliteLoopRecorder(ctx.engine, retain)
             self._batches = GroupCommit(self._loop_recorder.record)
         else:
-            self._batches = GroupCommit(DatabaseJtiRecorder(ctx.engine).submit)
+            self._batches = GroupCommit(DatabaseJtiRecorder(ctx.engine, retain).submit)
 
-    async def first_use_async(self, key: str, expires_at: float) -> bool:
-        return await self._batches.first_use(key, expires_at)
+    async def first_use_async(self, key: str, expires_at: float, issued_at: int) -> bool:
+        return await self._batches.first_use(key, float(issued_at))
 
     async def aclose(self) -> None:
         if self._loop_recorder is not None:
@@ -770,7 +818,7 @@ class RedisResourceReplayStore:
         else:
             self._batches = GroupCommit(RedisJtiRecorder(redis_url, prefix).submit)
 
-    async def first_use_async(self, key: str, expires_at: float) -> bool:
+    async def first_use_async(self, key: str, expires_at: float, issued_at: int) -> bool:
         return await self._batches.first_use(key, expires_at)
 
     async def aclose(self) -> None:

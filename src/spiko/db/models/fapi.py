@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spiko.db.base import Base, uuid_pk
@@ -36,3 +36,20 @@ class UsedJti(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds
+
+
+class ResourceProofJti(Base):
+    """A DPoP proof already presented on /v1, kept while its ``iat`` is within the accepted window.
+
+    Keyed by the proof's ``iat`` first and then the SHA-256 of its key's thumbprint, URL and
+    ``jti`` (``replay_key``): the rows of one second sit together, so a batch of new proofs
+    writes to the end of one index (one or two pages) instead of a random page per proof, and
+    expired rows are one range at its start. A replayed proof carries the same signed ``iat``,
+    so it finds its row. Without a rowid on SQLite: the primary key is the table.
+    """
+
+    __tablename__ = "oauth_resource_jtis"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    issued_at: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
