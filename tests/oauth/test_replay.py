@@ -17,6 +17,7 @@ from sqlalchemy import select
 from spiko.auth.oauth.replay import (
     DatabaseJtiRecorder,
     DatabaseResourceReplayStore,
+    PostgresLoopRecorder,
     RedisAnswerError,
     RedisJtiRecorder,
     RedisLoopRecorder,
@@ -278,6 +279,100 @@ class TestSqliteLoopRecorder:
 
         held, after = asyncio.run(record_then_idle())
         assert held == checked_out + 1 and after == checked_out
+
+
+class TestPostgresLoopRecorder:
+    """PostgreSQL: batches sent from the event loop on a libpq connection the loop keeps."""
+
+    @pytest.fixture(autouse=True)
+    def _postgres_only(self, databases):
+        if not databases.is_postgres:
+            pytest.skip("the event loop keeps a libpq connection on PostgreSQL only")
+
+    def test_the_store_records_from_the_loop_and_refuses_a_replay(self, ctx):
+        store = DatabaseResourceReplayStore(ctx)
+        assert isinstance(store._loop_recorder, PostgresLoopRecorder)
+        keys = _keys(5)
+        issued = int(time.time())
+
+        async def use_twice() -> tuple[list[bool], list[bool]]:
+            first = await asyncio.gather(*(store.first_use_async(key, issued + 60, issued) for key in keys))
+            again = await asyncio.gather(*(store.first_use_async(key, issued + 60, issued) for key in keys))
+            await store.aclose()
+            return list(first), list(again)
+
+        first, again = asyncio.run(use_twice())
+        assert first == [True] * 5 and again == [False] * 5
+        assert _recorded(ctx, keys) == set(keys)
+
+    def test_a_connection_lost_meanwhile_is_replaced(self, ctx):
+        import psycopg
+
+        from tests.databases import POSTGRES_ADMIN_URL
+
+        recorder = PostgresLoopRecorder(ctx.engine)
+        first, second = _keys(1), _keys(2)
+
+        async def record_kill_record() -> tuple[set[str], set[str]]:
+            before = await recorder.record([(key, time.time()) for key in first])
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (ctx.engine.url.database,),
+                )
+            after = await recorder.record([(key, time.time()) for key in second + first])
+            await recorder.aclose()
+            return before, after
+
+        before, after = asyncio.run(record_kill_record())
+        assert before == set(first) and after == set(second)
+
+    def test_a_refused_statement_fails_its_batch_and_the_connection_serves_on(self, ctx):
+        from spiko.auth.oauth.replay import DatabaseRecordError
+
+        recorder = PostgresLoopRecorder(ctx.engine)
+        keys = _keys(2)
+
+        async def refused_then_fine() -> set[str]:
+            await recorder.record([(keys[0], time.time())])
+            with pytest.raises(DatabaseRecordError):  # a key longer than the column
+                await recorder.record([("x" * 65, time.time())])
+            answer = await recorder.record([(keys[1], time.time())])
+            await recorder.aclose()
+            return answer
+
+        assert asyncio.run(refused_then_fine()) == {keys[1]}
+
+    def test_the_loop_closes_its_connection_when_idle(self, ctx):
+        recorder = PostgresLoopRecorder(ctx.engine)
+        recorder.IDLE_SECONDS = 0.05
+
+        async def record_then_idle() -> tuple[int, int]:
+            await recorder.record([(_keys(1)[0], time.time())])
+            held = len(recorder._connections)
+            deadline = time.monotonic() + 10
+            while recorder._connections and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            return held, len(recorder._connections)
+
+        assert asyncio.run(record_then_idle()) == (1, 0)
+
+    def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
+        recorder = PostgresLoopRecorder(ctx.engine)
+        recorder.CLEANUP_EVERY = 10
+        expired, fresh = _keys(6), _keys(6)
+
+        async def record_both() -> None:
+            assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
+            assert await recorder.record([(key, time.time()) for key in fresh]) == set(fresh)
+            deadline = time.monotonic() + 10
+            while _recorded(ctx, expired) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await recorder.aclose()
+
+        asyncio.run(record_both())
+        assert _recorded(ctx, expired + fresh) == set(fresh)
 
 
 class TestRedisLoopRecorder:
