@@ -991,16 +991,16 @@ class DatabaseResourceReplayStore:
     A proof is recorded by its ``iat`` and its key (the SHA-256 of its key's thumbprint, URL and
     ``jti``), in that order: the proofs of one second are neighbours in the table's only index,
     so a batch writes one or two of its pages, where an index on the key alone takes a random
-    page per proof (measured on SQLite: a batch of 8 four times cheaper). A replay is the same
-    signed proof, with the same ``iat``, and is refused. (A proof with a ``jti`` used before but
-    another ``iat`` is a new proof, which only the key's holder can sign.)
+    page per proof (measured on SQLite: a batch of 8 three and a half times cheaper). A replay
+    is the same signed proof, with the same ``iat``, and is refused. (A proof with a ``jti``
+    used before but another ``iat`` is a new proof, which only the key's holder can sign.)
 
     Group commit (``GroupCommit``): the identifiers of concurrent requests are recorded together
-    in one short transaction, from the event loop on SQLite (``SqliteLoopRecorder``) and by
-    ``DatabaseJtiRecorder``'s thread on PostgreSQL. A replay is refused by the database (the
-    insert finds the key), so nothing is kept in the process's memory: keeping every identifier
-    of the last minute there, and pruning it, cost more per request than the rare replay it
-    would spare a query.
+    in one short transaction, from the event loop (``SqliteLoopRecorder``,
+    ``PostgresLoopRecorder`` with psycopg), else by ``DatabaseJtiRecorder``'s thread. A replay is
+    refused by the database (the insert finds the key), so nothing is kept in the process's
+    memory: keeping every identifier of the last minute there, and pruning it, cost more per
+    request than the rare replay it would spare a query.
     """
 
     def __init__(self, ctx: Any) -> None:
