@@ -133,6 +133,7 @@ class TestGroupCommit:
 
 class TestDatabaseRecorder:
     def test_expired_identifiers_are_deleted_as_new_ones_come(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = DatabaseJtiRecorder(ctx.engine)
         recorder.CLEANUP_EVERY = 10
         expired, fresh = _keys(6), _keys(6)
@@ -142,7 +143,7 @@ class TestDatabaseRecorder:
 
         assert asyncio.run(record([(key, time.time() - 1000) for key in expired])) == set(expired)
         assert _recorded(ctx, expired) == set(expired)
-        assert asyncio.run(record([(key, time.time()) for key in fresh])) == set(fresh)
+        assert asyncio.run(record([(key, issued) for key in fresh])) == set(fresh)
         assert _recorded(ctx, expired + fresh) == set(fresh)
 
     def test_a_connection_lost_meanwhile_is_replaced(self, ctx, databases):
@@ -152,11 +153,12 @@ class TestDatabaseRecorder:
 
         from tests.databases import POSTGRES_ADMIN_URL
 
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = DatabaseJtiRecorder(ctx.engine)
         first, second = _keys(1), _keys(1)
 
         async def record(keys: list[str]) -> set[str]:
-            return await recorder.submit([(key, time.time()) for key in keys])
+            return await recorder.submit([(key, issued) for key in keys])
 
         assert asyncio.run(record(first)) == set(first)
         database = ctx.engine.url.database
@@ -169,12 +171,13 @@ class TestDatabaseRecorder:
         assert asyncio.run(record(second + first)) == set(second)
 
     def test_the_recorder_gives_its_connection_back_when_idle(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = DatabaseJtiRecorder(ctx.engine)
         recorder.IDLE_SECONDS = 0.05
         checked_out = ctx.engine.pool.checkedout()
 
         async def record() -> set[str]:
-            return await recorder.submit([(_keys(1)[0], time.time())])
+            return await recorder.submit([(_keys(1)[0], issued)])
 
         assert len(asyncio.run(record())) == 1
         deadline = time.monotonic() + 10
@@ -197,6 +200,7 @@ class TestSqliteLoopRecorder:
         import sqlite3
         import threading
 
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = SqliteLoopRecorder(ctx.engine)
         keys = _keys(3)
         holder = sqlite3.connect(ctx.engine.url.database, isolation_level=None, check_same_thread=False)
@@ -210,7 +214,7 @@ class TestSqliteLoopRecorder:
 
         async def record() -> set[str]:
             threading.Thread(target=release_later, daemon=True).start()
-            return await recorder.record([(key, time.time()) for key in keys])
+            return await recorder.record([(key, issued) for key in keys])
 
         try:
             assert asyncio.run(record()) == set(keys)
@@ -223,7 +227,7 @@ class TestSqliteLoopRecorder:
 
         async def again() -> tuple[set[str], set[str]]:  # the lock free: written on the loop
             fresh = _keys(1)
-            return await recorder.record([(key, time.time()) for key in fresh + keys]), set(fresh)
+            return await recorder.record([(key, issued) for key in fresh + keys]), set(fresh)
 
         first, fresh = asyncio.run(again())
         assert first == fresh and recorder.handed_over == 1
@@ -231,6 +235,7 @@ class TestSqliteLoopRecorder:
     def test_a_lock_freed_between_tries_is_taken_from_the_loop_without_the_thread(self, ctx):
         import sqlite3
 
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = SqliteLoopRecorder(ctx.engine)
         keys = _keys(2)
         holder = sqlite3.connect(ctx.engine.url.database, isolation_level=None)
@@ -240,7 +245,7 @@ class TestSqliteLoopRecorder:
             # The holder commits on the loop's next turn: after the first try met its lock and
             # before the retry (whatever the machine's load, the order of the loop's work holds).
             asyncio.get_running_loop().call_soon(holder.execute, "COMMIT")
-            return await recorder.record([(key, time.time()) for key in keys])
+            return await recorder.record([(key, issued) for key in keys])
 
         try:
             assert asyncio.run(record()) == set(keys)
@@ -250,13 +255,14 @@ class TestSqliteLoopRecorder:
         assert _recorded(ctx, keys) == set(keys)
 
     def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = SqliteLoopRecorder(ctx.engine)
         recorder.CLEANUP_EVERY = 10
         expired, fresh = _keys(6), _keys(6)
 
         async def record_both() -> None:
             assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
-            assert await recorder.record([(key, time.time()) for key in fresh]) == set(fresh)
+            assert await recorder.record([(key, issued) for key in fresh]) == set(fresh)
             deadline = time.monotonic() + 10
             while _recorded(ctx, expired) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -265,12 +271,13 @@ class TestSqliteLoopRecorder:
         assert _recorded(ctx, expired + fresh) == set(fresh)
 
     def test_the_loop_gives_its_connection_back_when_idle(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = SqliteLoopRecorder(ctx.engine)
         recorder.IDLE_SECONDS = 0.05
         checked_out = ctx.engine.pool.checkedout()
 
         async def record_then_idle() -> tuple[int, int]:
-            await recorder.record([(_keys(1)[0], time.time())])
+            await recorder.record([(_keys(1)[0], issued)])
             held = ctx.engine.pool.checkedout()
             deadline = time.monotonic() + 10
             while ctx.engine.pool.checkedout() > checked_out and time.monotonic() < deadline:
@@ -290,10 +297,11 @@ class TestPostgresLoopRecorder:
             pytest.skip("the event loop keeps a libpq connection on PostgreSQL only")
 
     def test_the_store_records_from_the_loop_and_refuses_a_replay(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         store = DatabaseResourceReplayStore(ctx)
         assert isinstance(store._loop_recorder, PostgresLoopRecorder)
         keys = _keys(5)
-        issued = int(time.time())
+        issued = int(issued)
 
         async def use_twice() -> tuple[list[bool], list[bool]]:
             first = await asyncio.gather(*(store.first_use_async(key, issued + 60, issued) for key in keys))
@@ -310,18 +318,19 @@ class TestPostgresLoopRecorder:
 
         from tests.databases import POSTGRES_ADMIN_URL
 
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = PostgresLoopRecorder(ctx.engine)
         first, second = _keys(1), _keys(2)
 
         async def record_kill_record() -> tuple[set[str], set[str]]:
-            before = await recorder.record([(key, time.time()) for key in first])
+            before = await recorder.record([(key, issued) for key in first])
             with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = %s AND pid <> pg_backend_pid()",
                     (ctx.engine.url.database,),
                 )
-            after = await recorder.record([(key, time.time()) for key in second + first])
+            after = await recorder.record([(key, issued) for key in second + first])
             await recorder.aclose()
             return before, after
 
@@ -331,25 +340,27 @@ class TestPostgresLoopRecorder:
     def test_a_refused_statement_fails_its_batch_and_the_connection_serves_on(self, ctx):
         from spiko.auth.oauth.replay import DatabaseRecordError
 
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = PostgresLoopRecorder(ctx.engine)
         keys = _keys(2)
 
         async def refused_then_fine() -> set[str]:
-            await recorder.record([(keys[0], time.time())])
+            await recorder.record([(keys[0], issued)])
             with pytest.raises(DatabaseRecordError):  # a key longer than the column
-                await recorder.record([("x" * 65, time.time())])
-            answer = await recorder.record([(keys[1], time.time())])
+                await recorder.record([("x" * 65, issued)])
+            answer = await recorder.record([(keys[1], issued)])
             await recorder.aclose()
             return answer
 
         assert asyncio.run(refused_then_fine()) == {keys[1]}
 
     def test_the_loop_closes_its_connection_when_idle(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = PostgresLoopRecorder(ctx.engine)
         recorder.IDLE_SECONDS = 0.05
 
         async def record_then_idle() -> tuple[int, int]:
-            await recorder.record([(_keys(1)[0], time.time())])
+            await recorder.record([(_keys(1)[0], issued)])
             held = len(recorder._connections)
             deadline = time.monotonic() + 10
             while recorder._connections and time.monotonic() < deadline:
@@ -359,13 +370,14 @@ class TestPostgresLoopRecorder:
         assert asyncio.run(record_then_idle()) == (1, 0)
 
     def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
+        issued = time.time()  # the proofs' iat: one value for the whole test
         recorder = PostgresLoopRecorder(ctx.engine)
         recorder.CLEANUP_EVERY = 10
         expired, fresh = _keys(6), _keys(6)
 
         async def record_both() -> None:
             assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
-            assert await recorder.record([(key, time.time()) for key in fresh]) == set(fresh)
+            assert await recorder.record([(key, issued) for key in fresh]) == set(fresh)
             deadline = time.monotonic() + 10
             while _recorded(ctx, expired) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -386,14 +398,14 @@ class TestRedisLoopRecorder:
         first, second = _keys(1), _keys(1)
 
         async def scenario() -> tuple[set[str], set[str]]:
-            before = await recorder.record([(key, time.time()) for key in first])
+            before = await recorder.record([(key, time.time() + 60) for key in first])
             admin = redis.Redis.from_url(REDIS_URL)
             try:
                 ours = [client["id"] for client in admin.client_list() if client["name"] == name]
                 assert ours and all(admin.client_kill_filter(_id=client_id) for client_id in ours)
             finally:
                 admin.close()
-            after = await recorder.record([(key, time.time()) for key in second + first])
+            after = await recorder.record([(key, time.time() + 60) for key in second + first])
             await recorder.aclose()
             return before, after
 
@@ -406,13 +418,13 @@ class TestRedisLoopRecorder:
         first, second = _keys(2), _keys(2)
 
         async def scenario() -> tuple[set[str], set[str]]:
-            before = await recorder.record([(key, time.time()) for key in first])
+            before = await recorder.record([(key, time.time() + 60) for key in first])
             admin = redis.Redis.from_url(REDIS_URL)
             try:
                 admin.script_flush()
             finally:
                 admin.close()
-            after = await recorder.record([(key, time.time()) for key in second + first[:1]])
+            after = await recorder.record([(key, time.time() + 60) for key in second + first[:1]])
             await recorder.aclose()
             return before, after
 
@@ -426,7 +438,7 @@ class TestRedisLoopRecorder:
 
         async def record() -> set[str]:
             try:
-                return await recorder.record([(key, time.time()) for key in keys])
+                return await recorder.record([(key, time.time() + 60) for key in keys])
             finally:
                 await recorder.aclose()
 
@@ -444,7 +456,7 @@ class TestRedisLoopRecorder:
         )
 
         async def record() -> set[str]:
-            return await recorder.record([(_keys(1)[0], time.time())])
+            return await recorder.record([(_keys(1)[0], time.time() + 60)])
 
         with pytest.raises(RedisAnswerError, match="refused"):
             asyncio.run(record())
@@ -458,7 +470,7 @@ class TestRedisLoopRecorder:
             recorder = RedisLoopRecorder(f"redis://127.0.0.1:{port}/0", redis_prefix)
             recorder.TIMEOUT_SECONDS = 0.2
             try:
-                await recorder.record([(_keys(1)[0], time.time())])
+                await recorder.record([(_keys(1)[0], time.time() + 60)])
             finally:
                 await recorder.aclose()
                 server.close()
@@ -475,7 +487,7 @@ class TestRedisLoopRecorder:
 class TestRedisRecorder:
     def _record(self, recorder: RedisJtiRecorder, keys: list[str]) -> set[str]:
         async def record() -> set[str]:
-            return await recorder.submit([(key, time.time()) for key in keys])
+            return await recorder.submit([(key, time.time() + 60) for key in keys])
 
         return asyncio.run(record())
 

@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
@@ -517,7 +517,78 @@ class _RedisProtocol(asyncio.Protocol):
                 self.transport.close()
 
 
-class RedisLoopRecorder:
+class _Closable(Protocol):
+    closed: bool
+
+
+_Connection = TypeVar("_Connection", bound=_Closable)
+
+
+class _LoopRecorder(Generic[_Connection]):
+    """What the recorders working from the event loop share: one connection per loop, kept while
+    it is used (``_KeptConnection``) and closed at shutdown, and a batch that fails on a kept
+    connection which served before (it may have gone stale: a server restart) tried once more on
+    a fresh one. A store says how to open, use and close its connection."""
+
+    IDLE_SECONDS = 30.0
+    TIMEOUT_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._connections: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[_Connection, _KeptConnection]
+        ] = weakref.WeakKeyDictionary()
+
+    async def record(self, entries: list[tuple[str, float]]) -> set[str]:
+        loop = asyncio.get_running_loop()
+        kept = self._connections.get(loop)
+        fresh = kept is None or kept[0].closed
+        if kept is None or kept[0].closed:
+            kept = await self._connect(loop)
+        kept[1].last_used = loop.time()  # not idle while a batch is out
+        try:
+            first = await self._send(loop, kept[0], entries)
+        except (ConnectionError, OSError, TimeoutError):
+            self._drop(loop)
+            if fresh:
+                raise
+            kept = await self._connect(loop)
+            first = await self._send(loop, kept[0], entries)
+        kept[1].last_used = loop.time()
+        self._recorded(loop, len(entries))
+        return first
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> tuple[_Connection, _KeptConnection]:
+        connection = await self._open(loop)
+        kept = (connection, _KeptConnection(loop, self.IDLE_SECONDS, lambda: self._drop(loop)))
+        self._connections[loop] = kept
+        return kept
+
+    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
+        kept = self._connections.pop(loop, None)
+        if kept is not None:
+            kept[1].cancel()
+            self._close(loop, kept[0])
+
+    async def aclose(self) -> None:
+        """Close this event loop's kept connection, if any (at shutdown)."""
+        self._drop(asyncio.get_running_loop())
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+        raise NotImplementedError
+
+    async def _send(
+        self, loop: asyncio.AbstractEventLoop, connection: _Connection, entries: list[tuple[str, float]]
+    ) -> set[str]:
+        raise NotImplementedError
+
+    def _close(self, loop: asyncio.AbstractEventLoop, connection: _Connection) -> None:
+        raise NotImplementedError
+
+    def _recorded(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        """After each batch (for housekeeping)."""
+
+
+class RedisLoopRecorder(_LoopRecorder[_RedisProtocol]):
     """Redis from the event loop itself: a batch is one script call (``SET_EACH_IF_NEW``) over a
     connection the loop keeps, with no thread in between.
 
@@ -530,12 +601,10 @@ class RedisLoopRecorder:
     batch unanswered after ``TIMEOUT_SECONDS`` fails, and its connection is dropped.
     """
 
-    IDLE_SECONDS = 30.0
-    TIMEOUT_SECONDS = 5.0
-
     def __init__(self, redis_url: str, prefix: str) -> None:
         from redis.connection import parse_url
 
+        super().__init__()
         options = parse_url(redis_url)  # type: ignore[no-untyped-call]
         self._path: str | None = options.get("path")
         self._host = options.get("host", "localhost")
@@ -552,32 +621,12 @@ class RedisLoopRecorder:
             self._setup.append(("CLIENT", "SETNAME", options["client_name"]))
         self._prefix = prefix
         self._script_sha = hashlib.sha1(SET_EACH_IF_NEW.encode(), usedforsecurity=False).hexdigest()
-        self._connections: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[_RedisProtocol, _KeptConnection]
-        ] = weakref.WeakKeyDictionary()
 
     @staticmethod
     def serves(redis_url: str) -> bool:
         return redis_url.startswith(("redis://", "unix://"))
 
-    async def record(self, entries: list[tuple[str, float]]) -> set[str]:
-        loop = asyncio.get_running_loop()
-        kept = self._connections.get(loop)
-        fresh = kept is None or kept[0].closed
-        if kept is None or kept[0].closed:
-            kept = await self._connect(loop)
-        try:
-            answers = await self._evaluate(loop, kept[0], entries)
-        except (ConnectionError, OSError, TimeoutError):
-            self._drop(loop)
-            if fresh:
-                raise
-            kept = await self._connect(loop)
-            answers = await self._evaluate(loop, kept[0], entries)
-        kept[1].last_used = loop.time()
-        return {key for (key, _), answer in zip(entries, answers, strict=True) if answer == 1}
-
-    async def _connect(self, loop: asyncio.AbstractEventLoop) -> tuple[_RedisProtocol, _KeptConnection]:
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _RedisProtocol:
         async with asyncio.timeout(self.TIMEOUT_SECONDS):
             if self._path is not None:
                 _, protocol = await loop.create_unix_connection(_RedisProtocol, self._path)
@@ -589,15 +638,16 @@ class RedisLoopRecorder:
             except BaseException:
                 protocol.close()
                 raise
-        kept = (protocol, _KeptConnection(loop, self.IDLE_SECONDS, lambda: self._drop(loop)))
-        self._connections[loop] = kept
-        return kept
+        return protocol
 
-    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
-        kept = self._connections.pop(loop, None)
-        if kept is not None:
-            kept[1].cancel()
-            kept[0].close()
+    async def _send(
+        self, loop: asyncio.AbstractEventLoop, connection: _RedisProtocol, entries: list[tuple[str, float]]
+    ) -> set[str]:
+        answers = await self._evaluate(loop, connection, entries)
+        return {key for (key, _), answer in zip(entries, answers, strict=True) if answer == 1}
+
+    def _close(self, loop: asyncio.AbstractEventLoop, connection: _RedisProtocol) -> None:
+        connection.close()
 
     async def _evaluate(
         self, loop: asyncio.AbstractEventLoop, protocol: _RedisProtocol, entries: list[tuple[str, float]]
@@ -625,10 +675,6 @@ class RedisLoopRecorder:
         if isinstance(reply, hiredis.ReplyError):
             raise RedisAnswerError(f"Redis refused the single-use record: {reply}")
         return reply
-
-    async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._drop(loop)
 
 
 class RedisAnswerError(Exception):
@@ -766,102 +812,6 @@ class SqliteLoopRecorder:
         self._release(asyncio.get_running_loop())
 
 
-class PostgresLoopRecorder:
-    """``oauth_resource_jtis`` on PostgreSQL from the event loop itself, with no thread in between.
-
-    The loop keeps a libpq connection of its own (psycopg's ``pq`` layer, in non-blocking mode):
-    a batch is one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING "key"`` sent on the
-    connection's socket, and its result is read when the socket has it, the loop serving other
-    requests meanwhile. One statement is its own transaction, committed with
-    ``synchronous_commit = off`` (set once for the connection, as for ``DatabaseJtiRecorder``).
-    This avoids both the recorder thread's hand-over of the GIL and wake-ups, and the layers of
-    psycopg's asyncio connection (measured no cheaper than the thread). A batch that fails on a
-    connection that served before is tried once more on a fresh one; a batch unanswered after
-    ``TIMEOUT_SECONDS`` fails and its connection is closed. Every ``CLEANUP_EVERY`` identifiers
-    a thread of the pool deletes the proofs issued more than ``retain_seconds`` ago.
-    """
-
-    IDLE_SECONDS = 30.0
-    TIMEOUT_SECONDS = 5.0
-    CLEANUP_EVERY = 500
-
-    def __init__(self, engine: Any, retain_seconds: float = RETAIN_SECONDS) -> None:
-        self._engine = engine
-        self._retain_seconds = retain_seconds
-        url = engine.url.set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False).encode()
-        self._connections: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[_PgConnection, _KeptConnection]
-        ] = weakref.WeakKeyDictionary()
-        self._since_cleanup = 0
-
-    @staticmethod
-    def serves(engine: Any) -> bool:
-        return bool(engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg")
-
-    async def record(self, entries: list[tuple[str, float]]) -> set[str]:
-        loop = asyncio.get_running_loop()
-        kept = self._connections.get(loop)
-        fresh = kept is None or kept[0].closed
-        if kept is None or kept[0].closed:
-            kept = await self._connect(loop)
-        kept[1].last_used = loop.time()  # not idle while a batch is out
-        try:
-            first = await self._insert(loop, kept[0], entries)
-        except (ConnectionError, OSError, TimeoutError):
-            self._drop(loop)
-            if fresh:
-                raise
-            kept = await self._connect(loop)
-            first = await self._insert(loop, kept[0], entries)
-        kept[1].last_used = loop.time()
-        self._since_cleanup += len(entries)
-        if self._since_cleanup >= self.CLEANUP_EVERY:
-            self._since_cleanup = 0
-            loop.run_in_executor(None, self._maintain)
-        return first
-
-    async def _connect(self, loop: asyncio.AbstractEventLoop) -> tuple[_PgConnection, _KeptConnection]:
-        async with asyncio.timeout(self.TIMEOUT_SECONDS):
-            connection = await loop.run_in_executor(None, _PgConnection.open, self._conninfo)
-            try:
-                await connection.execute(loop, b"SET synchronous_commit = off", [])
-            except BaseException:
-                connection.close()
-                raise
-        kept = (connection, _KeptConnection(loop, self.IDLE_SECONDS, lambda: self._drop(loop)))
-        self._connections[loop] = kept
-        return kept
-
-    def _drop(self, loop: asyncio.AbstractEventLoop) -> None:
-        kept = self._connections.pop(loop, None)
-        if kept is not None:
-            kept[1].cancel()
-            kept[0].close_on(loop)
-
-    async def _insert(
-        self, loop: asyncio.AbstractEventLoop, connection: _PgConnection, entries: list[tuple[str, float]]
-    ) -> set[str]:
-        parameters = [str(value).encode() for value in _parameters(entries)]
-        async with asyncio.timeout(self.TIMEOUT_SECONDS):
-            rows = await connection.execute(loop, _numbered_insert(len(entries)), parameters)
-        return {row.decode() for row in rows}
-
-    def _maintain(self) -> None:
-        """Off the loop: delete the records of proofs that would be refused as stale anyway."""
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    text("DELETE FROM oauth_resource_jtis WHERE issued_at < :cutoff"),
-                    {"cutoff": _cutoff(self._retain_seconds)},
-                )
-        except Exception:  # noqa: BLE001 - maintenance is retried with the next batches
-            logger.warning("could not delete expired DPoP proof identifiers", exc_info=True)
-
-    async def aclose(self) -> None:
-        self._drop(asyncio.get_running_loop())
-
-
 _NUMBERED_INSERTS: dict[int, bytes] = {}
 
 
@@ -983,6 +933,74 @@ class _PgConnection:
         if not self.closed:
             self.closed = True
             self._pgconn.finish()
+
+
+class PostgresLoopRecorder(_LoopRecorder[_PgConnection]):
+    """``oauth_resource_jtis`` on PostgreSQL from the event loop itself, with no thread in between.
+
+    The loop keeps a libpq connection of its own (psycopg's ``pq`` layer, in non-blocking mode):
+    a batch is one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING "key"`` sent on the
+    connection's socket, and its result is read when the socket has it, the loop serving other
+    requests meanwhile. One statement is its own transaction, committed with
+    ``synchronous_commit = off`` (set once for the connection, as for ``DatabaseJtiRecorder``).
+    This avoids both the recorder thread's hand-over of the GIL and wake-ups, and the layers of
+    psycopg's asyncio connection (measured no cheaper than the thread). A batch that fails on a
+    connection that served before is tried once more on a fresh one; a batch unanswered after
+    ``TIMEOUT_SECONDS`` fails and its connection is closed. Every ``CLEANUP_EVERY`` identifiers
+    a thread of the pool deletes the proofs issued more than ``retain_seconds`` ago.
+    """
+
+    CLEANUP_EVERY = 500
+
+    def __init__(self, engine: Any, retain_seconds: float = RETAIN_SECONDS) -> None:
+        super().__init__()
+        self._engine = engine
+        self._retain_seconds = retain_seconds
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False).encode()
+        self._since_cleanup = 0
+
+    @staticmethod
+    def serves(engine: Any) -> bool:
+        return bool(engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg")
+
+    def _recorded(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self._since_cleanup += count
+        if self._since_cleanup >= self.CLEANUP_EVERY:
+            self._since_cleanup = 0
+            loop.run_in_executor(None, self._maintain)
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _PgConnection:
+        async with asyncio.timeout(self.TIMEOUT_SECONDS):
+            connection = await loop.run_in_executor(None, _PgConnection.open, self._conninfo)
+            try:
+                await connection.execute(loop, b"SET synchronous_commit = off", [])
+            except BaseException:
+                connection.close_on(loop)
+                raise
+        return connection
+
+    def _close(self, loop: asyncio.AbstractEventLoop, connection: _PgConnection) -> None:
+        connection.close_on(loop)
+
+    async def _send(
+        self, loop: asyncio.AbstractEventLoop, connection: _PgConnection, entries: list[tuple[str, float]]
+    ) -> set[str]:
+        parameters = [str(value).encode() for value in _parameters(entries)]
+        async with asyncio.timeout(self.TIMEOUT_SECONDS):
+            rows = await connection.execute(loop, _numbered_insert(len(entries)), parameters)
+        return {row.decode() for row in rows}
+
+    def _maintain(self) -> None:
+        """Off the loop: delete the records of proofs that would be refused as stale anyway."""
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    text("DELETE FROM oauth_resource_jtis WHERE issued_at < :cutoff"),
+                    {"cutoff": _cutoff(self._retain_seconds)},
+                )
+        except Exception:  # noqa: BLE001 - maintenance is retried with the next batches
+            logger.warning("could not delete expired DPoP proof identifiers", exc_info=True)
 
 
 class DatabaseResourceReplayStore:
