@@ -215,7 +215,10 @@ def test_one_code_posted_twice_at_once_signs_in_once(with_totp, clock, investor,
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(statuses) == [303, 400], typed
+        # One signs in. The other is refused: as a used code (400), or, when it is judged while
+        # the first is still in flight after an earlier failure, by the throttle, which counts
+        # attempts in flight as failures (429). Either way it is not signed in (checked below).
+        assert sorted(statuses)[0] == 303 and sorted(statuses)[1] in (400, 429), (typed, statuses)
         loser = next(b for b in browsers if b.get("/integrations", follow_redirects=False).status_code == 303)
         browsers = [loser, client_with()]  # the one still waiting, and a fresh one at its second step
         browsers[1].app.state.ctx.factor_clock = clock
