@@ -38,6 +38,24 @@ def _recorded(ctx: Any, keys: list[str]) -> set[str]:
         return set(session.scalars(select(ResourceProofJti.key).where(ResourceProofJti.key.in_(keys))))
 
 
+def _assert_expired_records_are_deleted(ctx: Any, recorder: Any) -> None:
+    """A loop recorder deletes, off the loop, the records of proofs issued too long ago."""
+    issued = time.time()  # the fresh proofs' iat
+    recorder.CLEANUP_EVERY = 10
+    expired, fresh = _keys(6), _keys(6)
+
+    async def record_both() -> None:
+        assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
+        assert await recorder.record([(key, issued) for key in fresh]) == set(fresh)
+        deadline = time.monotonic() + 10
+        while _recorded(ctx, expired) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await recorder.aclose()
+
+    asyncio.run(record_both())
+    assert _recorded(ctx, expired + fresh) == set(fresh)
+
+
 def _keys(count: int) -> list[str]:
     return [replay_key("dpop", "jkt " + ISSUER + ME, uuid.uuid4().hex) for _ in range(count)]
 
@@ -255,20 +273,7 @@ class TestSqliteLoopRecorder:
         assert _recorded(ctx, keys) == set(keys)
 
     def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
-        issued = time.time()  # the proofs' iat: one value for the whole test
-        recorder = SqliteLoopRecorder(ctx.engine)
-        recorder.CLEANUP_EVERY = 10
-        expired, fresh = _keys(6), _keys(6)
-
-        async def record_both() -> None:
-            assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
-            assert await recorder.record([(key, issued) for key in fresh]) == set(fresh)
-            deadline = time.monotonic() + 10
-            while _recorded(ctx, expired) and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-
-        asyncio.run(record_both())
-        assert _recorded(ctx, expired + fresh) == set(fresh)
+        _assert_expired_records_are_deleted(ctx, SqliteLoopRecorder(ctx.engine))
 
     def test_the_loop_gives_its_connection_back_when_idle(self, ctx):
         issued = time.time()  # the proofs' iat: one value for the whole test
@@ -370,21 +375,7 @@ class TestPostgresLoopRecorder:
         assert asyncio.run(record_then_idle()) == (1, 0)
 
     def test_expired_identifiers_are_deleted_off_the_loop(self, ctx):
-        issued = time.time()  # the proofs' iat: one value for the whole test
-        recorder = PostgresLoopRecorder(ctx.engine)
-        recorder.CLEANUP_EVERY = 10
-        expired, fresh = _keys(6), _keys(6)
-
-        async def record_both() -> None:
-            assert await recorder.record([(key, time.time() - 1000) for key in expired]) == set(expired)
-            assert await recorder.record([(key, issued) for key in fresh]) == set(fresh)
-            deadline = time.monotonic() + 10
-            while _recorded(ctx, expired) and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            await recorder.aclose()
-
-        asyncio.run(record_both())
-        assert _recorded(ctx, expired + fresh) == set(fresh)
+        _assert_expired_records_are_deleted(ctx, PostgresLoopRecorder(ctx.engine))
 
 
 class TestRedisLoopRecorder:
